@@ -1,0 +1,1 @@
+import { x } from '@runnerhub/platform'; console.log('x=', x);
