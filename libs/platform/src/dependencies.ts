@@ -1,0 +1,62 @@
+import { fileURLToPath } from 'node:url';
+import type { ServiceBase } from './bootstrap.js';
+import type { HttpServer } from './http.js';
+import { createPostgres, migrate, type Postgres } from './postgres.js';
+import { createRedis, type RedisHandle } from './redis.js';
+
+/**
+ * Each helper connects one dependency the same way in every service: wait for it at start (bounded),
+ * add its readiness check, and register its stop in the lifecycle. main.ts calls them in order, which
+ * is also the reverse of the stop order.
+ */
+
+/** How long a service waits at start for a dependency before it exits and says which one. */
+export const STARTUP_WAIT_MS = 60_000;
+
+export async function waitForDependency(base: Pick<ServiceBase<unknown>, 'log'>, name: string, probe: () => Promise<unknown>, waitMs = STARTUP_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await probe();
+      if (attempt > 1) base.log.info({ dependency: name }, 'dependency answers');
+      return;
+    } catch (err) {
+      if (Date.now() + delay > deadline) {
+        throw new Error(`${name} did not answer within ${Math.round(waitMs / 1000)} s: ${(err as Error).message}`, { cause: err });
+      }
+      if (attempt === 1) base.log.warn({ dependency: name, err: (err as Error).message }, 'waiting for dependency');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}
+
+export async function connectPostgresFor(
+  base: ServiceBase<unknown>,
+  settings: { url: string; poolMax: number },
+  schema: { name: string; migrations: URL },
+): Promise<Postgres> {
+  const db = createPostgres({ url: settings.url, poolMax: settings.poolMax, schema: schema.name, applicationName: `runnerhub-${schema.name}`, log: base.log });
+  base.lifecycle.onStop('postgres', () => db.close());
+  await waitForDependency(base, 'postgres', () => db.check());
+  await migrate(db, fileURLToPath(schema.migrations), base.log);
+  base.readiness.addCheck('postgres', () => db.check());
+  return db;
+}
+
+export async function connectRedisFor(base: ServiceBase<unknown>, settings: { url: string }, name: string): Promise<RedisHandle> {
+  const redis = createRedis(settings.url, base.log, name);
+  base.lifecycle.onStop('redis', () => redis.close());
+  await waitForDependency(base, 'redis', () => redis.check());
+  base.readiness.addCheck('redis', () => redis.check());
+  return redis;
+}
+
+/** Listens last, so nothing is served before the service can do its work; closes first on stop. */
+export async function startHttp(base: ServiceBase<unknown>, app: HttpServer, settings: { host: string; port: number }): Promise<string> {
+  base.lifecycle.onStop('http', () => app.close());
+  const address = await app.listen({ host: settings.host, port: settings.port });
+  base.log.info({ address }, 'listening');
+  return address;
+}

@@ -1,0 +1,127 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AppError } from './errors.js';
+import { authorize, type AdminToken, type Scope } from './admin-auth.js';
+import type { Readiness } from './readiness.js';
+import type { Telemetry } from './telemetry.js';
+import type { Logger } from './logging.js';
+
+export type HttpServer = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scope an /api route needs; GET and HEAD default to `read`, everything else to `write`. */
+    scope?: Scope;
+  }
+}
+
+export interface HttpSettings {
+  service: string;
+  version?: string;
+  log: Logger;
+  readiness: Readiness;
+  telemetry: Telemetry;
+  adminTokens: readonly AdminToken[];
+  /** Default 1 MiB. */
+  bodyLimit?: number;
+}
+
+/** Routes of the chassis itself; they are neither logged per request nor behind a token. */
+const CHASSIS_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+
+/**
+ * The HTTP chassis every service shares: liveness, readiness, metrics, the OpenAPI document, bearer
+ * tokens on /api/*, and one error-to-HTTP mapper. Services add their routes, then call `listen`.
+ */
+export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
+  const app = Fastify({
+    loggerInstance: s.log,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: s.bodyLimit ?? 1024 * 1024,
+    // Explicit timeouts: a slow client cannot hold a socket for ever, and keep-alive outlives the
+    // 60 s idle timeout of common reverse proxies so they never reuse a socket we already closed.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: `RunnerHub ${s.service}`, version: s.version ?? '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  const requestDuration = s.telemetry.meter.createHistogram('http_server_request_duration_seconds', {
+    description: 'Duration of HTTP requests, by route, method and status.',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/api/')) return;
+    const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+    const outcome = authorize(s.adminTokens, req.headers.authorization, needed);
+    if (!outcome.ok) {
+      return reply.code(outcome.status).send({ error: outcome.status === 401 ? 'unauthorized' : 'forbidden', message: outcome.message });
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (CHASSIS_ROUTES.has(route)) return;
+    requestDuration.record(reply.elapsedTime / 1000, { route, method: req.method, status: String(reply.statusCode) });
+    req.log.debug({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
+    if (err instanceof AppError) {
+      if (err.status >= 500) req.log.warn({ err }, 'request failed');
+      return reply.code(err.status).send({ error: err.kind, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      return reply.code(400).send({ error: 'bad_request', message: fe.message });
+    }
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send({ error: errorWord(fe.statusCode), message: fe.message });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const r = s.readiness.report();
+    return reply.code(r.ready ? 200 : 503).send(r);
+  });
+  app.get('/metrics', { schema: { hide: true } }, (req, reply) => {
+    reply.hijack();
+    s.telemetry.serveMetrics(req.raw, reply.raw);
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+function errorWord(status: number): string {
+  switch (status) {
+    case 400: return 'bad_request';
+    case 401: return 'unauthorized';
+    case 403: return 'forbidden';
+    case 404: return 'not_found';
+    case 405: return 'method_not_allowed';
+    case 409: return 'conflict';
+    case 413: return 'payload_too_large';
+    case 415: return 'unsupported_media_type';
+    case 422: return 'unprocessable';
+    case 429: return 'too_many_requests';
+    default: return 'client_error';
+  }
+}

@@ -1,0 +1,106 @@
+import { hostname } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+/**
+ * One metrics path: the OpenTelemetry metrics API, read by a Prometheus exporter that serves our own
+ * /metrics route (and pushed over OTLP too when a collector is configured). Traces use the same SDK
+ * components that @opentelemetry/sdk-node wires together; sdk-node itself loads every exporter it
+ * knows and cost about 20 MB of resident memory per process here, which six services on a NAS
+ * cannot spare (docs/architecture.md "Telemetry").
+ */
+
+export interface Telemetry {
+  meter: Meter;
+  tracer: Tracer;
+  /** Serves the Prometheus text format (wired to GET /metrics by the HTTP chassis). */
+  serveMetrics(req: IncomingMessage, res: ServerResponse): void;
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetrySettings {
+  serviceName: string;
+  serviceVersion?: string;
+  otlpEndpoint?: string;
+}
+
+/** How often metrics are pushed to an OTLP collector, when one is configured. */
+const OTLP_METRIC_INTERVAL_MS = 15_000;
+
+export function startTelemetry(s: TelemetrySettings): Telemetry {
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: s.serviceName,
+    [ATTR_SERVICE_VERSION]: s.serviceVersion ?? '0.1.0',
+    'service.instance.id': `${hostname()}:${process.pid}`,
+  });
+
+  const spanProcessors: SpanProcessor[] = [];
+  if (s.otlpEndpoint) {
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${trimSlash(s.otlpEndpoint)}/v1/traces` })));
+  }
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+  // Registers the AsyncLocalStorage context manager and the W3C trace-context propagator globally.
+  tracerProvider.register();
+
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
+  const readers: IMetricReader[] = [prometheus];
+  if (s.otlpEndpoint) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${trimSlash(s.otlpEndpoint)}/v1/metrics` }),
+        exportIntervalMillis: OTLP_METRIC_INTERVAL_MS,
+      }),
+    );
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
+  metrics.setGlobalMeterProvider(meterProvider);
+  const meter = meterProvider.getMeter(s.serviceName);
+  const stopRuntime = observeRuntime(meter);
+
+  return {
+    meter,
+    tracer: trace.getTracer(s.serviceName),
+    serveMetrics: (req, res) => prometheus.getMetricsRequestHandler(req, res),
+    async shutdown() {
+      stopRuntime();
+      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+    },
+  };
+}
+
+function trimSlash(url: string) {
+  return url.replace(/\/+$/, '');
+}
+
+/** Process gauges in Prometheus' conventional names, so node dashboards work unchanged. */
+function observeRuntime(meter: Meter): () => void {
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  meter
+    .createObservableGauge('process_resident_memory_bytes', { description: 'Resident memory size in bytes.', unit: 'By' })
+    .addCallback((r) => r.observe(process.memoryUsage.rss()));
+  meter
+    .createObservableGauge('nodejs_heap_used_bytes', { description: 'V8 heap in use, in bytes.', unit: 'By' })
+    .addCallback((r) => r.observe(process.memoryUsage().heapUsed));
+  meter
+    .createObservableCounter('process_cpu_seconds', { description: 'User and system CPU time spent, in seconds.', unit: 's' })
+    .addCallback((r) => {
+      const u = process.cpuUsage();
+      r.observe((u.user + u.system) / 1e6);
+    });
+  meter
+    .createObservableGauge('nodejs_eventloop_delay_p99_seconds', { description: 'Event loop delay, 99th percentile since the last scrape.', unit: 's' })
+    .addCallback((r) => {
+      r.observe(loopDelay.percentile(99) / 1e9);
+      loopDelay.reset();
+    });
+  return () => loopDelay.disable();
+}

@@ -1,0 +1,59 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '@runnerhub/testing';
+import { createLogger } from '../src/logging.js';
+import { createPostgres, migrate } from '../src/postgres.js';
+
+const log = createLogger({ service: 't', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+describe('postgres migrations', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('migrate');
+    dir = await mkdtemp(join(tmpdir(), 'migrations-'));
+    await writeFile(join(dir, '001_jobs.sql'), 'CREATE TABLE jobs (id bigint PRIMARY KEY, status text NOT NULL);');
+    await writeFile(join(dir, '002_jobs_pool.sql'), 'ALTER TABLE jobs ADD COLUMN pool text;');
+    await writeFile(join(dir, 'README.md'), 'not a migration');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await db.drop();
+  });
+
+  it('applies migrations once, in order, into the service schema, even when two replicas start together', async () => {
+    const a = createPostgres({ url: db.url, schema: 'svc_a', poolMax: 2, applicationName: 't', log });
+    const b = createPostgres({ url: db.url, schema: 'svc_a', poolMax: 2, applicationName: 't', log });
+    const [ra, rb] = await Promise.all([migrate(a, dir, log), migrate(b, dir, log)]);
+    expect([...ra.applied, ...rb.applied].sort()).toEqual(['001_jobs.sql', '002_jobs_pool.sql']);
+    await a.pool.query("INSERT INTO jobs (id, status, pool) VALUES (1, 'queued', 'small')");
+    const { rows } = await a.pool.query<{ table_schema: string }>("SELECT table_schema FROM information_schema.tables WHERE table_name = 'jobs'");
+    expect(rows.map((r) => r.table_schema)).toEqual(['svc_a']);
+    expect((await migrate(a, dir, log)).applied).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('refuses to run when an applied migration was edited', async () => {
+    const c = createPostgres({ url: db.url, schema: 'svc_b', poolMax: 1, applicationName: 't', log });
+    await migrate(c, dir, log);
+    await writeFile(join(dir, '001_jobs.sql'), 'CREATE TABLE jobs (id bigint PRIMARY KEY);');
+    await expect(migrate(c, dir, log)).rejects.toThrow(/001_jobs.sql in schema svc_b changed after it was applied/);
+    await c.close();
+  });
+
+  it('rolls back a failing migration and names it', async () => {
+    const bad = await mkdtemp(join(tmpdir(), 'migrations-bad-'));
+    await writeFile(join(bad, '001_ok.sql'), 'CREATE TABLE a (id int);');
+    await writeFile(join(bad, '002_broken.sql'), 'CREATE TABLE b (id int); SELECT nope FROM nowhere;');
+    const d = createPostgres({ url: db.url, schema: 'svc_c', poolMax: 1, applicationName: 't', log });
+    await expect(migrate(d, bad, log)).rejects.toThrow(/migration 002_broken.sql failed/);
+    const { rows } = await d.pool.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'svc_c' AND table_name = 'b'");
+    expect(rows[0].n).toBe(0);
+    await d.close();
+    await rm(bad, { recursive: true, force: true });
+  });
+});

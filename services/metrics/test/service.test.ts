@@ -1,0 +1,3 @@
+import { describeServiceChassis } from '@runnerhub/testing';
+
+describeServiceChassis('metrics', {});

@@ -1,0 +1,3 @@
+import { describeServiceChassis } from '@runnerhub/testing';
+
+describeServiceChassis('pool-manager', { postgres: true, redis: true });

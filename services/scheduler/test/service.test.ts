@@ -1,0 +1,3 @@
+import { describeServiceChassis } from '@runnerhub/testing';
+
+describeServiceChassis('scheduler', { postgres: true, redis: true });

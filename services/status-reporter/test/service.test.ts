@@ -1,0 +1,3 @@
+import { describeServiceChassis } from '@runnerhub/testing';
+
+describeServiceChassis('status-reporter', { postgres: true, redis: true });

@@ -1,0 +1,3 @@
+import { describeServiceChassis } from '@runnerhub/testing';
+
+describeServiceChassis('webhook-gateway', { postgres: true, redis: true });
