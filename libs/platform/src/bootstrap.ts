@@ -8,6 +8,7 @@ import { startTelemetry, type Telemetry } from './telemetry.js';
 
 /** The parts every service starts the same way; main.ts wires the rest explicitly. */
 export interface ServiceBase<C> {
+  service: string;
   config: C;
   secrets: Secrets;
   log: Logger;
@@ -73,7 +74,7 @@ export async function bootService<T extends TObject>(b: BootSettings<T>): Promis
     await lifecycle.shutdown('start-up failed');
     process.exit(1);
   };
-  return { config, secrets: secrets!, log, telemetry, readiness, lifecycle, failStartup };
+  return { service: b.service, config, secrets: secrets!, log, telemetry, readiness, lifecycle, failStartup };
 }
 
 function fail(service: string, message: string, extra: Record<string, unknown> = {}): never {

@@ -3,6 +3,11 @@ import type { ServiceBase } from './bootstrap.js';
 import type { HttpServer } from './http.js';
 import { createPostgres, migrate, type Postgres } from './postgres.js';
 import { createRedis, type RedisHandle } from './redis.js';
+import { checkNats, connectNats } from './nats/connection.js';
+import { ensureStreams, type StreamDefinition } from './nats/streams.js';
+import type { Consumer } from './nats/consume.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Readiness } from './readiness.js';
 
 /**
  * Each helper connects one dependency the same way in every service: wait for it at start (bounded),
@@ -30,6 +35,43 @@ export async function waitForDependency(base: Pick<ServiceBase<unknown>, 'log'>,
       delay = Math.min(delay * 2, 5_000);
     }
   }
+}
+
+/** Connects, provisions the streams (idempotent; every service may write or read any of them) and drains on stop. */
+export async function connectNatsFor(
+  base: ServiceBase<unknown>,
+  settings: { url: string },
+  streams: Readonly<Record<string, StreamDefinition>> | readonly StreamDefinition[],
+): Promise<NatsConnection> {
+  let nc: NatsConnection | undefined;
+  await waitForDependency(base, 'nats', async () => {
+    nc = await connectNats({ servers: settings.url, name: base.service, log: base.log });
+  });
+  const conn = nc!;
+  // Drain: pending publishes are flushed and subscriptions finish before the socket closes.
+  base.lifecycle.onStop('nats', () => conn.drain());
+  await ensureStreams(conn, Array.isArray(streams) ? streams : Object.values(streams));
+  base.readiness.addCheck('nats', () => checkNats(conn));
+  return conn;
+}
+
+/**
+ * Consumers pull only while the service is ready: they resume when readiness turns ready and pause
+ * while a dependency is down or shutdown has begun; on stop they finish what is in flight.
+ */
+export function runConsumersWhenReady(base: { readiness: Readiness; lifecycle: ServiceBase<unknown>['lifecycle'] }, consumers: readonly Consumer[]): void {
+  const follow = (ready: boolean) => {
+    for (const c of consumers) {
+      if (c.state() === 'stopped') continue;
+      if (ready) c.resume();
+      else c.pause();
+    }
+  };
+  base.readiness.onChange(follow);
+  base.lifecycle.onStop('consumers', async () => {
+    await Promise.all(consumers.map((c) => c.stop()));
+  });
+  follow(base.readiness.report().ready);
 }
 
 export async function connectPostgresFor(

@@ -21,4 +21,5 @@ export { createRedis } from './redis.js';
 export type { RedisHandle } from './redis.js';
 export { bootService } from './bootstrap.js';
 export type { ServiceBase, BootSettings } from './bootstrap.js';
-export { waitForDependency, connectPostgresFor, connectRedisFor, startHttp, STARTUP_WAIT_MS } from './dependencies.js';
+export { waitForDependency, connectNatsFor, runConsumersWhenReady, connectPostgresFor, connectRedisFor, startHttp, STARTUP_WAIT_MS } from './dependencies.js';
+export * from './nats/index.js';

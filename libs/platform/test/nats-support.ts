@@ -8,9 +8,11 @@ import { connectNats } from '../src/nats/index.js';
  */
 export const jsonCodec: MessageCodec = {
   encode(subject, message) {
-    const text = JSON.stringify(message, (_k, v: unknown) => {
-      if (typeof v === 'bigint') return { $bigint: v.toString() };
-      if (v instanceof Uint8Array) return { $bytes: Buffer.from(v).toString('base64') };
+    // `this[k]` is the value before toJSON(): a Buffer would otherwise arrive as { type, data }.
+    const text = JSON.stringify(message, function (this: Record<string, unknown>, k, v: unknown) {
+      const raw = this[k];
+      if (typeof raw === 'bigint') return { $bigint: raw.toString() };
+      if (raw instanceof Uint8Array) return { $bytes: Buffer.from(raw).toString('base64') };
       return v;
     });
     return { data: new TextEncoder().encode(text), schema: subject.startsWith('dead.') ? 'test.DeadLetter' : 'test.Json' };
@@ -48,7 +50,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

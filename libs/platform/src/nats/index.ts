@@ -1,0 +1,12 @@
+export { connectNats, checkNats } from './connection.js';
+export type { NatsLog, NatsConnectSettings } from './connection.js';
+export { HEADER_MSG_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, HEADER_SCHEMA, deadLetterSubject } from './codec.js';
+export type { MessageCodec, MessageFor, CheckedFilter, DeadLetter } from './codec.js';
+export { ensureStreams } from './streams.js';
+export type { StreamDefinition, StreamAction } from './streams.js';
+export { createPublisher, PublishUnavailableError, PublishRejectedError } from './publish.js';
+export type { Publisher, PublisherSettings, PublishOptions, PublishResult } from './publish.js';
+export { createConsumer, defaultRetryDelayMs } from './consume.js';
+export type { Consumer, ConsumerSettings, ConsumerState, ConsumeContext, ConsumeOutcome } from './consume.js';
+export { createLease, runWhileLeader } from './lease.js';
+export type { Lease, LeaseSettings, LeaderLoop, LeaderLoopSettings } from './lease.js';
