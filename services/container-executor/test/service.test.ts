@@ -1,3 +1,3 @@
-import { describeServiceChassis, DOCKER_PROXY_URL } from '@runnerhub/testing';
+import { describeServiceChassis } from '@runnerhub/testing';
 
-describeServiceChassis('container-executor', { env: { DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:') } });
+describeServiceChassis('container-executor', { docker: true });

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNatsServer } from './nats-server.js';
+import { startTcpProxy } from './tcp-proxy.js';
+import { createTestDatabase } from './postgres.js';
+import { waitFor } from './wait-for.js';
+import { startServiceProcess, type ServiceProcess } from './service-process.js';
+import { DOCKER_PROXY_URL, REDIS_URL } from './infra.js';
+
+export interface ChassisNeeds {
+  postgres?: boolean;
+  redis?: boolean;
+  /** Sets DOCKER_HOST to a cuttable proxy in front of the Docker socket proxy. */
+  docker?: boolean;
+  /** Extra environment for the service (e.g. DOCKER_HOST). */
+  env?: Record<string, string>;
+}
+
+type Await<T> = T extends Promise<infer U> ? U : T;
+
+async function readyz(url: string): Promise<number> {
+  try {
+    return (await fetch(`${url}/readyz`)).status;
+  } catch {
+    return 0;
+  }
+}
+
+/** Readiness flips within one probe interval plus a probe timeout (about 4 s); the rest is room for a loaded CI machine. */
+const FLIP_TIMEOUT_MS = 20_000;
+
+/**
+ * The behaviours every service owes its operator, run against the real service process with its
+ * own NATS server (so it can be stopped) and TCP proxies in front of Postgres and Redis (so they can
+ * be cut off without disturbing anyone else).
+ */
+export function describeServiceChassis(name: string, needs: ChassisNeeds): void {
+  describe(`${name}: chassis`, () => {
+    let nats: Await<ReturnType<typeof startNatsServer>>;
+    let db: Await<ReturnType<typeof createTestDatabase>> | undefined;
+    let pgProxy: Await<ReturnType<typeof startTcpProxy>> | undefined;
+    let redisProxy: Await<ReturnType<typeof startTcpProxy>> | undefined;
+    let dockerProxy: Await<ReturnType<typeof startTcpProxy>> | undefined;
+    let svc: ServiceProcess;
+    const env: Record<string, string> = { ...needs.env };
+
+    beforeAll(async () => {
+      nats = await startNatsServer();
+      env.NATS_URL = nats.url;
+      if (needs.postgres) {
+        db = await createTestDatabase(name.replace(/-/g, '_'));
+        const u = new URL(db.url);
+        pgProxy = await startTcpProxy({ targetHost: u.hostname, targetPort: Number(u.port || 5432) });
+        u.port = String(pgProxy.port);
+        env.DATABASE_URL = u.toString();
+      }
+      if (needs.redis) {
+        const u = new URL(REDIS_URL);
+        redisProxy = await startTcpProxy({ targetHost: u.hostname, targetPort: Number(u.port || 6379) });
+        u.port = String(redisProxy.port);
+        env.REDIS_URL = u.toString();
+      }
+      if (needs.docker) {
+        const u = new URL(DOCKER_PROXY_URL);
+        dockerProxy = await startTcpProxy({ targetHost: u.hostname, targetPort: Number(u.port || 2375) });
+        env.DOCKER_HOST = `tcp://127.0.0.1:${dockerProxy.port}`;
+      }
+      env.ADMIN_TOKENS = 'test:write:chassis-test-token-0123456789';
+      svc = await startServiceProcess(name, env);
+      await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 60_000, what: `${name} /readyz 200\n${svc.output()}` });
+    }, 90_000);
+
+    afterAll(async () => {
+      svc?.kill('SIGKILL');
+      await svc?.exited;
+      await dockerProxy?.close();
+      await redisProxy?.close();
+      await pgProxy?.close();
+      await db?.drop();
+      await nats?.stop();
+    });
+
+    it('answers /healthz, /metrics and /openapi.json, and guards /api with a token', async () => {
+      expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      expect(metrics).toContain('process_resident_memory_bytes');
+      const doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as { info: { title: string } };
+      expect(doc.info.title).toBe(`RunnerHub ${name}`);
+      expect((await fetch(`${svc.url}/api/anything`)).status).toBe(401);
+    });
+
+    it('turns /readyz 503 within seconds when NATS stops, and 200 again when it returns', async () => {
+      await nats.stop({ keepStore: true });
+      await waitFor(async () => (await readyz(svc.url)) === 503, { timeoutMs: FLIP_TIMEOUT_MS, what: 'readyz 503 after NATS stopped' });
+      await nats.start();
+      await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 30_000, what: 'readyz 200 after NATS returned' });
+    }, 60_000);
+
+    if (needs.postgres) {
+      it('turns /readyz 503 when Postgres goes away, and 200 again when it returns', async () => {
+        pgProxy!.cut();
+        await waitFor(async () => (await readyz(svc.url)) === 503, { timeoutMs: FLIP_TIMEOUT_MS, what: 'readyz 503 after Postgres was cut off' });
+        pgProxy!.restore();
+        await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 30_000, what: 'readyz 200 after Postgres returned' });
+      }, 60_000);
+    }
+
+    if (needs.redis) {
+      it('turns /readyz 503 when Redis goes away, and 200 again when it returns', async () => {
+        redisProxy!.cut();
+        await waitFor(async () => (await readyz(svc.url)) === 503, { timeoutMs: FLIP_TIMEOUT_MS, what: 'readyz 503 after Redis was cut off' });
+        redisProxy!.restore();
+        await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 30_000, what: 'readyz 200 after Redis returned' });
+      }, 60_000);
+    }
+
+    if (needs.docker) {
+      it('turns /readyz 503 when Docker stops answering, and 200 again when it returns', async () => {
+        dockerProxy!.cut();
+        await waitFor(async () => (await readyz(svc.url)) === 503, { timeoutMs: FLIP_TIMEOUT_MS, what: 'readyz 503 after Docker was cut off' });
+        dockerProxy!.restore();
+        await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 30_000, what: 'readyz 200 after Docker returned' });
+      }, 60_000);
+    }
+
+    it('exits 0 on SIGTERM, within its shutdown deadline', async () => {
+      const started = Date.now();
+      svc.kill('SIGTERM');
+      const { code } = await svc.exited;
+      expect(code, svc.output()).toBe(0);
+      expect(Date.now() - started).toBeLessThan(25_000);
+      expect(svc.output()).toContain('shutdown complete');
+      expect(svc.output()).not.toContain('chassis-test-token-0123456789');
+    }, 40_000);
+
+    it('refuses to start with a bad variable, naming it', async () => {
+      const bad = await startServiceProcess(name, { ...env, HTTP_PORT: 'eighty', LOG_LEVEL: 'loud' });
+      const { code } = await bad.exited;
+      expect(code).toBe(1);
+      expect(bad.output()).toContain('HTTP_PORT');
+      expect(bad.output()).toContain('LOG_LEVEL');
+    }, 40_000);
+  });
+}
