@@ -74,7 +74,7 @@ export async function bootService<T extends TObject>(b: BootSettings<T>): Promis
     await lifecycle.shutdown('start-up failed');
     process.exit(1);
   };
-  return { service: b.service, config, secrets: secrets!, log, telemetry, readiness, lifecycle, failStartup };
+  return { service: b.service, config, secrets: secrets, log, telemetry, readiness, lifecycle, failStartup };
 }
 
 function fail(service: string, message: string, extra: Record<string, unknown> = {}): never {

@@ -1,4 +1,4 @@
-import { Kind, OptionalKind, Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Kind, OptionalKind, Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 /**
@@ -7,7 +7,7 @@ import { Value } from '@sinclair/typebox/value';
  * list every bad variable by name and the configuration docs can be generated from the same schema.
  */
 
-const ENV = Symbol.for('runnerhub.env');
+const ENV: unique symbol = Symbol.for('runnerhub.env') as never;
 
 export interface EnvMeta {
   variable: string;
@@ -16,10 +16,10 @@ export interface EnvMeta {
   defaultText?: string;
 }
 
-type EnvLeaf<T extends TSchema> = T & { [ENV]: EnvMeta };
-
-function leaf<T extends TSchema>(schema: T, meta: EnvMeta): EnvLeaf<T> {
-  return Object.assign(schema, { [ENV]: meta });
+/** The variable's name and docs ride on the schema object itself, invisible to its static type. */
+function leaf<T extends TSchema>(schema: T, meta: EnvMeta): T {
+  (schema as unknown as Record<symbol, EnvMeta>)[ENV] = meta;
+  return schema;
 }
 
 interface LeafOptions<D> {
@@ -69,7 +69,7 @@ function meta(variable: string, o: { description: string; defaultText?: string }
 }
 
 export function envMeta(schema: TSchema): EnvMeta | undefined {
-  return (schema as Partial<EnvLeaf<TSchema>>)[ENV];
+  return (schema as unknown as Record<symbol, EnvMeta | undefined>)[ENV];
 }
 
 export interface ConfigProblem {
@@ -97,7 +97,7 @@ export function loadConfig<T extends TObject>(schema: T, source: NodeJS.ProcessE
 
 function readObject(schema: TObject, source: NodeJS.ProcessEnv, problems: ConfigProblem[]) {
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(schema.properties as TProperties)) {
+  for (const [key, child] of Object.entries(schema.properties)) {
     const m = envMeta(child);
     if (m) {
       const v = readLeaf(child, m, source, problems);
@@ -153,7 +153,7 @@ function deepFreeze<T>(value: T): T {
 export function describeConfig(schema: TObject): Array<EnvMeta & { default?: unknown; type: string; required: boolean }> {
   const rows: Array<EnvMeta & { default?: unknown; type: string; required: boolean }> = [];
   const walk = (s: TObject) => {
-    for (const child of Object.values(s.properties as TProperties)) {
+    for (const child of Object.values(s.properties)) {
       const m = envMeta(child);
       if (m) rows.push({ ...m, default: child.default, type: typeName(child), required: child.default === undefined && !isOptional(child) });
       else if (child[Kind] === 'Object') walk(child as TObject);

@@ -98,7 +98,7 @@ describe('HTTP chassis', () => {
     expect(metrics.body).toContain('http_server_request_duration_seconds_bucket');
     expect(metrics.body).toMatch(/route="\/api\/things\/:id"/);
     expect(metrics.body).toContain('process_resident_memory_bytes');
-    const doc = (await app.inject('/openapi.json')).json();
+    const doc = (await app.inject('/openapi.json')).json<{ paths: Record<string, unknown> }>();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/things/{id}', '/api/things']));
     expect(Object.keys(doc.paths)).not.toContain('/healthz');
   });

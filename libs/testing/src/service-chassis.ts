@@ -97,27 +97,27 @@ export function describeServiceChassis(name: string, needs: ChassisNeeds): void 
 
     if (needs.postgres) {
       it('turns /readyz 503 when Postgres goes away, and 200 again when it returns', async () => {
-        pgProxy!.cut();
+        await pgProxy!.cut();
         await waitFor(async () => (await readyz(svc.url)) === 503, { timeoutMs: FLIP_TIMEOUT_MS, what: 'readyz 503 after Postgres was cut off' });
-        pgProxy!.restore();
+        await pgProxy!.restore();
         await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 30_000, what: 'readyz 200 after Postgres returned' });
       }, 60_000);
     }
 
     if (needs.redis) {
       it('turns /readyz 503 when Redis goes away, and 200 again when it returns', async () => {
-        redisProxy!.cut();
+        await redisProxy!.cut();
         await waitFor(async () => (await readyz(svc.url)) === 503, { timeoutMs: FLIP_TIMEOUT_MS, what: 'readyz 503 after Redis was cut off' });
-        redisProxy!.restore();
+        await redisProxy!.restore();
         await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 30_000, what: 'readyz 200 after Redis returned' });
       }, 60_000);
     }
 
     if (needs.docker) {
       it('turns /readyz 503 when Docker stops answering, and 200 again when it returns', async () => {
-        dockerProxy!.cut();
+        await dockerProxy!.cut();
         await waitFor(async () => (await readyz(svc.url)) === 503, { timeoutMs: FLIP_TIMEOUT_MS, what: 'readyz 503 after Docker was cut off' });
-        dockerProxy!.restore();
+        await dockerProxy!.restore();
         await waitFor(async () => (await readyz(svc.url)) === 200, { timeoutMs: 30_000, what: 'readyz 200 after Docker returned' });
       }, 60_000);
     }

@@ -3,6 +3,8 @@ import { startVaultFake, type VaultFake } from '../src/index.js';
 
 describe('vault fake speaks Vault HTTP', () => {
   let v: VaultFake;
+  // Vault's bodies are loosely shaped JSON; the assertions below check their shape.
+  type Body = { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   const call = async (method: string, path: string, o: { token?: string; body?: unknown } = {}) => {
     const res = await fetch(`${v.url}${path}`, {
       method,
@@ -10,7 +12,7 @@ describe('vault fake speaks Vault HTTP', () => {
       body: o.body ? JSON.stringify(o.body) : undefined,
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+    return { status: res.status, body: text ? (JSON.parse(text) as Body) : undefined };
   };
 
   beforeAll(async () => {
