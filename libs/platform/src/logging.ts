@@ -22,7 +22,6 @@ export function createLogger(s: LoggerSettings): Logger {
   const paths = keys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
   const scrub = makeScrubber(s.secretValues ?? (() => []));
   const options: LoggerOptions = {
-    name: s.service,
     level: s.level,
     base: { service: s.service },
     timestamp: pino.stdTimeFunctions.isoTime,
