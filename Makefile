@@ -1,0 +1,52 @@
+# Everyday commands. `make help` lists them; each target's `##` comment is its help line.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Nx runs locally only: no cloud, no daemon left behind by CI or a one-off command.
+export NX_NO_CLOUD := true
+export NX_DAEMON := false
+NX := npx nx
+
+.PHONY: help install infra infra-down build lint typecheck contracts test run down clean
+
+help: ## List the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+install: ## Install dependencies exactly as locked (npm ci)
+	npm ci
+
+infra: ## Start NATS, Postgres, Redis, Docker and the socket proxy; reuses what already runs
+	bash scripts/infra.sh up
+
+infra-down: ## Stop the infrastructure `make infra` started (leaves alone what it found running)
+	bash scripts/infra.sh down
+
+build: ## Compile every package to dist/
+	$(NX) run-many -t build
+
+lint: ## ESLint every package
+	$(NX) run-many -t lint
+
+typecheck: ## Type-check every package, tests included
+	$(NX) run-many -t typecheck
+
+contracts: ## Check proto/ and the generated contract code (lint, breaking, stale)
+	bash scripts/contracts.sh check
+
+# One recipe line per step, so the first failure stops the run even under `make -j`.
+test: ## What CI runs: infra, lint, typecheck, contracts, then every package's tests
+	bash scripts/infra.sh up
+	$(NX) run-many -t lint
+	$(NX) run-many -t typecheck
+	bash scripts/contracts.sh check
+	$(NX) run-many -t test --parallel=1
+
+run: ## Run the platform from source (infra + six services); Ctrl-C stops it
+	bash scripts/run-platform.sh
+
+down: ## Stop the services `make run` started (from any terminal)
+	bash scripts/run-platform.sh stop
+
+clean: ## Remove build output, the Nx cache and run logs (keeps .run/platform.env)
+	rm -rf libs/*/dist services/*/dist tools/*/dist .nx/cache .nx/workspace-data .run/logs

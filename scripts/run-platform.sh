@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Runs the whole platform from source on this machine (`make run`): the infrastructure, then the
+# six services, each from its TypeScript sources.
+#
+#   scripts/run-platform.sh         start, wait for every /readyz, then follow the logs; Ctrl-C stops
+#   scripts/run-platform.sh stop    stop the services a run started (`make down`, from any terminal)
+#
+# Settings live in .run/platform.env, written on the first run with a random admin token; edit it
+# freely, delete it to start over. Logs: .run/logs/<service>.log. Pid files: .run/<service>.pid.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_DIR="$ROOT/.run"
+LOG_DIR="$RUN_DIR/logs"
+ENV_FILE="$RUN_DIR/platform.env"
+
+SERVICES=(webhook-gateway scheduler pool-manager container-executor status-reporter metrics)
+declare -A PORT=([webhook-gateway]=8080 [scheduler]=8081 [pool-manager]=8082 [container-executor]=8083
+  [status-reporter]=8084 [metrics]=8085)
+# tsx compiles every service on start; six at once on two cores takes a while.
+READY_TIMEOUT=${READY_TIMEOUT:-120}
+# Above the services' own SHUTDOWN_TIMEOUT_MS (25 s) so they get to finish in-flight work.
+STOP_TIMEOUT=30
+
+say() { printf 'run: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+pid_of() { cat "$RUN_DIR/$1.pid" 2>/dev/null || true; }
+alive() { local pid; pid=$(pid_of "$1"); [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; }
+
+http_status() { # port path -> status code, 000 when nothing answers
+  local line
+  line=$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0; printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$1" >&3; head -n1 <&3' \
+    "$1" "$2" 2>/dev/null) || true
+  line=${line#* }
+  printf '%s' "${line:0:3}" | grep -E '^[0-9]{3}$' || printf '000'
+}
+
+stop_services() {
+  local name pid deadline stopped=()
+  for name in "${SERVICES[@]}"; do
+    pid=$(pid_of "$name")
+    if [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null; then stopped+=("$name"); fi
+  done
+  ((${#stopped[@]})) || { say "no service of a previous run is running"; rm -f "$RUN_DIR"/*.pid; return 0; }
+  say "stopping ${stopped[*]}"
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  for name in "${stopped[@]}"; do
+    while alive "$name"; do
+      if ((SECONDS >= deadline)); then
+        say "$name did not stop within ${STOP_TIMEOUT}s; killing it"
+        kill -KILL "$(pid_of "$name")" 2>/dev/null || true
+        break
+      fi
+      sleep 0.2
+    done
+    rm -f "$RUN_DIR/$name.pid"
+  done
+  say "stopped"
+}
+
+write_env_file() {
+  local token viewer
+  token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  viewer=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  cat >"$ENV_FILE" <<EOF
+# Settings for \`make run\`, generated once by scripts/run-platform.sh. Edit freely; delete the file
+# to generate a new one (with new tokens). Every service reads the same file; HTTP_PORT is set per
+# service by the script. Variables: docs/configuration.md.
+HTTP_HOST=127.0.0.1
+NATS_URL=nats://127.0.0.1:4222
+DATABASE_URL=postgres://runnerhub:runnerhub@127.0.0.1:5432/runnerhub
+REDIS_URL=redis://127.0.0.1:6379
+ADMIN_TOKENS=admin:write:$token,viewer:read:$viewer
+LOG_LEVEL=info
+DOCKER_HOST=tcp://127.0.0.1:2375
+EXECUTOR_HOST_ID=$(hostname | cut -d. -f1 | tr -c 'A-Za-z0-9_\n-' '-')
+EOF
+  chmod 600 "$ENV_FILE"
+  say "wrote $ENV_FILE"
+}
+
+start_service() {
+  local name=$1 log="$LOG_DIR/$1.log"
+  [[ -f $log ]] && mv -f "$log" "$log.1"
+  # Own session: Ctrl-C reaches only this script, which then stops the services in order with
+  # SIGTERM, the way an orchestrator would.
+  HTTP_PORT=${PORT[$name]} setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts" \
+    </dev/null >>"$log" 2>&1 &
+  printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
+}
+
+# One stream on the terminal, each line prefixed with its service. Sets TAIL_PID.
+follow_logs() {
+  local files=() name
+  for name in "${SERVICES[@]}"; do files+=("$LOG_DIR/$name.log"); done
+  tail -n 0 -F "${files[@]}" 2>/dev/null > >(awk '
+    /^==> .* <==$/ { n = $2; sub(/^.*\//, "", n); sub(/\.log$/, "", n); next }
+    NF { printf "%-18s | %s\n", n, $0; fflush() }') &
+  TAIL_PID=$!
+}
+
+cmd_start() {
+  local name pending ready deadline token code
+  cd "$ROOT"
+  for name in "${SERVICES[@]}"; do
+    alive "$name" && die "$name is already running (pid $(pid_of "$name")); stop it with: make down"
+    [[ -f services/$name/src/main.ts ]] || die "services/$name/src/main.ts is missing"
+  done
+  mkdir -p "$LOG_DIR"
+
+  bash scripts/infra.sh up
+  if [[ ! -d node_modules ]]; then
+    say "node_modules missing: npm ci"
+    npm ci
+  fi
+  [[ -f $ENV_FILE ]] || write_env_file
+
+  set -a
+  # shellcheck source=/dev/null
+  source "$ENV_FILE"
+  set +a
+
+  trap 'echo >&2; stop_services; exit 130' INT
+  trap 'stop_services; exit 143' TERM
+
+  for name in "${SERVICES[@]}"; do start_service "$name"; done
+  say "started ${SERVICES[*]}; waiting for /readyz (up to ${READY_TIMEOUT}s)"
+
+  declare -A READY=()
+  deadline=$((SECONDS + READY_TIMEOUT))
+  while :; do
+    pending=0
+    for name in "${SERVICES[@]}"; do
+      [[ -n ${READY[$name]:-} ]] && continue
+      if ! alive "$name"; then
+        say "$name exited during start; last lines of $LOG_DIR/$name.log:"
+        tail -n 20 "$LOG_DIR/$name.log" | sed 's/^/    /' >&2
+        stop_services
+        exit 1
+      fi
+      code=$(http_status "${PORT[$name]}" /readyz)
+      if [[ $code == 200 ]]; then READY[$name]=yes; else pending=1; fi
+    done
+    ((pending)) || break
+    ((SECONDS < deadline)) || break
+    sleep 1
+  done
+
+  printf '\n%-19s %-24s %-10s %s\n' SERVICE URL READY LOG
+  for name in "${SERVICES[@]}"; do
+    ready=${READY[$name]:-"NO ($(http_status "${PORT[$name]}" /readyz))"}
+    printf '%-19s %-24s %-10s %s\n' "$name" "http://127.0.0.1:${PORT[$name]}" "$ready" ".run/logs/$name.log"
+  done
+  token=$(sed -n 's/^ADMIN_TOKENS=admin:write:\([^,]*\).*/\1/p' "$ENV_FILE")
+  printf '\nadmin token (write): %s\n' "${token:-see ADMIN_TOKENS in .run/platform.env}"
+  printf 'settings: .run/platform.env   stop: Ctrl-C here, or make down\n\n'
+
+  follow_logs
+  # Runs until Ctrl-C, or until every service has gone (make down from another terminal).
+  while :; do
+    sleep 2
+    for name in "${SERVICES[@]}"; do
+      if [[ -n $(pid_of "$name") ]] && ! alive "$name"; then
+        say "$name exited; see .run/logs/$name.log"
+        rm -f "$RUN_DIR/$name.pid"
+      fi
+    done
+    compgen -G "$RUN_DIR/*.pid" >/dev/null || break
+  done
+  say "every service has stopped"
+  kill "$TAIL_PID" 2>/dev/null || true
+}
+
+case ${1:-start} in
+  start) cmd_start ;;
+  stop) stop_services ;;
+  *) echo "usage: $0 [start|stop]" >&2; exit 2 ;;
+esac
