@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install infra infra-down build lint typecheck contracts test run down clean
+.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -34,12 +34,16 @@ typecheck: ## Type-check every package, tests included
 contracts: ## Check proto/ and the generated contract code (lint, breaking, stale)
 	bash scripts/contracts.sh check
 
+docs: ## Regenerate docs/configuration.md from the services' config schemas
+	node --conditions=runnerhub-source --import tsx scripts/config-docs.ts
+
 # One recipe line per step, so the first failure stops the run even under `make -j`.
-test: ## What CI runs: infra, lint, typecheck, contracts, then every package's tests
+test: ## What CI runs: infra, lint, typecheck, contract and docs checks, then every package's tests
 	bash scripts/infra.sh up
 	$(NX) run-many -t lint
 	$(NX) run-many -t typecheck
 	bash scripts/contracts.sh check
+	node --conditions=runnerhub-source --import tsx scripts/config-docs.ts --check
 	$(NX) run-many -t test --parallel=1
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
