@@ -72,6 +72,8 @@ NATS_URL=nats://127.0.0.1:4222
 DATABASE_URL=postgres://runnerhub:runnerhub@127.0.0.1:5432/runnerhub
 REDIS_URL=redis://127.0.0.1:6379
 ADMIN_TOKENS=admin:write:$token,viewer:read:$viewer
+# Without a GitHub App this only needs to match what the local simulator signs with.
+GITHUB_WEBHOOK_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 LOG_LEVEL=info
 DOCKER_HOST=tcp://127.0.0.1:2375
 EXECUTOR_HOST_ID=$(hostname | cut -d. -f1 | tr -c 'A-Za-z0-9_\n-' '-')
@@ -115,6 +117,9 @@ cmd_start() {
     npm ci
   fi
   [[ -f $ENV_FILE ]] || write_env_file
+  # Settings added since the file was written get their generated default once.
+  grep -q '^GITHUB_WEBHOOK_SECRET=' "$ENV_FILE" ||
+    printf 'GITHUB_WEBHOOK_SECRET=%s\n' "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$ENV_FILE"
 
   set -a
   # shellcheck source=/dev/null

@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { adminTokensSecret, httpConfig, logConfig, natsConfig, shutdownConfig, telemetryConfig, postgresConfig, redisConfig } from '@runnerhub/platform';
+import { adminTokensSecret, env, httpConfig, logConfig, natsConfig, postgresConfig, redisConfig, shutdownConfig, telemetryConfig } from '@runnerhub/platform';
+
+/** GitHub does not deliver payloads larger than 25 MB, so a larger limit would only invite abuse. */
+const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 
 /** Every variable webhook-gateway reads; docs/configuration.md is generated from this schema. */
 export const configSchema = Type.Object({
@@ -10,6 +13,22 @@ export const configSchema = Type.Object({
   nats: natsConfig(),
   postgres: postgresConfig(),
   redis: redisConfig(),
+  webhook: Type.Object({
+    bodyLimitBytes: env.integer('WEBHOOK_BODY_LIMIT_BYTES', {
+      default: 1024 * 1024,
+      minimum: 1024,
+      maximum: GITHUB_MAX_PAYLOAD_BYTES,
+      description: 'Largest webhook body accepted (413 above it). workflow_job payloads are a few KB; GitHub caps payloads at 25 MB.',
+    }),
+  }),
 });
 
-export const secretSpecs = [adminTokensSecret];
+export const secretSpecs = [
+  adminTokensSecret,
+  { name: 'GITHUB_WEBHOOK_SECRET', required: true, description: "The GitHub App's webhook secret; every delivery's X-Hub-Signature-256 is checked against it." },
+  {
+    name: 'GITHUB_WEBHOOK_SECRET_PREVIOUS',
+    required: false,
+    description: 'During a secret rotation only: the old secret, still accepted until GitHub sends with the new one. Remove it when the rotation is done.',
+  },
+];

@@ -1,0 +1,201 @@
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { sign } from '@octokit/webhooks-methods';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
+import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
+import {
+  connectNats,
+  createHttpServer,
+  createLogger,
+  createPostgres,
+  createPublisher,
+  createReadiness,
+  ensureStreams,
+  migrate,
+  startTelemetry,
+  type HttpServer,
+  type Postgres,
+} from '@runnerhub/platform';
+import { createTestDatabase, startNatsServer, type NatsServer, type TestDatabase } from '@runnerhub/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { deliveriesStore } from '../src/deliveries.js';
+import { registerDeliveryRoutes } from '../src/http.js';
+import { registerWebhookIntake } from '../src/intake.js';
+import { intakeMetrics } from '../src/metrics.js';
+
+const SECRET = 'current-webhook-secret';
+const PREVIOUS = 'previous-webhook-secret';
+const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+type Example = { name: string; examples: Array<Record<string, unknown>> };
+const jobExamples = (examples as unknown as Example[]).find((e) => e.name === 'workflow_job')!.examples;
+
+describe('POST /webhooks/github', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let testDb: TestDatabase;
+  let db: Postgres;
+  let app: HttpServer;
+  let secrets: readonly [string, ...string[]] = [SECRET, PREVIOUS];
+  let guid = 0;
+
+  const stored = async () => (await jsm.streams.info('GITHUB')).state.messages;
+  const post = async (o: { body: string; secret?: string; event?: string; delivery?: string; headers?: Record<string, string> }) =>
+    app.inject({
+      method: 'POST',
+      url: '/webhooks/github',
+      payload: o.body,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': o.event ?? 'workflow_job',
+        'x-github-delivery': o.delivery ?? `guid-${++guid}`,
+        'x-github-hook-id': '42',
+        'x-hub-signature-256': await sign(o.secret ?? SECRET, o.body),
+        ...o.headers,
+      },
+    });
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connectNats({ servers: nats.url, name: 'test', log });
+    await ensureStreams(nc, Object.values(streamDefinitions));
+    jsm = await jetstreamManager(nc);
+    testDb = await createTestDatabase('gateway');
+    db = createPostgres({ url: testDb.url, schema: 'gateway', poolMax: 4, applicationName: 'test', log });
+    await migrate(db, fileURLToPath(new URL('../migrations/', import.meta.url)), log);
+    const telemetry = startTelemetry({ serviceName: 'gateway-test' });
+    const readiness = createReadiness(log, { intervalMs: 60_000 });
+    app = await createHttpServer({ service: 'webhook-gateway', log, readiness, telemetry, adminTokens: [{ name: 't', scope: 'read', token: 'read-token-0123456789' }] });
+    const deliveries = deliveriesStore(db.pool);
+    registerWebhookIntake(app, {
+      publisher: createPublisher<SubjectMessages>(nc, contractsCodec, { timeoutMs: 2_000 }),
+      deliveries,
+      secrets: () => secrets,
+      metrics: intakeMetrics(telemetry.meter),
+      log,
+      bodyLimitBytes: 64 * 1024,
+    });
+    registerDeliveryRoutes(app, deliveries);
+    await app.ready();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+    await db?.close();
+    await testDb?.drop();
+  });
+
+  beforeEach(() => {
+    secrets = [SECRET, PREVIOUS];
+  });
+
+  it('accepts every workflow_job example signed the real way, one message each, typed', async () => {
+    const before = await stored();
+    for (const example of jobExamples) {
+      const res = await post({ body: JSON.stringify(example) });
+      expect(res.statusCode, res.body).toBe(202);
+    }
+    expect(await stored()).toBe(before + jobExamples.length);
+    const last = (await jsm.streams.getMessage('GITHUB', { last_by_subj: `gh.workflow_job.${String(jobExamples.at(-1)!.action)}` }))!;
+    const decoded = contractsCodec.decode(last.subject, last.data, last.header.get('rh-schema')) as SubjectMessages['gh.workflow_job.x'];
+    expect(decoded.jobId).toBe(BigInt((jobExamples.at(-1)!.workflow_job as { id: number }).id));
+    expect(JSON.parse(Buffer.from(decoded.delivery!.payload).toString())).toEqual(jobExamples.at(-1));
+  });
+
+  it('publishes the same GUID once, and two GUIDs for the same job twice', async () => {
+    const body = JSON.stringify(jobExamples[0]);
+    const before = await stored();
+    expect((await post({ body, delivery: 'same-guid' })).statusCode).toBe(202);
+    const replay = await post({ body, delivery: 'same-guid' });
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toMatchObject({ status: 'duplicate' });
+    expect((await post({ body, delivery: 'other-guid' })).statusCode).toBe(202);
+    expect(await stored()).toBe(before + 2);
+    const row = await app.inject({ url: '/api/deliveries/same-guid', headers: { authorization: 'Bearer read-token-0123456789' } });
+    expect(row.json()).toMatchObject({ guid: 'same-guid', event: 'workflow_job', outcome: 'published', installationId: null });
+  });
+
+  it('accepts the previous secret only while a rotation is configured', async () => {
+    const body = JSON.stringify(jobExamples[1]);
+    expect((await post({ body, secret: PREVIOUS })).statusCode).toBe(202);
+    secrets = [SECRET];
+    const stale = await post({ body, secret: PREVIOUS });
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json()).toEqual({ error: 'bad_signature', message: 'signature does not match the payload' });
+  });
+
+  it('refuses bad input with a clear 4xx and publishes nothing', async () => {
+    const body = JSON.stringify(jobExamples[0]);
+    const before = await stored();
+    const cases = [
+      { res: await post({ body, secret: 'wrong-secret' }), status: 401, error: 'bad_signature' },
+      { res: await post({ body, headers: { 'x-hub-signature-256': '' } }), status: 401, error: 'missing_signature' },
+      { res: await post({ body, headers: { 'x-github-event': '' } }), status: 400, error: 'missing_event' },
+      { res: await post({ body, headers: { 'x-github-delivery': '' } }), status: 400, error: 'missing_delivery' },
+      { res: await post({ body, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), status: 415, error: 'unsupported_media_type' },
+      { res: await post({ body: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }) }), status: 413, error: 'payload_too_large' },
+      { res: await post({ body: '{"action": "queued", ' }), status: 400, error: 'invalid_json' },
+      { res: await post({ body: '{"action":"queued"}' }), status: 400, error: 'invalid_payload' },
+    ];
+    for (const c of cases) {
+      expect(c.res.statusCode, c.res.body).toBe(c.status);
+      expect(c.res.json()).toMatchObject({ error: c.error });
+    }
+    expect(cases[3]!.res.json().message).toBe('missing X-GitHub-Delivery header');
+    expect(await stored()).toBe(before);
+    const metrics = await app.inject('/metrics');
+    expect(metrics.body).toMatch(/runnerhub_webhook_rejections_total\{reason="bad_signature"\} [1-9]/);
+  });
+
+  it('answers 202 to events nobody consumes without publishing them', async () => {
+    const before = await stored();
+    const res = await post({ body: JSON.stringify({ ref: 'refs/heads/main' }), event: 'push' });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ status: 'ignored' });
+    expect(await stored()).toBe(before);
+  });
+
+  it('never crashes and never answers 5xx, whatever the headers and body', async () => {
+    const header = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 60 }), fc.constantFrom('workflow_job', 'ping', 'application/json', 'sha256=00'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ event: header, delivery: header, type: header, signature: header, signBody: fc.boolean() }),
+        fc.oneof(fc.json(), fc.string({ maxLength: 300 }), fc.constant(JSON.stringify(jobExamples[2]))),
+        async (h, body) => {
+          const headers: Record<string, string> = {};
+          if (h.event !== undefined) headers['x-github-event'] = h.event;
+          if (h.delivery !== undefined) headers['x-github-delivery'] = `fuzz-${h.delivery}`;
+          if (h.type !== undefined) headers['content-type'] = h.type;
+          const signature = h.signBody && body !== '' ? await sign(SECRET, body) : h.signature;
+          if (signature !== undefined) headers['x-hub-signature-256'] = signature;
+          const res = await app.inject({ method: 'POST', url: '/webhooks/github', payload: body, headers });
+          expect(res.statusCode).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+
+  it('answers 503 well inside GitHub\'s 10 s while JetStream is down, and accepts the redelivery after', async () => {
+    const body = JSON.stringify(jobExamples[5]);
+    await nats.stop({ keepStore: true });
+    const started = Date.now();
+    const res = await post({ body, delivery: 'during-outage' });
+    expect(res.statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const failed = await app.inject({ url: '/api/deliveries?outcome=failed', headers: { authorization: 'Bearer read-token-0123456789' } });
+    expect(failed.json<{ deliveries: Array<{ guid: string }> }>().deliveries.map((d) => d.guid)).toContain('during-outage');
+    await nats.start();
+    let again = await post({ body, delivery: 'during-outage' });
+    for (let i = 0; again.statusCode === 503 && i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      again = await post({ body, delivery: 'during-outage' });
+    }
+    expect(again.statusCode).toBe(202);
+  }, 60_000);
+});
