@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean
+.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -45,6 +45,10 @@ test: ## What CI runs: infra, lint, typecheck, contract and docs checks, then ev
 	bash scripts/contracts.sh check
 	node --conditions=runnerhub-source --import tsx scripts/config-docs.ts --check
 	$(NX) run-many -t test --parallel=1
+
+bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks (prints ratios)
+	bash scripts/infra.sh up
+	node --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts $(or $(BENCH_SECONDS),10)
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 	bash scripts/run-platform.sh

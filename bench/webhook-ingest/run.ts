@@ -1,0 +1,92 @@
+/**
+ * bench/webhook-ingest: our webhook-gateway (verify + JetStream PubAck before 202, file store)
+ * against the Node peers a user would pick instead — a Probot app and @octokit/webhooks'
+ * createNodeMiddleware, which verify and dispatch but persist nothing — on the same signed
+ * workflow_job payload, in the same run. Prints req/s, latency p50/p99 and ratios.
+ *
+ *   node --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts [seconds]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { sign } from '@octokit/webhooks-methods';
+import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
+import { createTestDatabase, freePort, repoRoot, startNatsServer, startServiceProcess, waitFor } from '@runnerhub/testing';
+
+const SECONDS = Number(process.argv[2] ?? 10);
+const CONNECTIONS = 20;
+const FIXED_RATE = 300;
+const SECRET = 'bench-webhook-secret';
+
+type Example = { name: string; examples: Array<{ action: string }> };
+const payload = JSON.stringify((examples as unknown as Example[]).find((e) => e.name === 'workflow_job')!.examples.find((e) => e.action === 'queued'));
+const signature = await sign(SECRET, payload);
+
+interface Figures {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  fixedP99: number;
+}
+
+async function load(url: string, opts: { duration: number; overallRate?: number }) {
+  return autocannon({
+    url: `${url}/webhooks/github`,
+    method: 'POST',
+    connections: opts.overallRate ? 10 : CONNECTIONS,
+    duration: opts.duration,
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+    headers: { 'content-type': 'application/json', 'x-github-event': 'workflow_job', 'x-hub-signature-256': signature },
+    body: payload,
+    // A fresh delivery GUID per request: the gateway must really persist each one, not dedup it.
+    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-github-delivery': randomUUID() } }) }],
+  });
+}
+
+async function measure(name: string, url: string): Promise<Figures> {
+  await load(url, { duration: 2 }); // warm-up: JIT, connection pools
+  const max = await load(url, { duration: SECONDS });
+  const fixed = await load(url, { duration: SECONDS, overallRate: FIXED_RATE });
+  return { name, rps: max.requests.average, p50: max.latency.p50, p99: max.latency.p99, errors: max.errors + fixed.errors, non2xx: max.non2xx + fixed.non2xx, fixedP99: fixed.latency.p99 };
+}
+
+function startPeer(kind: 'probot' | 'octokit', port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./peers.ts', import.meta.url)), kind, String(port), SECRET], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`${kind} peer exited with ${code}`)));
+  });
+}
+
+const nats = await startNatsServer();
+const db = await createTestDatabase('bench_gateway');
+const gateway = await startServiceProcess('webhook-gateway', { NATS_URL: nats.url, DATABASE_URL: db.url, GITHUB_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'warn' });
+const probotPort = await freePort();
+const octokitPort = await freePort();
+const peers = [await startPeer('probot', probotPort), await startPeer('octokit', octokitPort)];
+try {
+  await waitFor(async () => (await fetch(`${gateway.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: 'gateway ready' });
+  const results: Figures[] = [];
+  results.push(await measure('runnerhub webhook-gateway (JetStream file store, 202 after PubAck)', gateway.url));
+  results.push(await measure('probot 14 createNodeMiddleware (no persistence)', `http://127.0.0.1:${probotPort}`));
+  results.push(await measure('@octokit/webhooks createNodeMiddleware (no persistence)', `http://127.0.0.1:${octokitPort}`));
+
+  const ours = results[0]!;
+  console.log(`\nwebhook-ingest: ${SECONDS}s max-throughput run (${CONNECTIONS} connections) + ${SECONDS}s at ${FIXED_RATE} req/s, same signed workflow_job payload\n`);
+  console.log('target'.padEnd(70), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), `p99@${FIXED_RATE}`.padStart(9), 'errors'.padStart(7), 'non2xx'.padStart(7));
+  for (const r of results) {
+    console.log(r.name.padEnd(70), r.rps.toFixed(0).padStart(8), r.p50.toFixed(1).padStart(8), r.p99.toFixed(1).padStart(8), r.fixedP99.toFixed(1).padStart(9), String(r.errors).padStart(7), String(r.non2xx).padStart(7));
+  }
+  for (const peer of results.slice(1)) console.log(`ratio vs ${peer.name.split(' ')[0]}: ${(ours.rps / peer.rps).toFixed(2)}x throughput`);
+  console.log(`stored in JetStream: ${(await (await fetch(`${gateway.url}/metrics`)).text()).match(/runnerhub_webhook_deliveries_total\{[^}]*outcome="published"[^}]*\} (\d+)/)?.[1] ?? '?'} published deliveries`);
+} finally {
+  gateway.kill('SIGTERM');
+  await gateway.exited;
+  for (const p of peers) p.kill('SIGTERM');
+  await db.drop();
+  await nats.stop();
+}
