@@ -45,7 +45,21 @@ export class UnencodableMessageError extends Error {
 }
 
 /** The schema registered for `subject`; throws UnknownSubjectError. */
+/** Subjects repeat (one per event and action); matching them against every pattern each time showed in profiles. */
+const resolved = new Map<string, DescMessage>();
+/** Bounded: subjects with per-host or per-pool tokens are many, but not unbounded in one process. */
+const RESOLVED_MAX = 10_000;
+
 export function schemaForSubject(subject: string): DescMessage {
+  const hit = resolved.get(subject);
+  if (hit) return hit;
+  const schema = lookup(subject);
+  if (resolved.size >= RESOLVED_MAX) resolved.clear();
+  resolved.set(subject, schema);
+  return schema;
+}
+
+function lookup(subject: string): DescMessage {
   const found = registrationsFor(subject);
   // More than one match would be a registry bug; the property tests guard against it, and refusing
   // here keeps a bug from picking a schema by registration order.

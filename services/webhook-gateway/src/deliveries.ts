@@ -36,17 +36,22 @@ const COLUMNS = `guid, event, action, installation_id AS "installationId", hook_
 
 export function deliveriesStore(pool: pg.Pool) {
   return {
-    /** True when this GUID was already handed to JetStream (or deliberately ignored): a replay. */
-    async alreadyHandled(guid: string): Promise<boolean> {
-      const { rows } = await pool.query<{ outcome: Outcome }>('SELECT outcome FROM deliveries WHERE guid = $1', [guid]);
-      return rows[0] !== undefined && rows[0].outcome !== 'failed';
-    },
-
-    /** A failed attempt never overwrites a success: a late 503 retry must not undo 'published'. */
-    async record(r: DeliveryRecord): Promise<void> {
+    /**
+     * One statement for a whole batch. A failed attempt never overwrites a success: a late 503 retry
+     * must not undo 'published'. Rows of one GUID within a batch are folded first (Postgres refuses
+     * to upsert the same key twice in one statement).
+     */
+    async recordBatch(records: readonly DeliveryRecord[]): Promise<void> {
+      const byGuid = new Map<string, DeliveryRecord>();
+      for (const r of records) {
+        const prev = byGuid.get(r.guid);
+        if (!prev || prev.outcome === 'failed') byGuid.set(r.guid, r);
+      }
+      const rows = [...byGuid.values()];
+      if (rows.length === 0) return;
       await pool.query(
         `INSERT INTO deliveries (guid, event, action, installation_id, hook_id, received_at, outcome, subject, stream_seq, last_error)
-         VALUES ($1, $2, $3, NULLIF($4::bigint, 0), $5, $6, $7, $8, $9, $10)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::bigint[], $10::text[])
          ON CONFLICT (guid) DO UPDATE SET
            attempts = deliveries.attempts + 1,
            updated_at = now(),
@@ -54,8 +59,28 @@ export function deliveriesStore(pool: pg.Pool) {
            subject = COALESCE(EXCLUDED.subject, deliveries.subject),
            stream_seq = COALESCE(EXCLUDED.stream_seq, deliveries.stream_seq),
            last_error = CASE WHEN EXCLUDED.outcome = 'failed' THEN EXCLUDED.last_error ELSE deliveries.last_error END`,
-        [r.guid, r.event, r.action, r.installationId.toString(), r.hookId ?? null, r.receivedAt, r.outcome, r.subject ?? null, r.streamSeq ?? null, r.error ?? null],
+        [
+          rows.map((r) => r.guid),
+          rows.map((r) => r.event),
+          rows.map((r) => r.action),
+          rows.map((r) => (r.installationId === 0n ? null : r.installationId.toString())),
+          rows.map((r) => r.hookId ?? null),
+          rows.map((r) => r.receivedAt),
+          rows.map((r) => r.outcome),
+          rows.map((r) => r.subject ?? null),
+          rows.map((r) => r.streamSeq ?? null),
+          rows.map((r) => r.error ?? null),
+        ],
       );
+    },
+
+    /** GUIDs handled (not failed) since `since`, newest first, to warm the in-memory dedup set. */
+    async handledSince(since: Date, limit: number): Promise<string[]> {
+      const { rows } = await pool.query<{ guid: string }>(
+        `SELECT guid FROM deliveries WHERE received_at >= $1 AND outcome <> 'failed' ORDER BY received_at DESC LIMIT $2`,
+        [since, limit],
+      );
+      return rows.map((r) => r.guid);
     },
 
     async get(guid: string): Promise<DeliveryRow | undefined> {

@@ -2,14 +2,17 @@ import type { FastifyError } from 'fastify';
 import type { SubjectMessages } from '@runnerhub/contracts';
 import type { HttpServer, Logger, Publisher } from '@runnerhub/platform';
 import { AppError } from '@runnerhub/platform';
-import type { DeliveriesStore } from './deliveries.js';
+import type { DeliveryLog } from './delivery-log.js';
+import type { RecentDeliveries } from './recent-deliveries.js';
 import type { IntakeMetrics } from './metrics.js';
 import { translate } from './translate.js';
 import { checkHeaders, checkSignature, isRejection } from './verify.js';
 
 export interface IntakeDeps {
   publisher: Publisher<SubjectMessages>;
-  deliveries: DeliveriesStore;
+  /** GUIDs already handed over: answers replays without a database round trip. */
+  recent: RecentDeliveries;
+  deliveryLog: DeliveryLog;
   /** Current secret first, then the previous one during a rotation. */
   secrets(): readonly [string, ...string[]];
   metrics: IntakeMetrics;
@@ -68,14 +71,15 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
         }
 
         const record = { guid: headers.delivery, event: headers.event, action: t.action, installationId: t.installationId, hookId: headers.hookId, receivedAt };
-        // Postgres helps answer "seen before?" but is not needed to accept: JetStream's dedup window
-        // catches a replay of the same GUID too, so intake keeps working while Postgres is away.
-        if (await deps.deliveries.alreadyHandled(headers.delivery).catch(() => false)) {
+        // Postgres is not on this path at all: the in-memory set answers replays, JetStream's dedup
+        // window catches what another replica took, and the log is written behind the response.
+        if (deps.recent.has(headers.delivery)) {
           deps.metrics.delivery('duplicate', headers.event, t.action);
           return reply.code(200).send({ status: 'duplicate', delivery: headers.delivery });
         }
         if (t.kind === 'ignored') {
-          await saveRecord(deps, { ...record, outcome: 'ignored' });
+          deps.recent.add(headers.delivery);
+          deps.deliveryLog.record({ ...record, outcome: 'ignored' });
           deps.metrics.delivery('ignored', headers.event, t.action);
           return reply.code(202).send({ status: 'ignored', delivery: headers.delivery });
         }
@@ -83,12 +87,13 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
         try {
           const ack = await deps.publisher.publish(t.subject, t.message, { msgId: headers.delivery });
           deps.metrics.persisted((performance.now() - started) / 1000);
-          await saveRecord(deps, { ...record, outcome: 'published', subject: t.subject, streamSeq: ack.seq });
+          deps.recent.add(headers.delivery);
+          deps.deliveryLog.record({ ...record, outcome: 'published', subject: t.subject, streamSeq: ack.seq });
           deps.metrics.delivery(ack.duplicate ? 'duplicate' : 'published', headers.event, t.action);
           return reply.code(ack.duplicate ? 200 : 202).send({ status: ack.duplicate ? 'duplicate' : 'accepted', delivery: headers.delivery });
         } catch (err) {
           if (!(err instanceof AppError) || err.kind !== 'unavailable') throw err;
-          await saveRecord(deps, { ...record, outcome: 'failed', error: err.message });
+          deps.deliveryLog.record({ ...record, outcome: 'failed', error: err.message });
           deps.metrics.delivery('unavailable', headers.event, t.action);
           req.log.warn({ delivery: headers.delivery, err: err.message }, 'JetStream did not take the delivery; answered 503 so GitHub records a failure');
           return reply.code(503).send({ error: 'unavailable', message: 'could not persist the delivery; it will be redelivered' });
@@ -96,9 +101,4 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
       },
     );
   });
-}
-
-/** The delivery log is bookkeeping: losing a row costs a dedup shortcut, never an event. */
-async function saveRecord(deps: IntakeDeps, r: Parameters<DeliveriesStore['record']>[0]) {
-  await deps.deliveries.record(r).catch((err: unknown) => deps.log.warn({ delivery: r.guid, err: (err as Error).message }, 'could not record the delivery'));
 }

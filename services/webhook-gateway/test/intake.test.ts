@@ -22,6 +22,8 @@ import {
 import { createTestDatabase, startNatsServer, type NatsServer, type TestDatabase } from '@runnerhub/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { deliveriesStore } from '../src/deliveries.js';
+import { createDeliveryLog, type DeliveryLog } from '../src/delivery-log.js';
+import { createRecentDeliveries } from '../src/recent-deliveries.js';
 import { registerDeliveryRoutes } from '../src/http.js';
 import { registerWebhookIntake } from '../src/intake.js';
 import { intakeMetrics } from '../src/metrics.js';
@@ -39,6 +41,7 @@ describe('POST /webhooks/github', () => {
   let testDb: TestDatabase;
   let db: Postgres;
   let app: HttpServer;
+  let deliveryLog: DeliveryLog;
   let secrets: readonly [string, ...string[]] = [SECRET, PREVIOUS];
   let guid = 0;
 
@@ -70,9 +73,11 @@ describe('POST /webhooks/github', () => {
     const readiness = createReadiness(log, { intervalMs: 60_000 });
     app = await createHttpServer({ service: 'webhook-gateway', log, readiness, telemetry, adminTokens: [{ name: 't', scope: 'read', token: 'read-token-0123456789' }] });
     const deliveries = deliveriesStore(db.pool);
+    deliveryLog = createDeliveryLog(deliveries, log);
     registerWebhookIntake(app, {
       publisher: createPublisher<SubjectMessages>(nc, contractsCodec, { timeoutMs: 2_000 }),
-      deliveries,
+      recent: createRecentDeliveries(1000),
+      deliveryLog,
       secrets: () => secrets,
       metrics: intakeMetrics(telemetry.meter),
       log,
@@ -84,6 +89,7 @@ describe('POST /webhooks/github', () => {
 
   afterAll(async () => {
     await app?.close();
+    await deliveryLog?.stop();
     await nc?.close();
     await nats?.stop();
     await db?.close();
@@ -116,6 +122,7 @@ describe('POST /webhooks/github', () => {
     expect(replay.json()).toMatchObject({ status: 'duplicate' });
     expect((await post({ body, delivery: 'other-guid' })).statusCode).toBe(202);
     expect(await stored()).toBe(before + 2);
+    await deliveryLog.flush();
     const row = await app.inject({ url: '/api/deliveries/same-guid', headers: { authorization: 'Bearer read-token-0123456789' } });
     expect(row.json()).toMatchObject({ guid: 'same-guid', event: 'workflow_job', outcome: 'published', installationId: null });
   });
@@ -188,6 +195,7 @@ describe('POST /webhooks/github', () => {
     const res = await post({ body, delivery: 'during-outage' });
     expect(res.statusCode).toBe(503);
     expect(Date.now() - started).toBeLessThan(10_000);
+    await deliveryLog.flush();
     const failed = await app.inject({ url: '/api/deliveries?outcome=failed', headers: { authorization: 'Bearer read-token-0123456789' } });
     expect(failed.json<{ deliveries: Array<{ guid: string }> }>().deliveries.map((d) => d.guid)).toContain('during-outage');
     await nats.start();
@@ -197,5 +205,8 @@ describe('POST /webhooks/github', () => {
       again = await post({ body, delivery: 'during-outage' });
     }
     expect(again.statusCode).toBe(202);
+    await deliveryLog.flush();
+    const row = await app.inject({ url: '/api/deliveries/during-outage', headers: { authorization: 'Bearer read-token-0123456789' } });
+    expect(row.json()).toMatchObject({ outcome: 'published', attempts: expect.any(Number) });
   }, 60_000);
 });
