@@ -1,15 +1,37 @@
-import { streamDefinitions } from '@runnerhub/contracts';
-import { bootService, connectNatsFor, connectPostgresFor, connectRedisFor, createHttpServer, parseAdminTokens, startHttp } from '@runnerhub/platform';
+import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
+import {
+  bootService,
+  connectNatsFor,
+  connectPostgresFor,
+  connectRedisFor,
+  createHttpServer,
+  createPublisher,
+  parseAdminTokens,
+  runConsumersWhenReady,
+  startHttp,
+} from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
+import { consumeWorkflowJobs } from './consumers.js';
+import { registerJobRoutes } from './http.js';
+import { jobsQueries } from './jobs.js';
+import { startOutboxRelay } from './outbox.js';
+import { watchPools } from './pools.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
 const base = await bootService({ service: 'scheduler', schema: configSchema, secrets: secretSpecs });
-const { config, log, readiness, telemetry, secrets } = base;
+const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
-  await connectNatsFor(base, config.nats, streamDefinitions);
-  await connectPostgresFor(base, config.postgres, { name: 'scheduler', migrations: new URL('../migrations/', import.meta.url) });
+  const nc = await connectNatsFor(base, config.nats, streamDefinitions);
+  const db = await connectPostgresFor(base, config.postgres, { name: 'scheduler', migrations: new URL('../migrations/', import.meta.url) });
   await connectRedisFor(base, config.redis, 'scheduler');
+  const pools = await watchPools(nc, log);
+  lifecycle.onStop('pool-watch', () => pools.stop());
+  const relay = startOutboxRelay(db.pool, createPublisher<SubjectMessages>(nc, contractsCodec), log);
+  lifecycle.onStop('outbox-relay', () => relay.stop());
+  runConsumersWhenReady(base, [await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, log })]);
+
   const http = await createHttpServer({ service: 'scheduler', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
+  registerJobRoutes(http, jobsQueries(db.pool));
   await startHttp(base, http, config.http);
   readiness.markStarted();
 } catch (err) {

@@ -1,0 +1,31 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { contractsCodec, type SubjectMessages } from '@runnerhub/contracts';
+import { createConsumer, type Consumer, type Logger } from '@runnerhub/platform';
+import type pg from 'pg';
+import { recordWorkflowJob } from './jobs.js';
+import { choosePool } from './matching.js';
+import type { OutboxRelay } from './outbox.js';
+import type { PoolDirectory } from './pools.js';
+
+/**
+ * The durable consumer of workflow_job deliveries. Its name is persisted server state (its place in
+ * the GITHUB stream): never rename it.
+ */
+export const WORKFLOW_JOBS_DURABLE = 'scheduler-workflow-jobs';
+
+export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; pools: PoolDirectory; relay: OutboxRelay; log: Logger }): Promise<Consumer> {
+  return createConsumer<SubjectMessages, 'gh.workflow_job.*'>(nc, {
+    name: 'scheduler.workflow-jobs',
+    stream: 'GITHUB',
+    durable: WORKFLOW_JOBS_DURABLE,
+    filterSubject: 'gh.workflow_job.*',
+    codec: contractsCodec,
+    // Row locks serialise events of one job; different jobs proceed in parallel.
+    concurrency: 4,
+    log: deps.log,
+    handler: async (event, ctx) => {
+      const facts = await recordWorkflowJob(deps.db, event, () => choosePool(event.labels, deps.pools.current()), ctx.headers.traceparent);
+      if (facts.length > 0) deps.relay.wake();
+    },
+  });
+}

@@ -1,0 +1,165 @@
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kvm } from '@nats-io/kv';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  contractsCodec,
+  create,
+  githubSubject,
+  POOL_DEFINITIONS_BUCKET,
+  PoolDefinitionSchema,
+  poolDefinitionKvSubject,
+  streamDefinitions,
+  timestampFromDate,
+  WorkflowJobConclusion,
+  WorkflowJobStatus,
+  type JobUnmatched,
+  type SubjectMessages,
+} from '@runnerhub/contracts';
+import { connectNats, createLogger, createPostgres, createPublisher, ensureStreams, migrate, type Consumer, type Postgres } from '@runnerhub/platform';
+import { createTestDatabase, startNatsServer, waitFor, type NatsServer, type TestDatabase } from '@runnerhub/testing';
+import { consumeWorkflowJobs } from '../src/consumers.js';
+import { jobsQueries } from '../src/jobs.js';
+import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
+import { watchPools, type PoolDirectory } from '../src/pools.js';
+
+const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const t0 = new Date('2026-11-24T10:00:00Z');
+
+describe('scheduler: from workflow_job deliveries to job facts', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let testDb: TestDatabase;
+  let db: Postgres;
+  let pools: PoolDirectory;
+  let relay: OutboxRelay;
+  let consumer: Consumer;
+  const publisher = () => createPublisher<SubjectMessages>(nc, contractsCodec);
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connectNats({ servers: nats.url, name: 'test', log });
+    await ensureStreams(nc, Object.values(streamDefinitions));
+    jsm = await jetstreamManager(nc);
+    testDb = await createTestDatabase('scheduler');
+    db = createPostgres({ url: testDb.url, schema: 'scheduler', poolMax: 6, applicationName: 'test', log });
+    await migrate(db, fileURLToPath(new URL('../migrations/', import.meta.url)), log);
+    // What the pool-manager publishes: one pool with the `docker` label.
+    const kv = await new Kvm(nc).create(POOL_DEFINITIONS_BUCKET, { history: 1 });
+    const small = create(PoolDefinitionSchema, { name: 'small', labels: ['docker'], maxRunners: 2 });
+    await kv.put('small', contractsCodec.encode(poolDefinitionKvSubject('small'), small).data);
+    pools = await watchPools(nc, log);
+    await waitFor(() => pools.current().length === 1, { timeoutMs: 10_000, what: 'pool definitions' });
+    relay = startOutboxRelay(db.pool, publisher(), log);
+    consumer = await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, log });
+    consumer.resume();
+  }, 60_000);
+
+  afterAll(async () => {
+    await consumer?.stop();
+    await relay?.stop();
+    await pools?.stop();
+    await nc?.close();
+    await nats?.stop();
+    await db?.close();
+    await testDb?.drop();
+  });
+
+  const event = (jobId: number, status: WorkflowJobStatus, labels: string[], extra: Partial<SubjectMessages['gh.workflow_job.x']> = {}) =>
+    ({
+      $typeName: 'runnerhub.v1.WorkflowJobEvent',
+      jobId: BigInt(jobId),
+      runId: 1n,
+      runAttempt: 1,
+      labels,
+      status,
+      conclusion: WorkflowJobConclusion.UNSPECIFIED,
+      repository: { $typeName: 'runnerhub.v1.Repository', id: 1n, owner: 'octo-org', name: 'app', fullName: 'octo-org/app' },
+      createdAt: timestampFromDate(t0),
+      organization: 'octo-org',
+      workflowName: 'ci',
+      jobName: 'build',
+      runnerId: 0n,
+      runnerName: '',
+      runnerGroupId: 0n,
+      runnerGroupName: '',
+      headSha: 'abc',
+      headBranch: 'main',
+      htmlUrl: '',
+      senderLogin: '',
+      checkRunUrl: '',
+      ...extra,
+    }) as SubjectMessages['gh.workflow_job.x'];
+
+  const facts = async (subject: string) => {
+    const info = await jsm.streams.info('JOBS', { subjects_filter: subject });
+    return info.state.subjects?.[subject] ?? 0;
+  };
+
+  it('turns shuffled, duplicated deliveries of one job into a row that ends completed, with no fact twice', async () => {
+    const labels = ['self-hosted', 'Linux', 'docker'];
+    const queued = event(101, WorkflowJobStatus.QUEUED, labels);
+    const started = event(101, WorkflowJobStatus.IN_PROGRESS, labels, { runnerId: 7n, runnerName: 'rh-small-7', startedAt: timestampFromDate(new Date(t0.getTime() + 5000)) });
+    const done = event(101, WorkflowJobStatus.COMPLETED, labels, { runnerId: 7n, runnerName: 'rh-small-7', conclusion: WorkflowJobConclusion.SUCCESS, completedAt: timestampFromDate(new Date(t0.getTime() + 60_000)) });
+    const pub = publisher();
+    // Each delivery has its own GUID: GitHub's duplicates are different deliveries of the same fact.
+    const arrivals: Array<[string, SubjectMessages['gh.workflow_job.x']]> = [
+      ['completed', done],
+      ['queued', queued],
+      ['in_progress', started],
+      ['queued', queued],
+      ['completed', done],
+    ];
+    let n = 0;
+    for (const [action, e] of arrivals) await pub.publish(githubSubject('workflow_job', action), e, { msgId: `delivery-${++n}` });
+
+    const jobs = jobsQueries(db.pool);
+    await waitFor(async () => (await jobs.get('101'))?.status === 'completed' && (await facts('job.completed')) === 1, { timeoutMs: 20_000, what: 'job 101 completed' });
+    const job = (await jobs.get('101'))!;
+    expect(job).toMatchObject({ status: 'completed', conclusion: 'success', match: 'matched', pool: 'small', runnerName: 'rh-small-7', repo: 'octo-org/app' });
+    // Which earlier facts exist depends on which delivery the scheduler saw first (a job first seen
+    // completed was never waiting for us); none may exist twice.
+    expect(await facts('job.queued')).toBeLessThanOrEqual(1);
+    expect(await facts('job.started')).toBeLessThanOrEqual(1);
+    expect(job.transitions.map((t) => t.transition)).toContain('completed');
+    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('publishes queued, started and completed once each for deliveries in GitHub\'s order, duplicates included', async () => {
+    const labels = ['self-hosted', 'docker'];
+    const pub = publisher();
+    const runner = { runnerId: 9n, runnerName: 'rh-small-9' };
+    const sequence: Array<[string, SubjectMessages['gh.workflow_job.x']]> = [
+      ['queued', event(303, WorkflowJobStatus.QUEUED, labels)],
+      ['queued', event(303, WorkflowJobStatus.QUEUED, labels)],
+      ['in_progress', event(303, WorkflowJobStatus.IN_PROGRESS, labels, runner)],
+      ['completed', event(303, WorkflowJobStatus.COMPLETED, labels, { ...runner, conclusion: WorkflowJobConclusion.FAILURE })],
+    ];
+    const before = { q: await facts('job.queued'), s: await facts('job.started'), c: await facts('job.completed') };
+    let n = 0;
+    // One at a time, as a scheduler that keeps up would see them.
+    for (const [action, e] of sequence) {
+      await pub.publish(githubSubject('workflow_job', action), e, { msgId: `ordered-${++n}` });
+      await waitFor(async () => (await jobsQueries(db.pool).get('303'))?.status === action, { timeoutMs: 10_000, what: `job 303 ${action}` });
+    }
+    await waitFor(async () => (await facts('job.completed')) === before.c + 1, { timeoutMs: 20_000, what: 'job 303 completed fact' });
+    expect(await facts('job.queued')).toBe(before.q + 1);
+    expect(await facts('job.started')).toBe(before.s + 1);
+    expect((await jobsQueries(db.pool).get('303'))?.conclusion).toBe('failure');
+  });
+
+  it('reports a job no pool can serve with the labels the closest pool lacks', async () => {
+    await publisher().publish(githubSubject('workflow_job', 'queued'), event(202, WorkflowJobStatus.QUEUED, ['self-hosted', 'gpu']), { msgId: 'delivery-gpu' });
+    await waitFor(async () => (await facts('job.unmatched')) === 1, { timeoutMs: 20_000, what: 'job.unmatched' });
+    const msg = (await jsm.streams.getMessage('JOBS', { last_by_subj: 'job.unmatched' }))!;
+    const unmatched = contractsCodec.decode('job.unmatched', msg.data) as JobUnmatched;
+    expect(unmatched.job?.jobId).toBe(202n);
+    expect(unmatched.missingLabels).toEqual(['gpu']);
+    expect(unmatched.closestPools.map((p) => p.pool)).toEqual(['small']);
+    expect((await jobsQueries(db.pool).get('202'))?.match).toBe('unmatched');
+  });
+});
