@@ -49,3 +49,4 @@ export * from './gen/runnerhub/v1/pools_pb.js';
 export * from './gen/runnerhub/v1/runners_pb.js';
 export * from './gen/runnerhub/v1/executor_pb.js';
 export * from './gen/runnerhub/v1/dead_letter_pb.js';
+export { jobStatusFromGitHub, jobConclusionFromGitHub, jobStatusWord, jobConclusionWord } from './github-enums.js';

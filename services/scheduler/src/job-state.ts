@@ -19,15 +19,8 @@ export interface JobEvent {
   completedAt?: Date;
 }
 
-export interface JobState {
-  status: JobStatus;
-  conclusion?: string;
-  runnerId?: number;
-  runnerName?: string;
-  createdAt?: Date;
-  startedAt?: Date;
-  completedAt?: Date;
-}
+/** The folded state has the same fields as an event: what GitHub last told us, field by field. */
+export type JobState = JobEvent;
 
 /** What changed, for the job facts the scheduler publishes. */
 export type Transition = 'queued' | 'started' | 'completed';

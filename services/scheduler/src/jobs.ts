@@ -1,8 +1,9 @@
 import {
+  jobConclusionFromGitHub,
+  jobConclusionWord,
+  jobStatusWord,
   PriorityClass,
   UnmatchedReason,
-  WorkflowJobConclusion,
-  WorkflowJobStatus,
   timestampDate,
   timestampFromDate,
   type JobRef,
@@ -16,33 +17,14 @@ import { enqueueFact } from './outbox.js';
 
 /** scheduler.jobs: the job table, written only through `recordWorkflowJob`. */
 
-const STATUS: Partial<Record<WorkflowJobStatus, JobStatus>> = {
-  [WorkflowJobStatus.QUEUED]: 'queued',
-  [WorkflowJobStatus.WAITING]: 'waiting',
-  [WorkflowJobStatus.PENDING]: 'pending',
-  [WorkflowJobStatus.REQUESTED]: 'requested',
-  [WorkflowJobStatus.IN_PROGRESS]: 'in_progress',
-  [WorkflowJobStatus.COMPLETED]: 'completed',
-};
-const CONCLUSION: Record<string, WorkflowJobConclusion> = {
-  success: WorkflowJobConclusion.SUCCESS,
-  failure: WorkflowJobConclusion.FAILURE,
-  neutral: WorkflowJobConclusion.NEUTRAL,
-  cancelled: WorkflowJobConclusion.CANCELLED,
-  skipped: WorkflowJobConclusion.SKIPPED,
-  timed_out: WorkflowJobConclusion.TIMED_OUT,
-  action_required: WorkflowJobConclusion.ACTION_REQUIRED,
-};
-const conclusionName = (c: WorkflowJobConclusion) => Object.entries(CONCLUSION).find(([, v]) => v === c)?.[0];
-
 const date = (t: Timestamp | undefined) => (t ? timestampDate(t) : undefined);
 const ts = (d: Date | null | undefined) => (d ? timestampFromDate(d) : undefined);
 
 /** Returns undefined for a status we cannot place (a new one GitHub added): the event is skipped. */
 export function toJobEvent(m: WorkflowJobEvent): JobEvent | undefined {
-  const status = STATUS[m.status];
+  const status = jobStatusWord(m.status) as JobStatus | undefined;
   if (!status) return undefined;
-  const conclusion = conclusionName(m.conclusion);
+  const conclusion = jobConclusionWord(m.conclusion);
   return {
     status,
     ...(conclusion ? { conclusion } : {}),
@@ -147,7 +129,7 @@ export async function recordWorkflowJob(pool: pg.Pool, m: WorkflowJobEvent, deci
         await enqueueFact(client, 'job.started', { $typeName: 'runnerhub.v1.JobStarted', job: ref, pool: poolName ?? '', runnerId: BigInt(state.runnerId ?? 0), runnerName: state.runnerName ?? '', runnerGroupId: m.runnerGroupId, runnerGroupName: m.runnerGroupName, queuedAt: ts(state.createdAt), startedAt: ts(state.startedAt) }, `job:${id}:started`, traceparent);
       } else if (t === 'completed') {
         facts.push('job.completed');
-        await enqueueFact(client, 'job.completed', { $typeName: 'runnerhub.v1.JobCompleted', job: ref, pool: poolName ?? '', conclusion: CONCLUSION[state.conclusion ?? ''] ?? WorkflowJobConclusion.UNSPECIFIED, runnerId: BigInt(state.runnerId ?? 0), runnerName: state.runnerName ?? '', queuedAt: ts(state.createdAt), startedAt: ts(state.startedAt), completedAt: ts(state.completedAt) }, `job:${id}:completed`, traceparent);
+        await enqueueFact(client, 'job.completed', { $typeName: 'runnerhub.v1.JobCompleted', job: ref, pool: poolName ?? '', conclusion: jobConclusionFromGitHub(state.conclusion ?? ''), runnerId: BigInt(state.runnerId ?? 0), runnerName: state.runnerName ?? '', queuedAt: ts(state.createdAt), startedAt: ts(state.startedAt), completedAt: ts(state.completedAt) }, `job:${id}:completed`, traceparent);
       }
     }
     await client.query('COMMIT');

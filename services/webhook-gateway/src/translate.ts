@@ -1,9 +1,9 @@
 import {
   githubSubject,
-  type GithubEvent,
+  jobConclusionFromGitHub,
+  jobStatusFromGitHub,
   timestampFromDate,
-  WorkflowJobConclusion,
-  WorkflowJobStatus,
+  type GithubEvent,
   type SubjectMessages,
 } from '@runnerhub/contracts';
 
@@ -38,24 +38,6 @@ const time = (v: unknown) => {
   if (typeof v !== 'string') return undefined;
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? undefined : timestampFromDate(d);
-};
-
-const JOB_STATUS: Record<string, WorkflowJobStatus> = {
-  queued: WorkflowJobStatus.QUEUED,
-  waiting: WorkflowJobStatus.WAITING,
-  in_progress: WorkflowJobStatus.IN_PROGRESS,
-  completed: WorkflowJobStatus.COMPLETED,
-  pending: WorkflowJobStatus.PENDING,
-  requested: WorkflowJobStatus.REQUESTED,
-};
-const JOB_CONCLUSION: Record<string, WorkflowJobConclusion> = {
-  success: WorkflowJobConclusion.SUCCESS,
-  failure: WorkflowJobConclusion.FAILURE,
-  neutral: WorkflowJobConclusion.NEUTRAL,
-  cancelled: WorkflowJobConclusion.CANCELLED,
-  skipped: WorkflowJobConclusion.SKIPPED,
-  timed_out: WorkflowJobConclusion.TIMED_OUT,
-  action_required: WorkflowJobConclusion.ACTION_REQUIRED,
 };
 
 function repository(p: Json) {
@@ -97,8 +79,8 @@ export function translate(meta: DeliveryMeta, payload: unknown): Translation {
         workflowName: str(j.workflow_name),
         jobName: str(j.name),
         labels: (Array.isArray(j.labels) ? j.labels : []).filter((l): l is string => typeof l === 'string'),
-        status: JOB_STATUS[str(j.status)] ?? WorkflowJobStatus.UNSPECIFIED,
-        conclusion: JOB_CONCLUSION[str(j.conclusion)] ?? WorkflowJobConclusion.UNSPECIFIED,
+        status: jobStatusFromGitHub(str(j.status)),
+        conclusion: jobConclusionFromGitHub(str(j.conclusion)),
         runnerId: int(j.runner_id),
         runnerName: str(j.runner_name),
         runnerGroupId: int(j.runner_group_id),
