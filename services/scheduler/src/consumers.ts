@@ -4,6 +4,7 @@ import { createConsumer, type Consumer, type Logger } from '@runnerhub/platform'
 import type pg from 'pg';
 import { recordWorkflowJob } from './jobs.js';
 import { choosePool } from './matching.js';
+import type { DemandPublisher } from './demand.js';
 import type { OutboxRelay } from './outbox.js';
 import type { PoolDirectory } from './pools.js';
 
@@ -13,7 +14,7 @@ import type { PoolDirectory } from './pools.js';
  */
 export const WORKFLOW_JOBS_DURABLE = 'scheduler-workflow-jobs';
 
-export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; pools: PoolDirectory; relay: OutboxRelay; log: Logger }): Promise<Consumer> {
+export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; pools: PoolDirectory; relay: OutboxRelay; demand: DemandPublisher; log: Logger }): Promise<Consumer> {
   return createConsumer<SubjectMessages, 'gh.workflow_job.*'>(nc, {
     name: 'scheduler.workflow-jobs',
     stream: 'GITHUB',
@@ -25,7 +26,10 @@ export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; poo
     log: deps.log,
     handler: async (event, ctx) => {
       const facts = await recordWorkflowJob(deps.db, event, () => choosePool(event.labels, deps.pools.current()), ctx.headers.traceparent);
-      if (facts.length > 0) deps.relay.wake();
+      if (facts.length > 0) {
+        deps.relay.wake();
+        deps.demand.nudge();
+      }
     },
   });
 }

@@ -12,6 +12,7 @@ import {
 } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { consumeWorkflowJobs } from './consumers.js';
+import { startDemandPublisher } from './demand.js';
 import { registerJobRoutes } from './http.js';
 import { jobsQueries } from './jobs.js';
 import { startOutboxRelay } from './outbox.js';
@@ -26,9 +27,12 @@ try {
   await connectRedisFor(base, config.redis, 'scheduler');
   const pools = await watchPools(nc, log);
   lifecycle.onStop('pool-watch', () => pools.stop());
-  const relay = startOutboxRelay(db.pool, createPublisher<SubjectMessages>(nc, contractsCodec), log);
+  const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
+  const relay = startOutboxRelay(db.pool, publisher, log);
   lifecycle.onStop('outbox-relay', () => relay.stop());
-  runConsumersWhenReady(base, [await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, log })]);
+  const demand = startDemandPublisher({ db: db.pool, publisher, pools, log });
+  lifecycle.onStop('demand', () => demand.stop());
+  runConsumersWhenReady(base, [await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, demand, log })]);
 
   const http = await createHttpServer({ service: 'scheduler', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
   registerJobRoutes(http, jobsQueries(db.pool));

@@ -15,6 +15,7 @@ import {
   timestampFromDate,
   WorkflowJobConclusion,
   WorkflowJobStatus,
+  type DemandSnapshot,
   type JobUnmatched,
   type SubjectMessages,
 } from '@runnerhub/contracts';
@@ -23,6 +24,7 @@ import { createTestDatabase, startNatsServer, waitFor, type NatsServer, type Tes
 import { consumeWorkflowJobs } from '../src/consumers.js';
 import { jobsQueries } from '../src/jobs.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
+import { startDemandPublisher, type DemandPublisher } from '../src/demand.js';
 import { watchPools, type PoolDirectory } from '../src/pools.js';
 
 const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -37,6 +39,7 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
   let pools: PoolDirectory;
   let relay: OutboxRelay;
   let consumer: Consumer;
+  let demand: DemandPublisher;
   const publisher = () => createPublisher<SubjectMessages>(nc, contractsCodec);
 
   beforeAll(async () => {
@@ -54,12 +57,14 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     pools = await watchPools(nc, log);
     await waitFor(() => pools.current().length === 1, { timeoutMs: 10_000, what: 'pool definitions' });
     relay = startOutboxRelay(db.pool, publisher(), log);
-    consumer = await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, log });
+    demand = startDemandPublisher({ db: db.pool, publisher: publisher(), pools, log });
+    consumer = await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, demand, log });
     consumer.resume();
   }, 60_000);
 
   afterAll(async () => {
     await consumer?.stop();
+    await demand?.stop();
     await relay?.stop();
     await pools?.stop();
     await nc?.close();
@@ -161,5 +166,18 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     expect(unmatched.missingLabels).toEqual(['gpu']);
     expect(unmatched.closestPools.map((p) => p.pool)).toEqual(['small']);
     expect((await jobsQueries(db.pool).get('202'))?.match).toBe('unmatched');
+  });
+
+  it('publishes the demand per pool as a level: pending and running matched jobs', async () => {
+    const pub = publisher();
+    await pub.publish(githubSubject('workflow_job', 'queued'), event(404, WorkflowJobStatus.QUEUED, ['self-hosted', 'docker']), { msgId: 'demand-1' });
+    await pub.publish(githubSubject('workflow_job', 'queued'), event(405, WorkflowJobStatus.QUEUED, ['docker']), { msgId: 'demand-2' });
+    await pub.publish(githubSubject('workflow_job', 'in_progress'), event(405, WorkflowJobStatus.IN_PROGRESS, ['docker'], { runnerId: 3n, runnerName: 'rh-small-3' }), { msgId: 'demand-3' });
+    const latest = async () => {
+      const m = await jsm.streams.getMessage('JOBS', { last_by_subj: 'pool.demand' });
+      return m ? (contractsCodec.decode('pool.demand', m.data) as DemandSnapshot).pools.find((p) => p.pool === 'small') : undefined;
+    };
+    await waitFor(async () => (await latest())?.pending?.normal === 1 && (await latest())?.running === 1, { timeoutMs: 20_000, what: 'demand small: 1 pending, 1 running' });
+    expect((await latest())?.oldestPendingAt).toBeDefined();
   });
 });
