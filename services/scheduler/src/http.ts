@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { notFound, type HttpServer } from '@runnerhub/platform';
 import type { jobsQueries } from './jobs.js';
+import type { PoolDirectory } from './pools.js';
+import { explain } from './why.js';
 
 const Job = Type.Object({
   jobId: Type.String(),
@@ -22,7 +24,7 @@ const Job = Type.Object({
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** Admin API: the scheduler's jobs. */
-export function registerJobRoutes(app: HttpServer, jobs: ReturnType<typeof jobsQueries>): void {
+export function registerJobRoutes(app: HttpServer, jobs: ReturnType<typeof jobsQueries>, pools: PoolDirectory): void {
   app.get(
     '/api/jobs',
     {
@@ -53,6 +55,29 @@ export function registerJobRoutes(app: HttpServer, jobs: ReturnType<typeof jobsQ
       const j = await jobs.get(req.params.jobId);
       if (!j) throw notFound(`no job ${req.params.jobId}`);
       return { ...j, createdAt: iso(j.createdAt), startedAt: iso(j.startedAt), completedAt: iso(j.completedAt), transitions: j.transitions.map((t) => ({ ...t, at: t.at.toISOString() })) };
+    },
+  );
+
+  app.get(
+    '/api/jobs/:jobId/why',
+    {
+      schema: {
+        summary: 'Why is this job still queued: a structured answer and one sentence for a person',
+        params: Type.Object({ jobId: Type.String({ pattern: '^[0-9]{1,20}$' }) }),
+        response: {
+          200: Type.Object({
+            reason: Type.String(),
+            detail: Type.String(),
+            closestPools: Type.Array(Type.Object({ pool: Type.String(), missing: Type.Array(Type.String()) })),
+            since: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const j = await jobs.get(req.params.jobId);
+      if (!j) throw notFound(`no job ${req.params.jobId}: the scheduler has not heard of it (yet)`);
+      return explain(j, pools.current());
     },
   );
 }

@@ -35,7 +35,7 @@ try {
   runConsumersWhenReady(base, [await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, demand, log })]);
 
   const http = await createHttpServer({ service: 'scheduler', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
-  registerJobRoutes(http, jobsQueries(db.pool));
+  registerJobRoutes(http, jobsQueries(db.pool), pools);
   await startHttp(base, http, config.http);
   readiness.markStarted();
 } catch (err) {

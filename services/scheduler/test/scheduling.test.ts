@@ -19,7 +19,20 @@ import {
   type JobUnmatched,
   type SubjectMessages,
 } from '@runnerhub/contracts';
-import { connectNats, createLogger, createPostgres, createPublisher, ensureStreams, migrate, type Consumer, type Postgres } from '@runnerhub/platform';
+import {
+  connectNats,
+  createHttpServer,
+  createLogger,
+  createPostgres,
+  createPublisher,
+  createReadiness,
+  ensureStreams,
+  migrate,
+  startTelemetry,
+  type Consumer,
+  type Postgres,
+} from '@runnerhub/platform';
+import { registerJobRoutes } from '../src/http.js';
 import { createTestDatabase, startNatsServer, waitFor, type NatsServer, type TestDatabase } from '@runnerhub/testing';
 import { consumeWorkflowJobs } from '../src/consumers.js';
 import { jobsQueries } from '../src/jobs.js';
@@ -166,6 +179,18 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     expect(unmatched.missingLabels).toEqual(['gpu']);
     expect(unmatched.closestPools.map((p) => p.pool)).toEqual(['small']);
     expect((await jobsQueries(db.pool).get('202'))?.match).toBe('unmatched');
+
+    // The admin API answers "why" for it, naming the missing label.
+    const readiness = createReadiness(log, { intervalMs: 60_000 });
+    const telemetry = startTelemetry({ serviceName: 'scheduler-test' });
+    const app = await createHttpServer({ service: 'scheduler', log, readiness, telemetry, adminTokens: [{ name: 'r', scope: 'read', token: 'read-token-0123456789' }] });
+    registerJobRoutes(app, jobsQueries(db.pool), pools);
+    const auth = { authorization: 'Bearer read-token-0123456789' };
+    const why = await app.inject({ url: '/api/jobs/202/why', headers: auth });
+    expect(why.json()).toMatchObject({ reason: 'no_pool_matches', closestPools: [{ pool: 'small', missing: ['gpu'] }] });
+    expect((await app.inject({ url: '/api/jobs/999/why', headers: auth })).statusCode).toBe(404);
+    await app.close();
+    readiness.close();
   });
 
   it('publishes the demand per pool as a level: pending and running matched jobs', async () => {
