@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook
+.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook sim
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -52,6 +52,9 @@ bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks 
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 	bash scripts/run-platform.sh
+
+sim: ## Run the GitHub simulator on its own on :8900 (drive it with npx github-sim; tools/github-sim/README.md)
+	node tools/github-sim/bin/github-sim.js serve --port 8900 --installation demo:hello-world $(SIM_ARGS)
 
 down: ## Stop the services `make run` started (from any terminal)
 	bash scripts/run-platform.sh stop

@@ -15,8 +15,12 @@ LOG_DIR="$RUN_DIR/logs"
 ENV_FILE="$RUN_DIR/platform.env"
 
 SERVICES=(webhook-gateway scheduler pool-manager container-executor status-reporter metrics)
+# Without a GitHub App (no GITHUB_APP_ID in the settings) the local GitHub simulator runs too, as
+# the platform's GitHub: it signs webhooks with GITHUB_WEBHOOK_SECRET and sends them to the gateway.
+SIMULATOR=github-sim
 declare -A PORT=([webhook-gateway]=8080 [scheduler]=8081 [pool-manager]=8082 [container-executor]=8083
-  [status-reporter]=8084 [metrics]=8085)
+  [status-reporter]=8084 [metrics]=8085 [github-sim]=8900)
+declare -A READY_PATH=([github-sim]=/meta)
 # tsx compiles every service on start; six at once on two cores takes a while.
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 # Above the services' own SHUTDOWN_TIMEOUT_MS (25 s) so they get to finish in-flight work.
@@ -38,7 +42,7 @@ http_status() { # port path -> status code, 000 when nothing answers
 
 stop_services() {
   local name pid deadline stopped=()
-  for name in "${SERVICES[@]}"; do
+  for name in "${SERVICES[@]/$SIMULATOR}" "$SIMULATOR"; do
     pid=$(pid_of "$name")
     if [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null; then stopped+=("$name"); fi
   done
@@ -87,8 +91,15 @@ start_service() {
   [[ -f $log ]] && mv -f "$log" "$log.1"
   # Own session: Ctrl-C reaches only this script, which then stops the services in order with
   # SIGTERM, the way an orchestrator would.
-  HTTP_PORT=${PORT[$name]} setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts" \
-    </dev/null >>"$log" 2>&1 &
+  if [[ $name == "$SIMULATOR" ]]; then
+    setsid node tools/github-sim/bin/github-sim.js serve --port "${PORT[$name]}" \
+      --webhook-url "http://127.0.0.1:${PORT[webhook-gateway]}/webhooks/github" --webhook-secret "$GITHUB_WEBHOOK_SECRET" \
+      --installation demo:hello-world --private-key-file "$RUN_DIR/github-sim-app.pem" --app-file "$RUN_DIR/github-sim-app.json" \
+      </dev/null >>"$log" 2>&1 &
+  else
+    HTTP_PORT=${PORT[$name]} setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts" \
+      </dev/null >>"$log" 2>&1 &
+  fi
   printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
 }
 
@@ -129,6 +140,8 @@ cmd_start() {
   trap 'echo >&2; stop_services; exit 130' INT
   trap 'stop_services; exit 143' TERM
 
+  [[ -n ${GITHUB_APP_ID:-} ]] || SERVICES=("$SIMULATOR" "${SERVICES[@]}")
+
   for name in "${SERVICES[@]}"; do start_service "$name"; done
   say "started ${SERVICES[*]}; waiting for /readyz (up to ${READY_TIMEOUT}s)"
 
@@ -144,7 +157,7 @@ cmd_start() {
         stop_services
         exit 1
       fi
-      code=$(http_status "${PORT[$name]}" /readyz)
+      code=$(http_status "${PORT[$name]}" "${READY_PATH[$name]:-/readyz}")
       if [[ $code == 200 ]]; then READY[$name]=yes; else pending=1; fi
     done
     ((pending)) || break
@@ -154,12 +167,17 @@ cmd_start() {
 
   printf '\n%-19s %-24s %-10s %s\n' SERVICE URL READY LOG
   for name in "${SERVICES[@]}"; do
-    ready=${READY[$name]:-"NO ($(http_status "${PORT[$name]}" /readyz))"}
+    ready=${READY[$name]:-"NO ($(http_status "${PORT[$name]}" "${READY_PATH[$name]:-/readyz}"))"}
     printf '%-19s %-24s %-10s %s\n' "$name" "http://127.0.0.1:${PORT[$name]}" "$ready" ".run/logs/$name.log"
   done
   token=$(sed -n 's/^ADMIN_TOKENS=admin:write:\([^,]*\).*/\1/p' "$ENV_FILE")
   printf '\nadmin token (write): %s\n' "${token:-see ADMIN_TOKENS in .run/platform.env}"
-  printf 'settings: .run/platform.env   stop: Ctrl-C here, or make down\n\n'
+  printf 'settings: .run/platform.env   stop: Ctrl-C here, or make down\n'
+  if [[ ${SERVICES[0]} == "$SIMULATOR" ]]; then
+    printf 'no GitHub App configured: GitHub is simulated at http://127.0.0.1:%s (installation demo/hello-world)\n' "${PORT[$SIMULATOR]}"
+    printf '  queue a job: npx github-sim job --repo demo/hello-world --labels self-hosted,linux\n'
+  fi
+  printf '\n'
 
   follow_logs
   # Runs until Ctrl-C, or until every service has gone (make down from another terminal).

@@ -1,0 +1,247 @@
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type {
+  ContractViolation,
+  Faults,
+  GitHubSim,
+  InstallationInput,
+  JitRunnerInput,
+  JobInput,
+  RateLimits,
+  SimDelivery,
+  SimOptions,
+} from './api.js';
+import { publicKeyOf } from './app-jwt.js';
+import { SimClock } from './clock.js';
+import { Contract } from './contract.js';
+import { registerControlRoutes } from './control.js';
+import { githubRoutes } from './github-routes.js';
+import { encodeJitConfig } from './jit-config.js';
+import { RateLimiter } from './rate-limits.js';
+import { pingPayload, workflowJobPayload, type AppInfo } from './representations.js';
+import { registerRestRoutes } from './rest.js';
+import { registerRunnerProtocol } from './runner-protocol.js';
+import { WebhookSender } from './webhooks.js';
+import { World, type Job, type JobAction } from './world.js';
+
+/** Starts a simulator on its own port; see README.md for what it serves. */
+export async function startGitHubSim(options: SimOptions = {}): Promise<GitHubSim> {
+  const sim = new Simulator(options);
+  await sim.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  return sim;
+}
+
+/** Loaded once per process: parsing GitHub's descriptions is the slow part of a start. */
+let sharedContract: Contract | undefined;
+
+class Simulator implements GitHubSim {
+  private readonly clock = new SimClock();
+  private readonly contract = (sharedContract ??= new Contract());
+  private readonly limiter = new RateLimiter(this.clock);
+  private readonly server: FastifyInstance;
+  private readonly world: World;
+  private readonly webhooks: WebhookSender;
+  private readonly appInfo: AppInfo;
+  private readonly privateKey: string;
+  private readonly clientId: string;
+  private readonly publicKey: KeyObject;
+  private readonly violationLog: ContractViolation[] = [];
+  private webhookUrl: string | undefined;
+  private webhookSecret: string;
+  private faults: Faults = {};
+  private baseUrl = '';
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SimOptions) {
+    this.privateKey = options.privateKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    this.publicKey = publicKeyOf(this.privateKey);
+    const appId = options.appId ?? 424_242;
+    this.clientId = `Iv23li${randomBytes(7).toString('hex')}`;
+    this.appInfo = { id: appId, clientId: this.clientId, slug: 'runnerhub-sim', name: 'RunnerHub (simulated)', hookId: 500_000 + appId, createdAt: Date.now() };
+    this.webhookUrl = options.webhookUrl;
+    this.webhookSecret = options.webhookSecret ?? randomBytes(20).toString('hex');
+    this.webhooks = new WebhookSender(
+      () => ({ url: this.webhookUrl, secret: this.webhookSecret, appId: this.appInfo.id, hookId: this.appInfo.hookId }),
+      this.clock,
+    );
+    this.world = new World(
+      this.clock,
+      {
+        runnerHeartbeatSeconds: options.runnerHeartbeatSeconds ?? 30,
+        lostRunnerSeconds: options.lostRunnerSeconds ?? 60,
+        queuedJobTimeoutSeconds: options.queuedJobTimeoutSeconds ?? 86_400,
+      },
+      (job, action) => this.emitJob(job, action),
+    );
+    this.server = Fastify({ logger: options.logger ? { level: 'info' } : false, bodyLimit: 25 * 1024 * 1024 });
+    // GitHub's clients read the server's Date to correct their JWT clocks: give them ours.
+    this.server.addHook('onSend', async (_request, reply) => {
+      void reply.header('date', new Date(this.clock.now()).toUTCString());
+    });
+    this.server.setNotFoundHandler((_request, reply) => reply.code(404).send({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }));
+    this.server.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 500) request.log.error({ err: error }, 'github-sim failed');
+      return reply.code(status).send({ message: status === 400 ? `Problems parsing JSON: ${error.message}` : error.message, documentation_url: 'https://docs.github.com/rest' });
+    });
+    registerRestRoutes(
+      this.server,
+      githubRoutes({
+        world: this.world,
+        clock: this.clock,
+        limiter: this.limiter,
+        webhooks: this.webhooks,
+        app: this.appInfo,
+        web: () => this.baseUrl,
+        runnerUrl: () => this.runnerUrl,
+      }),
+      {
+        world: this.world,
+        clock: this.clock,
+        contract: this.contract,
+        limiter: this.limiter,
+        app: () => ({ id: this.appInfo.id, clientId: this.clientId, publicKey: this.publicKey }),
+        faults: () => this.faults.rest ?? [],
+        recordViolation: (v) => this.violationLog.push(v),
+      },
+    );
+    registerRunnerProtocol(this.server, this.world);
+    registerControlRoutes(this.server, this);
+  }
+
+  async listen(port: number, host: string): Promise<void> {
+    await this.server.listen({ port, host });
+    const address = this.server.server.address();
+    const actualPort = typeof address === 'object' && address ? address.port : port;
+    this.baseUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actualPort}`;
+    this.sweepTimer = setInterval(() => this.world.sweep(), 1000);
+    this.sweepTimer.unref();
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  get runnerUrl(): string {
+    return this.options.runnerUrl ?? this.baseUrl;
+  }
+
+  get app(): GitHubSim['app'] {
+    return { id: this.appInfo.id, clientId: this.clientId, slug: this.appInfo.slug, privateKey: this.privateKey, webhookSecret: this.webhookSecret, hookId: this.appInfo.hookId };
+  }
+
+  createInstallation(input: InstallationInput): ReturnType<GitHubSim['createInstallation']> {
+    return this.world.toSimInstallation(this.world.createInstallation(input));
+  }
+
+  installations(): ReturnType<GitHubSim['installations']> {
+    return [...this.world.installations.values()].map((i) => this.world.toSimInstallation(i));
+  }
+
+  createJob(input: JobInput): ReturnType<GitHubSim['createJob']> {
+    return this.world.toSimJob(this.world.createJob(input));
+  }
+
+  job(id: number): ReturnType<GitHubSim['job']> {
+    const job = this.world.jobs.get(id);
+    return job ? this.world.toSimJob(job) : undefined;
+  }
+
+  jobs(): ReturnType<GitHubSim['jobs']> {
+    return [...this.world.jobs.values()].map((j) => this.world.toSimJob(j));
+  }
+
+  cancelJob(id: number): ReturnType<GitHubSim['cancelJob']> {
+    return this.world.toSimJob(this.world.cancelJob(id));
+  }
+
+  runners(): ReturnType<GitHubSim['runners']> {
+    return [...this.world.runners.values()].map((r) => this.world.toSimRunner(r));
+  }
+
+  createJitRunner(input: JitRunnerInput): ReturnType<GitHubSim['createJitRunner']> {
+    // The same runner and JIT config the REST call makes, without auth and rate limits.
+    const runner = this.world.createJitRunner(input);
+    const encodedJitConfig = encodeJitConfig(runner, { web: this.baseUrl, runnerUrl: this.runnerUrl, groupName: this.world.runnerGroup().name });
+    return { runner: this.world.toSimRunner(runner), encodedJitConfig };
+  }
+
+  deliveries(): SimDelivery[] {
+    return this.webhooks.deliveries().slice().reverse();
+  }
+
+  waitForDelivery(match: (d: SimDelivery) => boolean, timeoutMs = 10_000): Promise<SimDelivery> {
+    const found = this.deliveries().find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`no matching webhook delivery within ${timeoutMs} ms (${this.deliveries().length} deliveries so far)`));
+      }, timeoutMs);
+      const stop = this.webhooks.onDelivery((d) => {
+        if (!match(d)) return;
+        clearTimeout(timer);
+        stop();
+        resolve(d);
+      });
+    });
+  }
+
+  async ping(): Promise<void> {
+    const payload = pingPayload(this.baseUrl, this.appInfo, this.webhookUrl ?? '');
+    this.checkWebhook('ping', payload);
+    this.webhooks.send({ event: 'ping', action: null, installationId: null, repositoryId: null, payload });
+    return Promise.resolve();
+  }
+
+  setWebhook(config: { url?: string; secret?: string }): void {
+    if (config.url !== undefined) this.webhookUrl = config.url;
+    if (config.secret !== undefined) this.webhookSecret = config.secret;
+  }
+
+  webhook(): { url: string | undefined; secret: string } {
+    return { url: this.webhookUrl, secret: this.webhookSecret };
+  }
+
+  setFaults(faults: Faults): void {
+    this.faults = faults;
+    this.webhooks.setFaults(faults.webhooks ?? {});
+  }
+
+  setRateLimits(limits: RateLimits): void {
+    this.limiter.configure(limits);
+  }
+
+  advanceClock(ms: number): void {
+    this.clock.advance(ms);
+    this.world.sweep();
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  violations(): ContractViolation[] {
+    return [...this.violationLog];
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    for (const runner of this.world.runners.values()) runner.waiter?.resolve({ kind: 'none' });
+    await this.webhooks.close();
+    await this.server.close();
+  }
+
+  private emitJob(job: Job, action: JobAction): void {
+    const payload = workflowJobPayload(this.baseUrl, job, action, job.installationId);
+    this.checkWebhook(`workflow-job-${action.replace('_', '-')}`, payload);
+    this.webhooks.send({ event: 'workflow_job', action, installationId: job.installationId, repositoryId: job.repo.id, payload });
+  }
+
+  private checkWebhook(name: string, payload: unknown): void {
+    const errors = this.contract.checkWebhook(name, payload);
+    if (errors.length > 0) {
+      this.violationLog.push({ at: new Date().toISOString(), method: 'POST', path: '(webhook)', operationId: name, direction: 'webhook', errors });
+    }
+  }
+}
