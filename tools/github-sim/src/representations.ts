@@ -314,3 +314,68 @@ export function checkRunObject(web: string, app: AppInfo, owner: Account, repo: 
     pull_requests: [],
   };
 }
+
+/** `workflow_run` webhooks: a reconciliation hint for managers (github-contract.md §3). */
+export function workflowRunPayload(web: string, run: Run, action: 'requested' | 'in_progress' | 'completed'): Record<string, unknown> {
+  const example = webhookExample('workflow_run', 3);
+  const rewritten = rewriteStrings(example, [
+    ['https://api.github.com', web],
+    ['https://github.com', web],
+    ['octo-org/octo-repo', run.repo.fullName],
+    ['octo-org', run.repo.owner.login],
+  ]);
+  const rest = workflowRunObject(web, run);
+  const exampleRun = rewritten['workflow_run'] as Record<string, unknown>;
+  const repoPart = (value: unknown): Record<string, unknown> => ({
+    ...(value as Record<string, unknown>),
+    id: run.repo.id,
+    node_id: nodeId('Repository', run.repo.id),
+    name: run.repo.name,
+    full_name: run.repo.fullName,
+  });
+  const { status, conclusion } = runState(run);
+  const workflow = rewritten['workflow'] as Record<string, unknown>;
+  const payload: Record<string, unknown> = {
+    action,
+    workflow: { ...workflow, id: 1, name: run.workflowName, path: '.github/workflows/ci.yml' },
+    workflow_run: {
+      ...exampleRun,
+      id: run.id,
+      name: run.workflowName,
+      node_id: rest['node_id'],
+      head_branch: run.headBranch,
+      head_sha: run.headSha,
+      display_title: run.workflowName,
+      run_number: run.runNumber,
+      run_attempt: run.attempt,
+      event: 'push',
+      // GitHub reports a run it just accepted as queued in the `requested` event.
+      status: action === 'requested' ? 'queued' : status,
+      conclusion: action === 'completed' ? conclusion : null,
+      url: rest['url'],
+      html_url: rest['html_url'],
+      jobs_url: rest['jobs_url'],
+      logs_url: rest['logs_url'],
+      cancel_url: rest['cancel_url'],
+      rerun_url: rest['rerun_url'],
+      artifacts_url: rest['artifacts_url'],
+      previous_attempt_url: rest['previous_attempt_url'],
+      workflow_id: 1,
+      created_at: isoSeconds(run.createdAt),
+      updated_at: isoSeconds(run.updatedAt),
+      run_started_at: isoSeconds(run.createdAt),
+      head_commit: { ...(exampleRun['head_commit'] as object), id: run.headSha, tree_id: run.headSha },
+      repository: repoPart(exampleRun['repository']),
+      head_repository: repoPart(exampleRun['head_repository']),
+    },
+    repository: repositoryObject(web, run.repo),
+    sender: accountUrls(web, { login: 'octo-dev', id: 583_231, type: 'User' }),
+    installation: { id: run.repo.installationId, node_id: nodeId('IntegrationInstallation', run.repo.installationId) },
+  };
+  if (run.repo.owner.type === 'Organization') {
+    payload['organization'] = { ...(rewritten['organization'] as object), login: run.repo.owner.login, id: run.repo.owner.id };
+  } else {
+    delete payload['organization'];
+  }
+  return payload;
+}

@@ -18,11 +18,11 @@ import { registerControlRoutes } from './control.js';
 import { githubRoutes } from './github-routes.js';
 import { encodeJitConfig } from './jit-config.js';
 import { RateLimiter } from './rate-limits.js';
-import { pingPayload, workflowJobPayload, type AppInfo } from './representations.js';
+import { pingPayload, workflowJobPayload, workflowRunPayload, type AppInfo } from './representations.js';
 import { registerRestRoutes } from './rest.js';
 import { registerRunnerProtocol } from './runner-protocol.js';
 import { WebhookSender } from './webhooks.js';
-import { World, type Job, type JobAction } from './world.js';
+import { World, type Job, type JobAction, type Run, type RunAction } from './world.js';
 
 /** Starts a simulator on its own port; see README.md for what it serves. */
 export async function startGitHubSim(options: SimOptions = {}): Promise<GitHubSim> {
@@ -72,6 +72,7 @@ class Simulator implements GitHubSim {
         queuedJobTimeoutSeconds: options.queuedJobTimeoutSeconds ?? 86_400,
       },
       (job, action) => this.emitJob(job, action),
+      (run, action) => this.emitRun(run, action),
     );
     this.server = Fastify({ logger: options.logger ? { level: 'info' } : false, bodyLimit: 25 * 1024 * 1024 });
     // GitHub's clients read the server's Date to correct their JWT clocks: give them ours.
@@ -236,6 +237,12 @@ class Simulator implements GitHubSim {
     const payload = workflowJobPayload(this.baseUrl, job, action, job.installationId);
     this.checkWebhook(`workflow-job-${action.replace('_', '-')}`, payload);
     this.webhooks.send({ event: 'workflow_job', action, installationId: job.installationId, repositoryId: job.repo.id, payload });
+  }
+
+  private emitRun(run: Run, action: RunAction): void {
+    const payload = workflowRunPayload(this.baseUrl, run, action);
+    this.checkWebhook(`workflow-run-${action.replace('_', '-')}`, payload);
+    this.webhooks.send({ event: 'workflow_run', action, installationId: run.repo.installationId, repositoryId: run.repo.id, payload });
   }
 
   private checkWebhook(name: string, payload: unknown): void {

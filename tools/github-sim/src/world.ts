@@ -114,6 +114,7 @@ export interface WorldOptions {
 }
 
 export type JobAction = 'queued' | 'in_progress' | 'completed';
+export type RunAction = 'requested' | 'in_progress' | 'completed';
 
 export const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
   actions: 'read',
@@ -143,6 +144,7 @@ export class World {
     private readonly clock: SimClock,
     private readonly options: WorldOptions,
     private readonly emitJob: (job: Job, action: JobAction) => void,
+    private readonly emitRun: (run: Run, action: RunAction) => void = () => undefined,
   ) {}
 
   // --- installations and tokens -------------------------------------------------------------
@@ -362,6 +364,7 @@ export class World {
         jobs: [],
       };
       this.runs.set(run.id, run);
+      this.emitRun(run, 'requested');
     }
     const job: Job = {
       id: this.nextId.job++,
@@ -418,7 +421,9 @@ export class World {
       job.startedAt = now;
       job.runner = { id: runner.id, name: runner.name, groupId: runner.runnerGroupId, groupName: DEFAULT_GROUP.name };
       job.run.updatedAt = now;
+      const firstToStart = job.run.jobs.every((j) => j === job || j.status === 'queued');
       this.emitJob(job, 'in_progress');
+      if (firstToStart) this.emitRun(job.run, 'in_progress');
       runner.waiter?.resolve({ kind: 'job', job });
     }
   }
@@ -523,6 +528,7 @@ export class World {
       this.removeRunner(runner);
     }
     this.emitJob(job, 'completed');
+    if (job.run.jobs.every((j) => j.status === 'completed')) this.emitRun(job.run, 'completed');
   }
 
   private removeRunner(runner: Runner): void {

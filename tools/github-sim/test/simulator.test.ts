@@ -15,8 +15,9 @@ let sim: GitHubSim;
 let receiver: Receiver;
 let installation: SimInstallation;
 
+/** Deliveries that arrived, workflow_run ones aside (the tests about runs read them separately). */
 function received(): Received[] {
-  return receiver.received.map(({ headers, body }) => {
+  return receiver.received.filter(({ headers }) => headers['x-github-event'] !== 'workflow_run').map(({ headers, body }) => {
     const payload = JSON.parse(body) as { action?: string; workflow_job: Received['job'] };
     return { event: String(headers['x-github-event']), guid: String(headers['x-github-delivery']), action: payload.action, job: payload.workflow_job };
   });
@@ -74,6 +75,26 @@ describe('webhooks', () => {
     const payload = JSON.parse(receiver.received[0]!.body) as Record<string, { id: number; login?: string }>;
     expect(payload['installation']!.id).toBe(installation.id);
     expect(payload['organization']!.login).toBe('acme');
+  });
+
+  it('sends workflow_run requested → in_progress → completed around the jobs of a run', async () => {
+    const runner = await startRunner('run-1', ['x']);
+    const first = sim.createJob({ repository: 'acme/app', labels: ['x'] });
+    const second = sim.createJob({ repository: 'acme/app', labels: ['nobody'], runId: first.runId });
+    expect(second.runId).toBe(first.runId);
+    await runner.nextJob();
+    await runner.complete(first.id, 'success');
+    sim.cancelJob(second.id);
+    const runEvents = () =>
+      receiver.received
+        .filter(({ headers }) => headers['x-github-event'] === 'workflow_run')
+        .map(({ body }) => JSON.parse(body) as { action: string; workflow_run: { id: number; conclusion: string | null } });
+    await waitFor(() => runEvents().length === 3, { what: 'three workflow_run deliveries' });
+    expect(runEvents().map((e) => [e.action, e.workflow_run.id, e.workflow_run.conclusion])).toEqual([
+      ['requested', first.runId, null],
+      ['in_progress', first.runId, null],
+      ['completed', first.runId, 'cancelled'],
+    ]);
   });
 
   it('sends a ping for the App hook', async () => {
@@ -251,12 +272,15 @@ describe('faults and the deliveries API', () => {
     const failed = await sim.waitForDelivery((d) => d.event === 'workflow_job');
     expect(failed).toMatchObject({ status: 'timed out', statusCode: 0 });
     expect(receiver.received).toHaveLength(0);
+    await sim.waitForDelivery((d) => d.event === 'workflow_run');
 
     sim.setFaults({});
     const jwt = await appJwt(sim);
-    const listed = await api<{ id: number; guid: string; status: string }[]>(sim, 'GET', '/app/hook/deliveries?status=failure', jwt);
-    expect(listed.body.map((d) => d.guid)).toEqual([failed.guid]);
-    expect((await api(sim, 'POST', `/app/hook/deliveries/${listed.body[0]!.id}/attempts`, jwt)).status).toBe(202);
+    const listed = await api<{ id: number; guid: string; event: string }[]>(sim, 'GET', '/app/hook/deliveries?status=failure', jwt);
+    expect(listed.body.map((d) => d.event).sort()).toEqual(['workflow_job', 'workflow_run']);
+    const lostJobDelivery = listed.body.find((d) => d.event === 'workflow_job')!;
+    expect(lostJobDelivery.guid).toBe(failed.guid);
+    expect((await api(sim, 'POST', `/app/hook/deliveries/${lostJobDelivery.id}/attempts`, jwt)).status).toBe(202);
     await waitFor(() => received().length === 1, { what: 'the redelivery' });
     expect(received()[0]).toMatchObject({ guid: failed.guid, action: 'queued' });
     expect(received()[0]!.job.id).toBe(job.id);
@@ -285,7 +309,7 @@ describe('faults and the deliveries API', () => {
 
   it('pages deliveries by cursor, newest first', async () => {
     for (let i = 0; i < 5; i++) sim.createJob({ repository: 'acme/app', labels: ['x'] });
-    await waitFor(() => received().length === 5, { what: 'five deliveries' });
+    await waitFor(() => receiver.received.length === 10, { what: 'five job and five run deliveries' });
     const jwt = await appJwt(sim);
     const seen: number[] = [];
     let path: string | undefined = '/app/hook/deliveries?per_page=2';
@@ -295,7 +319,7 @@ describe('faults and the deliveries API', () => {
       const next = /<([^>]+)>;\s*rel="next"/.exec(page.headers.get('link') ?? '')?.[1];
       path = next ? next.slice(sim.url.length) : undefined;
     }
-    expect(seen).toHaveLength(5);
+    expect(seen).toHaveLength(10);
     expect([...seen].sort((a, b) => b - a)).toEqual(seen);
   });
 
