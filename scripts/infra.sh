@@ -186,6 +186,24 @@ start_docker() {
 
 start_socket_proxy() {
   launch socket-proxy "$LOG_DIR/haproxy.log" haproxy -W -f "$PROXY_CONF"
+  conf_hash >"$STATE_DIR/socket-proxy.conf-hash"
+}
+
+conf_hash() { sha256sum "$PROXY_CONF" | cut -d' ' -f1; }
+
+# A proxy we started with an older haproxy.cfg keeps enforcing the old rules: stop it so `up`
+# starts it again with the current file. One started by someone else is left alone.
+restart_stale_proxy() {
+  local pid
+  [[ -f $STATE_DIR/socket-proxy.started && -f $STATE_DIR/socket-proxy.pid ]] || return 0
+  [[ $(cat "$STATE_DIR/socket-proxy.conf-hash" 2>/dev/null) == "$(conf_hash)" ]] && return 0
+  pid=$(cat "$STATE_DIR/socket-proxy.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    say "haproxy.cfg changed since the socket proxy started: restarting it"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$STATE_DIR/socket-proxy.started" "$STATE_DIR/socket-proxy.pid" "$STATE_DIR/socket-proxy.conf-hash"
 }
 
 log_of() {
@@ -282,6 +300,7 @@ print_table() {
 cmd_up() {
   local name rc missing=() to_start=() failed=()
   mkdir -p "$LOG_DIR" "$STATE_DIR"
+  restart_stale_proxy
 
   for name in "${SERVICES[@]}"; do
     rc=0

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { adminTokensSecret, httpConfig, logConfig, natsConfig, shutdownConfig, telemetryConfig, env } from '@runnerhub/platform';
+import type { SecretSpec } from '@runnerhub/secrets';
 import { hostname } from 'node:os';
 
 /** Every variable container-executor reads; docs/configuration.md is generated from this schema. */
@@ -16,6 +17,22 @@ export const configSchema = Type.Object({
       pattern: '^[A-Za-z0-9_-]+$',
       description: 'Name of this Docker host in subjects (cmd.executor.<host>.*); letters, digits, - and _ only.',
     }),
+    deploymentId: env.string('DEPLOYMENT_ID', {
+      default: 'runnerhub',
+      pattern: '^[A-Za-z0-9_.-]+$',
+      description: 'Names this RunnerHub installation in container labels; the executor only ever touches containers that carry it.',
+    }),
+    reservedCpus: env.integer('EXECUTOR_RESERVED_CPUS', { default: 1, minimum: 0, description: 'CPUs kept free for the host itself (the NAS); placement never plans them.' }),
+    reservedMemoryMb: env.integer('EXECUTOR_RESERVED_MEMORY_MB', { default: 2048, minimum: 0, description: 'Memory (MiB) kept free for the host itself.' }),
+    maxContainers: env.integer('EXECUTOR_MAX_CONTAINERS', { default: 8, minimum: 1, description: 'Most runner containers this host runs at once.' }),
+    labels: env.list('EXECUTOR_LABELS', { default: [], description: 'Host labels as key=value pairs (comma-separated), matched against a pool\'s host selector.' }),
+    heartbeatSeconds: env.integer('EXECUTOR_HEARTBEAT_SECONDS', { default: 5, minimum: 1, maximum: 60, description: 'How often the host reports its capacity.' }),
+    runnerUid: env.integer('EXECUTOR_RUNNER_UID', { default: 1001, minimum: 0, description: 'User id of the runner inside the image (1001 in ghcr.io/actions/actions-runner); owns the JIT config file.' }),
+    earlyExitSeconds: env.integer('EXECUTOR_EARLY_EXIT_SECONDS', { default: 30, minimum: 0, description: 'A runner that exits sooner than this is reported with its last log lines, like a non-zero exit.' }),
+    runnerSecrets: env.list('EXECUTOR_RUNNER_SECRETS', {
+      default: [],
+      description: 'Secret names pools may hand to runners as environment variables (secret env references); anything else is refused.',
+    }),
   }),
   docker: Type.Object({
     host: env.string('DOCKER_HOST', {
@@ -26,4 +43,11 @@ export const configSchema = Type.Object({
   }),
 });
 
-export const secretSpecs = [adminTokensSecret];
+/** Secrets pools may pass to runners are declared up front (an allowlist), so libs/secrets resolves them. */
+const runnerSecrets: SecretSpec[] = (process.env['EXECUTOR_RUNNER_SECRETS'] ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
+  .map((name) => ({ name, required: true, description: `handed to runner containers that reference it (EXECUTOR_RUNNER_SECRETS)` }));
+
+export const secretSpecs = [adminTokensSecret, ...runnerSecrets];

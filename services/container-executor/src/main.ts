@@ -1,16 +1,55 @@
-import { streamDefinitions } from '@runnerhub/contracts';
-import { bootService, connectNatsFor, createHttpServer, parseAdminTokens, startHttp, waitForDependency } from '@runnerhub/platform';
+import { randomUUID } from 'node:crypto';
+import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
+import { createDockerClient } from '@runnerhub/docker';
+import { bootService, connectNatsFor, createHttpServer, createPublisher, parseAdminTokens, runConsumersWhenReady, startHttp, waitForDependency } from '@runnerhub/platform';
+import { consumeExecutorCommands } from './commands.js';
 import { configSchema, secretSpecs } from './config.js';
 import { pingDocker } from './docker-ping.js';
+import { startExitWatcher } from './exit-watcher.js';
+import { startHeartbeats } from './heartbeat-loop.js';
+import { parseHostLabels, type HostSettings } from './host-state.js';
+import { registerExecutorRoutes } from './http.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
 const base = await bootService({ service: 'container-executor', schema: configSchema, secrets: secretSpecs });
-const { config, log, readiness, telemetry, secrets } = base;
+const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
-  await connectNatsFor(base, config.nats, streamDefinitions);
+  const nc = await connectNatsFor(base, config.nats, streamDefinitions);
   await waitForDependency(base, 'docker', () => pingDocker(config.docker.host));
   readiness.addCheck('docker', () => pingDocker(config.docker.host));
+  const docker = createDockerClient(config.docker.host);
+  const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
+  const { hostId, deploymentId } = config.executor;
+  let draining = false;
+  const host: HostSettings = {
+    host: hostId,
+    deploymentId,
+    instanceId: randomUUID(),
+    startedAt: new Date(),
+    reservedCpus: config.executor.reservedCpus,
+    reservedMemoryBytes: config.executor.reservedMemoryMb * 1024 * 1024,
+    maxContainers: config.executor.maxContainers,
+    labels: parseHostLabels(config.executor.labels),
+    draining: () => draining,
+  };
+  const allowedSecrets = new Set(config.executor.runnerSecrets);
+  const runners = {
+    docker,
+    publisher,
+    host: hostId,
+    deploymentId,
+    runnerUid: config.executor.runnerUid,
+    runnerSecret: (name: string) => (allowedSecrets.has(name) ? secrets.find(name) : undefined),
+    log,
+  };
+  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, log });
+  lifecycle.onStop('exit-watcher', () => exits.stop());
+  const heartbeats = startHeartbeats({ docker, publisher, host, seconds: config.executor.heartbeatSeconds, log });
+  lifecycle.onStop('heartbeats', () => heartbeats.stop());
+  runConsumersWhenReady(base, await consumeExecutorCommands(nc, { runners, exits, docker, host, publisher, log }));
+
   const http = await createHttpServer({ service: 'container-executor', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
+  registerExecutorRoutes(http, { docker, host, setDraining: (on) => (draining = on) });
   await startHttp(base, http, config.http);
   readiness.markStarted();
 } catch (err) {

@@ -1,0 +1,225 @@
+import {
+  create,
+  timestampNow,
+  type CreateRunnerCommand,
+  DockerInJobMode,
+  NetworkMode,
+  PullPolicy,
+  RunnerFailedSchema,
+  RunnerFailureReason,
+  RunnerStartedSchema,
+  type RemoveRunnerCommand,
+  type RunnerRef,
+  type SubjectMessages,
+} from '@runnerhub/contracts';
+import { ContainerSpecError, dockerStatus, isOwnedBy, JIT_DIR, jitArchive, LABEL, ownershipLabels, runnerContainerSpec } from '@runnerhub/docker';
+import type { Logger, Publisher } from '@runnerhub/platform';
+import type Docker from 'dockerode';
+
+/**
+ * Create and remove runner containers, idempotently: the container name is the runner name, so a
+ * redelivered command finds what the first delivery made and finishes the job instead of making a
+ * second one. Problems no retry can fix become `runner.failed` with the reason; Docker being away
+ * is thrown, so the command is retried.
+ */
+
+export interface RunnerContainerDeps {
+  docker: Docker;
+  publisher: Publisher<SubjectMessages>;
+  host: string;
+  deploymentId: string;
+  runnerUid: number;
+  /** A secret pools may hand to runners, or undefined when it is not allowlisted. */
+  runnerSecret(name: string): string | undefined;
+  log: Logger;
+}
+
+/** A failure to report as `runner.failed` (and ack), not to retry. */
+class RunnerFailure extends Error {
+  constructor(
+    readonly reason: RunnerFailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function createRunner(command: CreateRunnerCommand, deps: RunnerContainerDeps): Promise<void> {
+  const runner = command.runner;
+  if (!runner?.runnerName || !runner.runnerId) throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, 'the command names no runner');
+  try {
+    const container = await existingOrCreated(command, runner, deps);
+    const state = (await container.inspect()).State;
+    if (state.Status === 'created') {
+      // The JIT file goes in before start; writing it again after a crash mid-way is harmless.
+      await container.putArchive(await jitArchive(command.jitConfig, { uid: deps.runnerUid, gid: deps.runnerUid }), { path: JIT_DIR });
+      await container.start().catch((error: unknown) => {
+        if (dockerStatus(error) === 304) return; // already started
+        throw new RunnerFailure(RunnerFailureReason.CONTAINER_START, `docker could not start the container: ${messageOf(error)}`);
+      });
+    }
+    await deps.publisher.publish(
+      'runner.started',
+      create(RunnerStartedSchema, { runner, containerId: container.id, image: command.image, startedAt: timestampNow() }),
+      { msgId: `runner:${runner.runnerId}:started` },
+    );
+    deps.log.info({ runner: runner.runnerName, container: container.id.slice(0, 12), image: command.image }, 'runner container started');
+  } catch (error) {
+    if (!(error instanceof RunnerFailure)) throw error;
+    deps.log.warn({ runner: runner.runnerName, reason: RunnerFailureReason[error.reason], err: error.message }, 'runner container failed');
+    await deps.publisher.publish(
+      'runner.failed',
+      create(RunnerFailedSchema, { runner, reason: error.reason, message: error.message, failedAt: timestampNow() }),
+      { msgId: `runner:${runner.runnerId}:failed` },
+    );
+  }
+}
+
+async function existingOrCreated(command: CreateRunnerCommand, runner: RunnerRef, deps: RunnerContainerDeps): Promise<Docker.Container> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = await inspectByName(deps.docker, runner.runnerName);
+    if (existing) {
+      if (!isOwnedBy(existing.Config.Labels, deps.deploymentId) || existing.Config.Labels[LABEL.runnerId] !== runner.runnerId) {
+        throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, `a container named ${runner.runnerName} exists and is not this runner's`);
+      }
+      return deps.docker.getContainer(existing.Id);
+    }
+    await ensureImage(deps.docker, command.image, command.pullPolicy, deps.log);
+    const network = await ensureNetwork(command, runner, deps);
+    const spec = specFor(command, runner, network, deps);
+    try {
+      return await deps.docker.createContainer(spec);
+    } catch (error) {
+      // Another delivery of this command created it between our look and our create.
+      if (dockerStatus(error) === 409) continue;
+      if (dockerStatus(error) !== undefined && dockerStatus(error)! < 500) {
+        throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, `docker refused the container: ${messageOf(error)}`);
+      }
+      throw error;
+    }
+  }
+  throw new Error(`container ${runner.runnerName} kept conflicting on create`);
+}
+
+function specFor(command: CreateRunnerCommand, runner: RunnerRef, network: { name: string; own: boolean }, deps: RunnerContainerDeps): Docker.ContainerCreateOptions {
+  const env: Record<string, string> = { ...command.env };
+  for (const [variable, secretName] of Object.entries(command.secretEnv)) {
+    const value = deps.runnerSecret(secretName);
+    if (value === undefined) {
+      throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, `secret ${secretName} (for ${variable}) is not in EXECUTOR_RUNNER_SECRETS on host ${deps.host}`);
+    }
+    env[variable] = value;
+  }
+  try {
+    return runnerContainerSpec({
+      deploymentId: deps.deploymentId,
+      host: deps.host,
+      pool: runner.pool,
+      runnerId: runner.runnerId,
+      runnerName: runner.runnerName,
+      jobId: String(command.forJobId),
+      image: command.image,
+      command: command.command.length > 0 ? command.command : ['/home/runner/run.sh'],
+      env,
+      cpus: command.limits?.cpus ?? 0,
+      memoryBytes: Number(command.limits?.memoryBytes ?? 0n),
+      pidsLimit: command.limits?.pidsLimit ?? 0,
+      cacheVolumes: command.cacheVolumes.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly })),
+      networkName: network.name,
+      ownNetwork: network.own,
+      dockerInJob: command.dockerInJob === DockerInJobMode.SYSBOX ? 'sysbox' : 'none',
+      readOnlyRoot: command.readOnlyRoot,
+      keepAfterExit: command.keepAfterExit,
+      maxLifetimeSeconds: command.maxLifetimeSeconds,
+    });
+  } catch (error) {
+    if (error instanceof ContainerSpecError) throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, `the runner spec is refused: ${error.message}`);
+    throw error;
+  }
+}
+
+async function inspectByName(docker: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await docker.getContainer(name).inspect();
+  } catch (error) {
+    if (dockerStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+async function ensureImage(docker: Docker, image: string, policy: PullPolicy, log: Logger): Promise<void> {
+  const present = await docker
+    .getImage(image)
+    .inspect()
+    .then(
+      () => true,
+      (error: unknown) => {
+        if (dockerStatus(error) === 404) return false;
+        throw error;
+      },
+    );
+  if (policy === PullPolicy.NEVER) {
+    if (!present) throw new RunnerFailure(RunnerFailureReason.IMAGE_PULL, `image ${image} is not on host and the pull policy is never`);
+    return;
+  }
+  if (present && policy !== PullPolicy.ALWAYS) return;
+  log.info({ image }, 'pulling image');
+  try {
+    const stream = await docker.pull(image);
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+  } catch (error) {
+    if (present) {
+      log.warn({ image, err: messageOf(error) }, 'pull failed; using the image already on the host');
+      return;
+    }
+    throw new RunnerFailure(RunnerFailureReason.IMAGE_PULL, `could not pull ${image}: ${messageOf(error)}`);
+  }
+}
+
+async function ensureNetwork(command: CreateRunnerCommand, runner: RunnerRef, deps: RunnerContainerDeps): Promise<{ name: string; own: boolean }> {
+  const own = command.networkMode !== NetworkMode.POOL;
+  const name = command.networkName || (own ? runner.runnerName : `rh-${runner.pool}`);
+  try {
+    await deps.docker.getNetwork(name).inspect();
+    return { name, own };
+  } catch (error) {
+    if (dockerStatus(error) !== 404) throw error;
+  }
+  try {
+    await deps.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: ownershipLabels({ deploymentId: deps.deploymentId, host: deps.host, pool: runner.pool, runnerId: own ? runner.runnerId : '', runnerName: own ? runner.runnerName : '', jobId: '0' }),
+    });
+  } catch (error) {
+    if (dockerStatus(error) !== 409) throw error;
+  }
+  return { name, own };
+}
+
+/** Stops (gracefully: the runner gets SIGTERM) a container this deployment owns; gone is fine. */
+export async function stopRunner(command: RemoveRunnerCommand, deps: RunnerContainerDeps): Promise<string | undefined> {
+  const name = command.containerId || command.runner?.runnerName;
+  if (!name) return undefined;
+  const existing = await inspectByName(deps.docker, name);
+  if (!existing) return undefined;
+  if (!isOwnedBy(existing.Config.Labels, deps.deploymentId)) {
+    deps.log.warn({ container: name }, 'refusing to remove a container this deployment does not own');
+    return undefined;
+  }
+  if (existing.State.Running) {
+    await deps.docker
+      .getContainer(existing.Id)
+      .stop({ t: 10 })
+      .catch((error: unknown) => {
+        if (dockerStatus(error) !== 304 && dockerStatus(error) !== 404) throw error;
+      });
+  }
+  return existing.Id;
+}
+
+function messageOf(error: unknown): string {
+  const json = (error as { json?: { message?: string } } | null)?.json;
+  return json?.message ?? (error instanceof Error ? error.message : String(error));
+}

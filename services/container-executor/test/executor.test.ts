@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  contractsCodec,
+  create,
+  CreateRunnerCommandSchema,
+  executorCommandSubject,
+  InventoryRequestSchema,
+  PullPolicy,
+  RemoveRunnerCommandSchema,
+  RunnerRefSchema,
+  streamDefinitions,
+  type ExecutorHeartbeat,
+  type InventoryResponse,
+  type RunnerExited,
+  type RunnerFailed,
+  type RunnerStarted,
+  type SubjectMessages,
+} from '@runnerhub/contracts';
+import { createDockerClient, LABEL, ownershipLabels } from '@runnerhub/docker';
+import { connectNats, createLogger, createPublisher, ensureStreams } from '@runnerhub/platform';
+import {
+  DOCKER_PROXY_URL,
+  ensureTestImage,
+  startNatsServer,
+  startServiceProcess,
+  startTcpProxy,
+  waitFor,
+  type NatsServer,
+  type ServiceProcess,
+  type TcpProxy,
+} from '@runnerhub/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const suffix = randomBytes(3).toString('hex');
+const HOST = `test-${suffix}`;
+const DEPLOYMENT = `exec-test-${suffix}`;
+const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+
+interface CommandPatch {
+  command?: string[];
+  image?: string;
+  pullPolicy?: PullPolicy;
+  limits?: { cpus: number; memoryBytes: bigint; pidsLimit: number };
+}
+
+interface Fact {
+  subject: string;
+  message: unknown;
+}
+
+describe('container-executor against the real Docker engine, through the socket proxy', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let dockerLink: TcpProxy;
+  let executor: ServiceProcess;
+  let image: string;
+  const facts: Fact[] = [];
+  const publisher = () => createPublisher<SubjectMessages>(nc, contractsCodec);
+
+  const started = (runnerId: string) => facts.filter((f) => f.subject === 'runner.started' && (f.message as RunnerStarted).runner?.runnerId === runnerId);
+  const exited = (runnerId: string) => facts.find((f) => f.subject === 'runner.exited' && (f.message as RunnerExited).runner?.runnerId === runnerId)?.message as RunnerExited | undefined;
+
+  function command(runnerId: string, init: CommandPatch = {}) {
+    return create(CreateRunnerCommandSchema, {
+      runner: create(RunnerRefSchema, { runnerId, runnerName: `rh-t-${suffix}-${runnerId}`, pool: 't', host: HOST }),
+      image,
+      command: ['sh', '-c', 'echo started; exit 0'],
+      pullPolicy: PullPolicy.NEVER,
+      limits: { cpus: 0.5, memoryBytes: 128n * 1024n * 1024n, pidsLimit: 64 },
+      jitConfig: `jit-secret-${runnerId}-${randomBytes(8).toString('hex')}`,
+      ...init,
+    });
+  }
+
+  const send = (runnerId: string, init: CommandPatch = {}, msgId = `create-${runnerId}`) =>
+    publisher().publish(executorCommandSubject(HOST, 'create'), command(runnerId, init), { msgId });
+
+  const containersOf = async (deployment: string) =>
+    docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } });
+
+  beforeAll(async () => {
+    image = await ensureTestImage();
+    nats = await startNatsServer();
+    nc = await connectNats({ servers: nats.url, name: 'test', log });
+    await ensureStreams(nc, Object.values(streamDefinitions));
+    // Every runner fact and host report, as stored in JetStream (duplicates already dropped there).
+    const js = jetstream(nc);
+    for (const stream of ['RUNNERS', 'HOSTS']) {
+      const consumer = await js.consumers.get(stream);
+      const messages = await consumer.consume();
+      void (async () => {
+        for await (const m of messages) facts.push({ subject: m.subject, message: contractsCodec.decode(m.subject, m.data) });
+      })();
+    }
+    // A cuttable link in front of the socket proxy, to break the executor's event feed on purpose.
+    const proxy = new URL(DOCKER_PROXY_URL);
+    dockerLink = await startTcpProxy({ targetHost: proxy.hostname, targetPort: Number(proxy.port) });
+    executor = await startServiceProcess('container-executor', {
+      NATS_URL: nats.url,
+      DOCKER_HOST: `tcp://127.0.0.1:${dockerLink.port}`,
+      EXECUTOR_HOST_ID: HOST,
+      DEPLOYMENT_ID: DEPLOYMENT,
+      EXECUTOR_HEARTBEAT_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    });
+    await waitFor(async () => (await fetch(`${executor.url}/readyz`).catch(() => undefined))?.status === 200, {
+      timeoutMs: 60_000,
+      what: `executor ready\n${executor.output()}`,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    executor?.kill('SIGTERM');
+    await executor?.exited;
+    for (const c of [...(await containersOf(DEPLOYMENT)), ...(await containersOf(`${DEPLOYMENT}-other`))]) {
+      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    }
+    for (const n of await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })) {
+      await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    }
+    await dockerLink?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('runs a runner container: create → start → exit → remove, with its network, and reports the exit', async () => {
+    await send('a', { command: ['sh', '-c', 'echo "about to fail"; exit 3'] });
+    const fact = await waitFor(() => exited('a'), { what: `runner.exited for a\n${executor.output()}`, timeoutMs: 25_000 });
+    expect(started('a')).toHaveLength(1);
+    expect(fact.exitCode).toBe(3);
+    expect(fact.oomKilled).toBe(false);
+    expect(fact.lastLogLines).toContain('about to fail');
+    await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'a'), { what: 'container a removed' });
+    const networks = await docker.listNetworks({ filters: { name: [`rh-t-${suffix}-a`] } });
+    expect(networks).toEqual([]);
+  });
+
+  it('keeps the JIT config out of docker inspect and removes a running runner on command', async () => {
+    const cmd = command('b', { command: ['sh', '-c', 'sleep 60'] });
+    await publisher().publish(executorCommandSubject(HOST, 'create'), cmd, { msgId: 'create-b' });
+    await waitFor(() => started('b').length === 1, { what: 'runner.started for b' });
+    const info = await docker.getContainer(cmd.runner!.runnerName).inspect();
+    expect(JSON.stringify(info.Config)).not.toContain(cmd.jitConfig);
+    expect(JSON.stringify(info)).not.toContain(cmd.jitConfig);
+    expect(info.HostConfig).toMatchObject({ Privileged: false, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'], PidsLimit: 64, Memory: 128 * 1024 * 1024 });
+    expect(info.Mounts.some((m) => JSON.stringify(m).includes('docker.sock'))).toBe(false);
+
+    await publisher().publish(executorCommandSubject(HOST, 'remove'), create(RemoveRunnerCommandSchema, { runner: cmd.runner }), { msgId: 'remove-b' });
+    const fact = await waitFor(() => exited('b'), { what: 'runner.exited for b', timeoutMs: 30_000 });
+    expect(fact.exitCode).not.toBe(0);
+    await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'b'), { what: 'container b removed' });
+  });
+
+  it('makes one container for a redelivered create command', async () => {
+    await send('c', { command: ['sh', '-c', 'sleep 2'] }, 'create-c-1');
+    await send('c', { command: ['sh', '-c', 'sleep 2'] }, 'create-c-2');
+    await waitFor(() => started('c').length >= 1, { what: 'runner.started for c' });
+    const containers = (await containersOf(DEPLOYMENT)).filter((c) => c.Labels[LABEL.runnerId] === 'c');
+    expect(containers.length).toBeLessThanOrEqual(1);
+    await waitFor(() => exited('c'), { what: 'runner.exited for c', timeoutMs: 30_000 });
+    expect(started('c')).toHaveLength(1);
+  });
+
+  it('reports an OOM-killed runner as such', async () => {
+    // tail keeps the last 200 MB in memory; the limit is 64 MiB.
+    await send('d', { command: ['sh', '-c', 'head -c 200000000 /dev/zero | tail -c 200000000 > /dev/null'], limits: { cpus: 0.5, memoryBytes: 64n * 1024n * 1024n, pidsLimit: 64 } });
+    const fact = await waitFor(() => exited('d'), { what: 'runner.exited for d', timeoutMs: 60_000 });
+    expect(fact.oomKilled).toBe(true);
+    expect(fact.exitCode).toBe(137);
+  });
+
+  it('loses no exit while its Docker event feed is cut', async () => {
+    await send('e', { command: ['sh', '-c', 'sleep 3; exit 5'] });
+    await waitFor(() => started('e').length === 1, { what: 'runner.started for e' });
+    await dockerLink.cut();
+    // The container exits while the executor cannot hear Docker.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    expect(exited('e')).toBeUndefined();
+    await dockerLink.restore();
+    const fact = await waitFor(() => exited('e'), { what: 'runner.exited for e after the link came back', timeoutMs: 40_000 });
+    expect(fact.exitCode).toBe(5);
+  });
+
+  it("answers inventory with this deployment's containers only, and leaves another deployment's alone", async () => {
+    const foreign = await docker.createContainer({
+      Image: image,
+      name: `rh-other-${suffix}`,
+      Cmd: ['true'],
+      Labels: ownershipLabels({ deploymentId: `${DEPLOYMENT}-other`, host: HOST, pool: 't', runnerId: 'x', runnerName: `rh-other-${suffix}`, jobId: '0' }),
+    });
+    await foreign.start();
+    await foreign.wait();
+    await send('f', { command: ['sh', '-c', 'sleep 30'] });
+    await waitFor(() => started('f').length === 1, { what: 'runner.started for f' });
+    await publisher().publish(executorCommandSubject(HOST, 'inventory'), create(InventoryRequestSchema, { requestId: 'inv-1' }), { msgId: 'inv-1' });
+    const answer = await waitFor(
+      () => facts.find((f) => f.subject === `executor.inventory.${HOST}` && (f.message as InventoryResponse).requestId === 'inv-1')?.message as InventoryResponse | undefined,
+      { what: 'inventory answer' },
+    );
+    expect(answer.containers.map((c) => c.runnerId)).toEqual(['f']);
+    // The executor re-lists every 15 s; the foreign exited container must still be there after one pass.
+    await new Promise((resolve) => setTimeout(resolve, 16_000));
+    expect((await foreign.inspect()).State.Status).toBe('exited');
+    const beat = facts.filter((f) => f.subject === `executor.heartbeat.${HOST}`).at(-1)?.message as ExecutorHeartbeat | undefined;
+    expect(beat?.runningContainers).toBe(1);
+    expect(beat?.images).toContain(image);
+    await publisher().publish(executorCommandSubject(HOST, 'remove'), create(RemoveRunnerCommandSchema, { runner: { runnerId: 'f', runnerName: `rh-t-${suffix}-f`, pool: 't', host: HOST } }), { msgId: 'remove-f' });
+    await waitFor(() => exited('f'), { what: 'runner.exited for f' });
+  }, 60_000);
+
+  it('reports a runner it cannot make as failed, with the reason', async () => {
+    await send('g', { image: 'runnerhub/not-there:1', pullPolicy: PullPolicy.NEVER });
+    const failed = await waitFor(() => facts.find((f) => f.subject === 'runner.failed' && (f.message as RunnerFailed).runner?.runnerId === 'g')?.message as RunnerFailed | undefined, {
+      what: 'runner.failed for g',
+    });
+    expect(failed.message).toMatch(/not on host and the pull policy is never/);
+  });
+});
