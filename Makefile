@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook sim
+.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor sim
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -49,6 +49,10 @@ test: ## What CI runs: infra, lint, typecheck, contract and docs checks, then ev
 bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks (prints ratios)
 	bash scripts/infra.sh up
 	node --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts $(or $(BENCH_SECONDS),10)
+
+bench-executor: ## Benchmark runner containers/s through the executor against a bare dockerode loop (prints ratios)
+	bash scripts/infra.sh up
+	node --conditions=runnerhub-source --import tsx bench/executor/run.ts $(or $(BENCH_CONTAINERS),16)
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 	bash scripts/run-platform.sh

@@ -13,7 +13,7 @@ import { createRunner, stopRunner, type RunnerContainerDeps } from './runner-con
  */
 export async function consumeExecutorCommands(
   nc: NatsConnection,
-  deps: { runners: RunnerContainerDeps; exits: ExitWatcher; docker: Docker; host: HostSettings; publisher: Publisher<SubjectMessages>; log: Logger },
+  deps: { runners: RunnerContainerDeps; exits: ExitWatcher; docker: Docker; host: HostSettings; publisher: Publisher<SubjectMessages>; log: Logger; createConcurrency: number },
 ): Promise<Consumer[]> {
   const host = deps.host.host;
   const oneAtATime = createKeyedQueue();
@@ -25,7 +25,7 @@ export async function consumeExecutorCommands(
     filterSubject: executorCommandSubject(host, 'create'),
     codec: contractsCodec,
     // Image pulls are slow; other creates should not queue behind one.
-    concurrency: 4,
+    concurrency: deps.createConcurrency,
     ackWaitMs: 120_000,
     log: deps.log,
     handler: (command) => oneAtATime(runnerKey(command.runner), () => createRunner(command, deps.runners)),

@@ -24,6 +24,12 @@ export const configSchema = Type.Object({
     }),
     reservedCpus: env.integer('EXECUTOR_RESERVED_CPUS', { default: 1, minimum: 0, description: 'CPUs kept free for the host itself (the NAS); placement never plans them.' }),
     reservedMemoryMb: env.integer('EXECUTOR_RESERVED_MEMORY_MB', { default: 2048, minimum: 0, description: 'Memory (MiB) kept free for the host itself.' }),
+    createConcurrency: env.integer('EXECUTOR_CREATE_CONCURRENCY', {
+      default: 4,
+      minimum: 1,
+      maximum: 32,
+      description: 'Create commands handled at once (image pulls, container creates); more is faster on a strong host, harder on a NAS disk.',
+    }),
     maxContainers: env.integer('EXECUTOR_MAX_CONTAINERS', { default: 8, minimum: 1, description: 'Most runner containers this host runs at once.' }),
     labels: env.list('EXECUTOR_LABELS', { default: [], description: 'Host labels as key=value pairs (comma-separated), matched against a pool\'s host selector.' }),
     heartbeatSeconds: env.integer('EXECUTOR_HEARTBEAT_SECONDS', { default: 5, minimum: 1, maximum: 60, description: 'How often the host reports its capacity.' }),

@@ -46,7 +46,7 @@ try {
   lifecycle.onStop('exit-watcher', () => exits.stop());
   const heartbeats = startHeartbeats({ docker, publisher, host, seconds: config.executor.heartbeatSeconds, log });
   lifecycle.onStop('heartbeats', () => heartbeats.stop());
-  runConsumersWhenReady(base, await consumeExecutorCommands(nc, { runners, exits, docker, host, publisher, log }));
+  runConsumersWhenReady(base, await consumeExecutorCommands(nc, { runners, exits, docker, host, publisher, log, createConcurrency: config.executor.createConcurrency }));
 
   const http = await createHttpServer({ service: 'container-executor', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
   registerExecutorRoutes(http, { docker, host, setDraining: (on) => (draining = on) });

@@ -48,9 +48,8 @@ export async function createRunner(command: CreateRunnerCommand, deps: RunnerCon
   const runner = command.runner;
   if (!runner?.runnerName || !runner.runnerId) throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, 'the command names no runner');
   try {
-    const container = await existingOrCreated(command, runner, deps);
-    const state = (await container.inspect()).State;
-    if (state.Status === 'created') {
+    const { container, status } = await existingOrCreated(command, runner, deps);
+    if (status === 'created') {
       // The JIT file goes in before start; writing it again after a crash mid-way is harmless.
       await container.putArchive(await jitArchive(command.jitConfig, { uid: deps.runnerUid, gid: deps.runnerUid }), { path: JIT_DIR });
       await container.start().catch((error: unknown) => {
@@ -75,20 +74,20 @@ export async function createRunner(command: CreateRunnerCommand, deps: RunnerCon
   }
 }
 
-async function existingOrCreated(command: CreateRunnerCommand, runner: RunnerRef, deps: RunnerContainerDeps): Promise<Docker.Container> {
+async function existingOrCreated(command: CreateRunnerCommand, runner: RunnerRef, deps: RunnerContainerDeps): Promise<{ container: Docker.Container; status: string }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await inspectByName(deps.docker, runner.runnerName);
     if (existing) {
       if (!isOwnedBy(existing.Config.Labels, deps.deploymentId) || existing.Config.Labels[LABEL.runnerId] !== runner.runnerId) {
         throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, `a container named ${runner.runnerName} exists and is not this runner's`);
       }
-      return deps.docker.getContainer(existing.Id);
+      return { container: deps.docker.getContainer(existing.Id), status: existing.State.Status };
     }
-    await ensureImage(deps.docker, command.image, command.pullPolicy, deps.log);
+    await ensureImage(deps, command.image, command.pullPolicy);
     const network = await ensureNetwork(command, runner, deps);
     const spec = specFor(command, runner, network, deps);
     try {
-      return await deps.docker.createContainer(spec);
+      return { container: await deps.docker.createContainer(spec), status: 'created' };
     } catch (error) {
       // Another delivery of this command created it between our look and our create.
       if (dockerStatus(error) === 409) continue;
@@ -147,7 +146,13 @@ async function inspectByName(docker: Docker, name: string): Promise<Docker.Conta
   }
 }
 
-async function ensureImage(docker: Docker, image: string, policy: PullPolicy, log: Logger): Promise<void> {
+/** Images seen on this host recently: a create need not ask Docker again for each runner. */
+const knownImages = new Map<string, number>();
+const KNOWN_IMAGE_MS = 60_000;
+
+async function ensureImage(deps: RunnerContainerDeps, image: string, policy: PullPolicy): Promise<void> {
+  const { docker, log } = deps;
+  if (policy !== PullPolicy.ALWAYS && (knownImages.get(image) ?? 0) > Date.now()) return;
   const present = await docker
     .getImage(image)
     .inspect()
@@ -162,11 +167,15 @@ async function ensureImage(docker: Docker, image: string, policy: PullPolicy, lo
     if (!present) throw new RunnerFailure(RunnerFailureReason.IMAGE_PULL, `image ${image} is not on host and the pull policy is never`);
     return;
   }
-  if (present && policy !== PullPolicy.ALWAYS) return;
+  if (present && policy !== PullPolicy.ALWAYS) {
+    knownImages.set(image, Date.now() + KNOWN_IMAGE_MS);
+    return;
+  }
   log.info({ image }, 'pulling image');
   try {
     const stream = await docker.pull(image);
     await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    knownImages.set(image, Date.now() + KNOWN_IMAGE_MS);
   } catch (error) {
     if (present) {
       log.warn({ image, err: messageOf(error) }, 'pull failed; using the image already on the host');
