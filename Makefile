@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor sim
+.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor sim runner-image
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -56,6 +56,9 @@ bench-executor: ## Benchmark runner containers/s through the executor against a 
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 	bash scripts/run-platform.sh
+
+runner-image: ## Build the fake runner image (runnerhub/fake-runner:dev) from local files, no registry
+	bash scripts/build-runner-image.sh
 
 sim: ## Run the GitHub simulator on its own on :8900 (drive it with npx github-sim; tools/github-sim/README.md)
 	node tools/github-sim/bin/github-sim.js serve --port 8900 --installation demo:hello-world $(SIM_ARGS)

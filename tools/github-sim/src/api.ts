@@ -16,6 +16,8 @@ export interface SimOptions {
   privateKey?: string;
   /** The URL runners are told to use (`ServerUrl` in the JIT config). Default: the sim's own URL. */
   runnerUrl?: string;
+  /** Or only the host runners reach the sim at (e.g. Docker's bridge gateway), with the sim's port. */
+  runnerHost?: string;
   /** Seconds without a runner poll before it goes offline. Default 30. */
   runnerHeartbeatSeconds?: number;
   /** Seconds without a renew before a busy runner's job fails. Default 60. */

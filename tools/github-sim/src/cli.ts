@@ -11,7 +11,7 @@ import { startGitHubSim } from './server.js';
 const USAGE = `github-sim <command> [options]
 
   serve        run a simulator          --port 8900 --host 127.0.0.1 --webhook-url URL --webhook-secret S
-                                        --runner-url URL --app-id N --private-key-file PEM (created when missing)
+                                        --runner-url URL | --runner-host HOST --app-id N --private-key-file PEM (created when missing)
                                         --installation acme:app,web (repeatable) --app-file FILE (writes the App's credentials)
   app          print the App's id, client id, webhook secret and private key
   installation --account acme --repos app,web [--user]
@@ -71,6 +71,7 @@ async function serve(values: Record<string, string | boolean | string[] | undefi
     webhookUrl: values['webhook-url'] as string | undefined,
     webhookSecret: values['webhook-secret'] as string | undefined,
     runnerUrl: values['runner-url'] as string | undefined,
+    runnerHost: values['runner-host'] as string | undefined,
     appId: values['app-id'] ? Number(values['app-id']) : undefined,
     privateKey: values['private-key-file'] ? appKey(values['private-key-file'] as string) : undefined,
     logger: Boolean(values['verbose']),
@@ -103,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
       'webhook-url': { type: 'string' },
       'webhook-secret': { type: 'string' },
       'runner-url': { type: 'string' },
+      'runner-host': { type: 'string' },
       'app-id': { type: 'string' },
       'private-key-file': { type: 'string' },
       'app-file': { type: 'string' },

@@ -124,7 +124,9 @@ class Simulator implements GitHubSim {
   }
 
   get runnerUrl(): string {
-    return this.options.runnerUrl ?? this.baseUrl;
+    if (this.options.runnerUrl) return this.options.runnerUrl;
+    if (this.options.runnerHost) return `http://${this.options.runnerHost}:${new URL(this.baseUrl).port}`;
+    return this.baseUrl;
   }
 
   get app(): GitHubSim['app'] {

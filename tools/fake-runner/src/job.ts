@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import type { AssignedJob } from './protocol.js';
+
+/**
+ * Runs the one job: its command with `sh -c` in the work folder (exit 0 = success), or, without a
+ * command, a sleep for its duration that ends in the conclusion the simulator asked for. `signal`
+ * cancels: the command gets SIGTERM, then SIGKILL after a grace period.
+ */
+
+export type Conclusion = 'success' | 'failure' | 'cancelled';
+
+export interface JobOutcome {
+  conclusion: Conclusion;
+  exitCode?: number;
+}
+
+const KILL_GRACE_MS = 5_000;
+
+export function runJob(job: AssignedJob, options: { workDir: string; env: NodeJS.ProcessEnv; signal: AbortSignal }): Promise<JobOutcome> {
+  mkdirSync(options.workDir, { recursive: true });
+  if (options.signal.aborted) return Promise.resolve({ conclusion: 'cancelled' });
+  if (!job.command) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        options.signal.removeEventListener('abort', onAbort);
+        resolve({ conclusion: job.conclusion === 'failure' ? 'failure' : job.conclusion === 'cancelled' ? 'cancelled' : 'success' });
+      }, job.durationMs);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        resolve({ conclusion: 'cancelled' });
+      };
+      options.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', job.command!], { cwd: options.workDir, env: options.env, stdio: 'inherit' });
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    };
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', () => resolve({ conclusion: 'failure', exitCode: 127 }));
+    child.on('exit', (code) => {
+      clearTimeout(killTimer);
+      options.signal.removeEventListener('abort', onAbort);
+      if (options.signal.aborted) resolve({ conclusion: 'cancelled', exitCode: code ?? undefined });
+      else resolve({ conclusion: code === 0 ? 'success' : 'failure', exitCode: code ?? undefined });
+    });
+  });
+}

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
+import { waitFor } from '@runnerhub/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+
+interface Run {
+  code: Promise<number | null>;
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** The runner as its own process, the way run.sh starts it. */
+function startRunner(args: string[], env: Record<string, string> = {}): Run {
+  const root = mkdtempSync(join(tmpdir(), 'fake-runner-'));
+  const child = spawn(process.execPath, ['--conditions=runnerhub-source', '--import', 'tsx', MAIN, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: root, RUNNER_ALLOW_RUNASROOT: '1', RUNNER_ROOT: root, RUNNER_CONNECT_TIMEOUT_SECONDS: '3', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, output: () => output, kill: (s) => child.kill(s) };
+}
+
+let sim: GitHubSim;
+const actions = (jobId: number) =>
+  sim
+    .deliveries()
+    .filter((d) => d.event === 'workflow_job' && (d.payload as { workflow_job: { id: number } }).workflow_job.id === jobId)
+    .map((d) => d.action);
+
+beforeEach(async () => {
+  sim = await startGitHubSim();
+  sim.createInstallation({ account: 'acme', repositories: ['app'] });
+});
+
+afterEach(async () => {
+  expect(sim.violations()).toEqual([]);
+  await sim.close();
+});
+
+describe('fake runner', () => {
+  it('takes its one job from ACTIONS_RUNNER_INPUT_JITCONFIG, runs it, reports it and exits 0', async () => {
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-1', labels: ['linux'] });
+    const runner = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
+    await waitFor(() => sim.runners().find((r) => r.name === 'rh-1')?.status === 'online', { what: 'runner online' });
+    const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'linux'], command: 'test "$GITHUB_REPOSITORY" = acme/app && test -z "$ACTIONS_RUNNER_INPUT_JITCONFIG"' });
+    expect(await runner.code).toBe(0);
+    expect(sim.job(job.id)).toMatchObject({ status: 'completed', conclusion: 'success', runnerName: 'rh-1' });
+    await waitFor(() => actions(job.id).length === 3, { what: 'three deliveries' });
+    expect(actions(job.id)).toEqual(['queued', 'in_progress', 'completed']);
+    expect(sim.runners().find((r) => r.name === 'rh-1')).toBeUndefined();
+    expect(runner.output()).toContain('Job build completed with result: Succeeded');
+  });
+
+  it('accepts --jitconfig, reports a failing command as failure and removes its config files', async () => {
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-2', labels: ['x'] });
+    const root = mkdtempSync(join(tmpdir(), 'fake-runner-root-'));
+    const runner = startRunner(['--jitconfig', encodedJitConfig], { RUNNER_ROOT: root });
+    const job = sim.createJob({ repository: 'acme/app', labels: ['x'], command: 'exit 3' });
+    expect(await runner.code).toBe(0);
+    expect(sim.job(job.id)).toMatchObject({ conclusion: 'failure' });
+    expect(existsSync(join(root, '.runner'))).toBe(false);
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('stops a job cancelled on GitHub and reports it cancelled', async () => {
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-3', labels: ['x'] });
+    const runner = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
+    const job = sim.createJob({ repository: 'acme/app', labels: ['x'], command: 'sleep 60' });
+    await waitFor(() => sim.job(job.id)?.status === 'in_progress', { what: 'job running' });
+    sim.cancelJob(job.id);
+    expect(await runner.code).toBe(0);
+    expect(sim.job(job.id)).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+  }, 30_000);
+
+  it('cancels its job on SIGTERM, as run.sh forwards it', async () => {
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-4', labels: ['x'] });
+    const runner = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
+    const job = sim.createJob({ repository: 'acme/app', labels: ['x'], durationMs: 60_000 });
+    await waitFor(() => sim.job(job.id)?.status === 'in_progress', { what: 'job running' });
+    runner.kill('SIGTERM');
+    expect(await runner.code).toBe(0);
+    expect(sim.job(job.id)).toMatchObject({ conclusion: 'cancelled' });
+  });
+
+  it('exits 0 without a job for a used, deleted or garbled config, as the real runner terminates', async () => {
+    const { encodedJitConfig, runner: registered } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-5', labels: ['x'] });
+    const first = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
+    await waitFor(() => sim.runners().find((r) => r.id === registered.id)?.status === 'online', { what: 'first runner online' });
+    const second = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
+    expect(await second.code).toBe(0);
+    expect(second.output()).toMatch(/session for this runner already exists/);
+    first.kill('SIGTERM');
+    expect(await first.code).toBe(0);
+
+    const deleted = sim.createJitRunner({ repository: 'acme/app', name: 'rh-6', labels: ['x'] });
+    // Never used: GitHub removes the registration after a day.
+    sim.advanceClock(25 * 3_600_000);
+    const gone = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: deleted.encodedJitConfig });
+    expect(await gone.code).toBe(0);
+    expect(gone.output()).toContain('The runner registration has been deleted from the server');
+
+    const garbled = startRunner(['--jitconfig', 'not//base64!!']);
+    expect(await garbled.code).toBe(0);
+    expect(garbled.output()).toMatch(/JIT config is not base64/);
+  }, 30_000);
+
+  it('gives up on an unreachable server with exit 2', async () => {
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-7', labels: ['x'] });
+    await sim.close();
+    const runner = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig, RUNNER_CONNECT_TIMEOUT_SECONDS: '1' });
+    expect(await runner.code).toBe(2);
+    sim = await startGitHubSim();
+  });
+});
