@@ -22,7 +22,12 @@ export async function ensureTestImage(): Promise<string> {
   } catch {
     // not built yet
   }
-  if (!existsSync('/bin/busybox')) await run('apt-get', ['install', '-y', '-q', 'busybox-static'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!existsSync('/bin/busybox')) {
+    // A fresh machine may have no package lists yet.
+    await run('sh', ['-c', 'apt-get install -y -q busybox-static || { apt-get update -q && apt-get install -y -q busybox-static; }'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  }
   const root = mkdtempSync(join(tmpdir(), 'rh-test-image-'));
   try {
     for (const dir of ['bin', 'etc', 'tmp', 'run', 'home/runner']) mkdirSync(join(root, dir), { recursive: true });
