@@ -90,7 +90,7 @@ describe('runnerContainerSpec', () => {
         const host = spec.HostConfig!;
         return (
           host.Privileged === false &&
-          host.CapDrop?.join() === 'ALL' &&
+          (host.CapDrop as string[] | undefined)?.join() === 'ALL' &&
           host.CapAdd?.length === 0 &&
           host.Binds?.length === 0 &&
           (host.Mounts ?? []).every((m) => m.Type === 'volume' && !m.Source.includes('/') && !m.Target.startsWith('/var/run')) &&
