@@ -42,7 +42,8 @@ describe('github-sim CLI', () => {
 
     const job = (await cli('job', '--repo', 'acme/app', '--labels', 'self-hosted,linux', '--duration', '2s')) as { id: number; durationMs: number };
     expect(job.durationMs).toBe(2000);
-    await waitFor(() => receiver.received.length === 1, { what: 'the queued webhook' });
+    const jobEvents = () => receiver.received.filter((r) => r.headers['x-github-event'] === 'workflow_job');
+    await waitFor(() => jobEvents().length === 1, { what: 'the queued webhook' });
 
     const queued = (await cli('jobs', '--status', 'queued')) as { id: number }[];
     expect(queued.map((j) => j.id)).toEqual([job.id]);
@@ -50,7 +51,7 @@ describe('github-sim CLI', () => {
     const after = (await cli('jobs')) as { id: number; status: string; conclusion: string }[];
     expect(after).toEqual([expect.objectContaining({ id: job.id, status: 'completed', conclusion: 'cancelled' })]);
     const deliveries = (await cli('deliveries')) as { action: string; status: string }[];
-    await waitFor(() => receiver.received.length === 2, { what: 'the completed webhook' });
+    await waitFor(() => jobEvents().length === 2, { what: 'the completed webhook' });
     expect(deliveries.map((d) => d.action)).toContain('queued');
   });
 
