@@ -92,7 +92,7 @@ start_service() {
   # Own session: Ctrl-C reaches only this script, which then stops the services in order with
   # SIGTERM, the way an orchestrator would.
   if [[ $name == "$SIMULATOR" ]]; then
-    setsid node tools/github-sim/bin/github-sim.js serve --port "${PORT[$name]}" \
+    setsid node tools/github-sim/bin/github-sim.js serve --port "${PORT[$name]}" --app-id "$GITHUB_APP_ID" \
       --webhook-url "http://127.0.0.1:${PORT[webhook-gateway]}/webhooks/github" --webhook-secret "$GITHUB_WEBHOOK_SECRET" \
       --installation demo:hello-world --private-key-file "$RUN_DIR/github-sim-app.pem" --app-file "$RUN_DIR/github-sim-app.json" \
       </dev/null >>"$log" 2>&1 &
@@ -140,7 +140,16 @@ cmd_start() {
   trap 'echo >&2; stop_services; exit 130' INT
   trap 'stop_services; exit 143' TERM
 
-  [[ -n ${GITHUB_APP_ID:-} ]] || SERVICES=("$SIMULATOR" "${SERVICES[@]}")
+  if [[ -z ${GITHUB_APP_ID:-} ]]; then
+    SERVICES=("$SIMULATOR" "${SERVICES[@]}")
+    # The simulator plays the GitHub App too: the services call it with its key.
+    export GITHUB_API_URL="http://127.0.0.1:${PORT[$SIMULATOR]}" GITHUB_APP_ID=424242
+    export GITHUB_APP_PRIVATE_KEY_FILE="$RUN_DIR/github-sim-app.pem"
+    [[ -f $GITHUB_APP_PRIVATE_KEY_FILE ]] || node -e '
+      const { generateKeyPairSync } = require("node:crypto");
+      const pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" });
+      require("node:fs").writeFileSync(process.argv[1], pem, { mode: 0o600 });' "$GITHUB_APP_PRIVATE_KEY_FILE"
+  fi
 
   for name in "${SERVICES[@]}"; do start_service "$name"; done
   say "started ${SERVICES[*]}; waiting for /readyz (up to ${READY_TIMEOUT}s)"

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { githubConfig, githubPrivateKeySecret } from '@runnerhub/github';
 import { adminTokensSecret, env, httpConfig, logConfig, natsConfig, postgresConfig, redisConfig, shutdownConfig, telemetryConfig } from '@runnerhub/platform';
 
 /** GitHub does not deliver payloads larger than 25 MB, so a larger limit would only invite abuse. */
@@ -21,10 +22,26 @@ export const configSchema = Type.Object({
       description: 'Largest webhook body accepted (413 above it). workflow_job payloads are a few KB; GitHub caps payloads at 25 MB.',
     }),
   }),
+  github: githubConfig(),
+  redelivery: Type.Object({
+    intervalSeconds: env.integer('GATEWAY_REDELIVERY_INTERVAL_SECONDS', {
+      default: 300,
+      minimum: 1,
+      maximum: 86_400,
+      description: 'How often the redelivery reconciler scans GitHub for deliveries that never reached us (one replica at a time; also at start).',
+    }),
+    maxPerCycle: env.integer('GATEWAY_REDELIVERY_MAX_PER_CYCLE', {
+      default: 100,
+      minimum: 1,
+      maximum: 5000,
+      description: 'Most redeliveries requested per reconciler cycle; the rest wait for the next one.',
+    }),
+  }),
 });
 
 export const secretSpecs = [
   adminTokensSecret,
+  githubPrivateKeySecret,
   { name: 'GITHUB_WEBHOOK_SECRET', required: true, description: "The GitHub App's webhook secret; every delivery's X-Hub-Signature-256 is checked against it." },
   {
     name: 'GITHUB_WEBHOOK_SECRET_PREVIOUS',

@@ -1,12 +1,27 @@
+import { hostname } from 'node:os';
 import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
-import { bootService, connectNatsFor, connectPostgresFor, connectRedisFor, createHttpServer, createPublisher, parseAdminTokens, startHttp } from '@runnerhub/platform';
+import { GitHubClient } from '@runnerhub/github';
+import {
+  bootService,
+  connectNatsFor,
+  connectPostgresFor,
+  connectRedisFor,
+  createHttpServer,
+  createLease,
+  createPublisher,
+  parseAdminTokens,
+  runWhileLeader,
+  startHttp,
+} from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { deliveriesStore } from './deliveries.js';
 import { createDeliveryLog } from './delivery-log.js';
 import { createRecentDeliveries } from './recent-deliveries.js';
 import { registerDeliveryRoutes } from './http.js';
 import { registerWebhookIntake } from './intake.js';
-import { intakeMetrics } from './metrics.js';
+import { intakeMetrics, redeliveryMetrics } from './metrics.js';
+import { reconcileOnce, type ReconcileSummary } from './redelivery.js';
+import { registerRedeliveryRoutes } from './redelivery-routes.js';
 
 /** GitHub redelivers for 3 days; a NAS sees far fewer than this many deliveries in that time. */
 const REDELIVERY_WINDOW_MS = 3 * 24 * 3600 * 1000;
@@ -14,11 +29,11 @@ const RECENT_DELIVERIES = 200_000;
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
 const base = await bootService({ service: 'webhook-gateway', schema: configSchema, secrets: secretSpecs });
-const { config, log, readiness, telemetry, secrets } = base;
+const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
   const nc = await connectNatsFor(base, config.nats, streamDefinitions);
   const db = await connectPostgresFor(base, config.postgres, { name: 'gateway', migrations: new URL('../migrations/', import.meta.url) });
-  await connectRedisFor(base, config.redis, 'webhook-gateway');
+  const redis = await connectRedisFor(base, config.redis, 'webhook-gateway');
   const deliveries = deliveriesStore(db.pool);
   // Replays come within GitHub's 3-day redelivery window; warm the dedup set with that much history.
   const recent = createRecentDeliveries(RECENT_DELIVERIES);
@@ -29,6 +44,40 @@ try {
     const previous = secrets.find('GITHUB_WEBHOOK_SECRET_PREVIOUS');
     return previous ? [secrets.get('GITHUB_WEBHOOK_SECRET'), previous] : [secrets.get('GITHUB_WEBHOOK_SECRET')];
   };
+
+  // The redelivery reconciler needs the GitHub App; without one (demo without the simulator) it is off.
+  const privateKey = secrets.find('GITHUB_APP_PRIVATE_KEY');
+  const gh =
+    config.github.appId > 0 && privateKey
+      ? new GitHubClient({ baseUrl: config.github.apiUrl, appId: config.github.appId, clientId: config.github.clientId, privateKey, redis: redis.client, jitPerMinute: config.github.jitPerMinute, log })
+      : undefined;
+  const redeliveryDeps = gh && { gh, db: db.pool, recent, maxPerCycle: config.redelivery.maxPerCycle, log, metrics: redeliveryMetrics(telemetry.meter) };
+  // One cycle at a time in this process, whether the timer or the admin API started it.
+  let cycle: Promise<ReconcileSummary> | undefined;
+  const runCycle = (signal?: AbortSignal): Promise<ReconcileSummary> => {
+    if (!redeliveryDeps) return Promise.reject(new Error('no GitHub App configured'));
+    cycle ??= reconcileOnce(redeliveryDeps, signal).finally(() => (cycle = undefined));
+    return cycle;
+  };
+  if (redeliveryDeps) {
+    const lease = createLease({ nc, bucket: 'rh-leases-2m', key: 'gateway-redelivery', ttlMs: 120_000, holderId: `${hostname()}:${process.pid}`, log });
+    const leader = runWhileLeader(
+      lease,
+      async (signal) => {
+        while (!signal.aborted) {
+          await runCycle(signal).catch((err: unknown) => log.warn({ err }, 'redelivery reconciler cycle failed'));
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, config.redelivery.intervalSeconds * 1000);
+            signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          });
+        }
+      },
+      { log },
+    );
+    lifecycle.onStop('redelivery-reconciler', () => leader.stop());
+  } else {
+    log.info('no GitHub App configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY): the redelivery reconciler is off');
+  }
 
   const http = await createHttpServer({ service: 'webhook-gateway', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
   registerWebhookIntake(http, {
@@ -41,6 +90,7 @@ try {
     bodyLimitBytes: config.webhook.bodyLimitBytes,
   });
   registerDeliveryRoutes(http, deliveries);
+  registerRedeliveryRoutes(http, { gh, runNow: () => runCycle() });
   await startHttp(base, http, config.http);
   readiness.markStarted();
 } catch (err) {

@@ -34,3 +34,16 @@ export function intakeMetrics(meter: Meter) {
 }
 
 export type IntakeMetrics = ReturnType<typeof intakeMetrics>;
+
+export function redeliveryMetrics(meter: Meter) {
+  const requested = meter.createCounter('runnerhub_webhook_redeliveries_requested', {
+    description: 'Redeliveries the reconciler asked GitHub for, by event.',
+  });
+  const recovered = meter.createCounter('runnerhub_webhook_redeliveries_recovered', {
+    description: 'Requested redeliveries that arrived and were published.',
+  });
+  return {
+    requested: (event: string) => requested.add(1, { event }),
+    recovered: (count: number) => recovered.add(count),
+  };
+}

@@ -137,7 +137,18 @@ export class World {
   readonly checkRuns = new Map<number, Record<string, unknown>>();
   private readonly tokens = new Map<string, { installationId: number; expiresAt: number; permissions: Record<string, PermissionLevel> }>();
   private readonly labelIds = new Map<string, number>();
-  private nextId = { account: 1000, repo: 50_000, installation: 7_000, runner: 20, job: 900_000, run: 300_000, check: 4_000, label: 100 };
+  // Job, run and runner ids grow from the start time, so a restarted simulator never reuses an id
+  // that a running RunnerHub already has in its database.
+  private nextId = {
+    account: 1000,
+    repo: 50_000,
+    installation: 7_000,
+    runner: Math.floor(Date.now() / 1000),
+    job: Date.now(),
+    run: Date.now(),
+    check: 4_000,
+    label: 100,
+  };
   private runNumbers = new Map<number, number>();
 
   constructor(
