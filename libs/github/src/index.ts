@@ -26,3 +26,4 @@ export type { HookDelivery } from './deliveries.js';
 export { listRuns, listRunJobs } from './workflow-runs.js';
 export type { WorkflowRun, Job } from './workflow-runs.js';
 export { githubConfig, githubPrivateKeySecret } from './config.js';
+export { webhookSourceRanges } from './meta.js';

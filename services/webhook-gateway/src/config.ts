@@ -22,6 +22,16 @@ export const configSchema = Type.Object({
       description: 'Largest webhook body accepted (413 above it). workflow_job payloads are a few KB; GitHub caps payloads at 25 MB.',
     }),
   }),
+  source: Type.Object({
+    allowlist: env.enum('GATEWAY_SOURCE_ALLOWLIST', ['off', 'github'] as const, {
+      default: 'off',
+      description: "github: accept webhook requests only from GitHub's hooks ranges (GET /meta, refreshed hourly); 403 otherwise. GitHub does not recommend IP allowlists; the signature check is the real guard.",
+    }),
+    trustedProxies: env.list('GATEWAY_TRUSTED_PROXIES', {
+      default: [],
+      description: 'CIDRs of reverse proxies in front of the gateway (e.g. 172.16.0.0/12); their X-Forwarded-For names the client.',
+    }),
+  }),
   github: githubConfig(),
   redelivery: Type.Object({
     intervalSeconds: env.integer('GATEWAY_REDELIVERY_INTERVAL_SECONDS', {

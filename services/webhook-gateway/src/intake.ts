@@ -6,6 +6,7 @@ import type { DeliveryLog } from './delivery-log.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
 import type { IntakeMetrics } from './metrics.js';
 import { translate } from './translate.js';
+import type { SourceAllowlist } from './source-allowlist.js';
 import { checkHeaders, checkSignature, isRejection } from './verify.js';
 
 export interface IntakeDeps {
@@ -18,6 +19,8 @@ export interface IntakeDeps {
   metrics: IntakeMetrics;
   log: Logger;
   bodyLimitBytes: number;
+  /** When set, only these sources may deliver (GATEWAY_SOURCE_ALLOWLIST=github). */
+  sourceAllowlist?: SourceAllowlist;
 }
 
 /**
@@ -43,6 +46,11 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
       },
       async (req, reply) => {
         const started = performance.now();
+        const refused = deps.sourceAllowlist?.check(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+        if (refused) {
+          deps.metrics.rejection('source_not_allowed');
+          return reply.code(403).send({ error: 'source_not_allowed', message: refused });
+        }
         const headers = checkHeaders(req.headers);
         if (isRejection(headers)) {
           deps.metrics.rejection(headers.reason);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
-import { GitHubClient } from '@runnerhub/github';
+import { GitHubClient, webhookSourceRanges } from '@runnerhub/github';
 import {
   bootService,
   connectNatsFor,
@@ -22,6 +22,7 @@ import { registerWebhookIntake } from './intake.js';
 import { intakeMetrics, redeliveryMetrics } from './metrics.js';
 import { reconcileOnce, type ReconcileSummary } from './redelivery.js';
 import { registerRedeliveryRoutes } from './redelivery-routes.js';
+import { createSourceAllowlist } from './source-allowlist.js';
 
 /** GitHub redelivers for 3 days; a NAS sees far fewer than this many deliveries in that time. */
 const REDELIVERY_WINDOW_MS = 3 * 24 * 3600 * 1000;
@@ -79,6 +80,18 @@ try {
     log.info('no GitHub App configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY): the redelivery reconciler is off');
   }
 
+  // GitHub changes its hooks ranges from time to time: refresh hourly, keep the last good list.
+  const sourceAllowlist = config.source.allowlist === 'github' ? createSourceAllowlist(config.source.trustedProxies) : undefined;
+  if (sourceAllowlist) {
+    const refresh = () =>
+      webhookSourceRanges(config.github.apiUrl)
+        .then((ranges) => sourceAllowlist.setRanges(ranges))
+        .catch((err: unknown) => log.warn({ err }, sourceAllowlist.ready() ? 'GitHub /meta failed; keeping the last hooks ranges' : 'GitHub /meta failed; webhooks are refused until it answers'));
+    await refresh();
+    const timer = setInterval(() => void refresh(), 3_600_000);
+    lifecycle.onStop('meta-refresh', () => clearInterval(timer));
+  }
+
   const http = await createHttpServer({ service: 'webhook-gateway', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
   registerWebhookIntake(http, {
     publisher: createPublisher<SubjectMessages>(nc, contractsCodec),
@@ -88,6 +101,7 @@ try {
     metrics: intakeMetrics(telemetry.meter),
     log,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
+    sourceAllowlist,
   });
   registerDeliveryRoutes(http, deliveries);
   registerRedeliveryRoutes(http, { gh, runNow: () => runCycle() });
