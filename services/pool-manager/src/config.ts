@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { adminTokensSecret, httpConfig, logConfig, natsConfig, shutdownConfig, telemetryConfig, postgresConfig, redisConfig } from '@runnerhub/platform';
+import { githubConfig, githubPrivateKeySecret } from '@runnerhub/github';
+import { adminTokensSecret, env, httpConfig, logConfig, natsConfig, shutdownConfig, telemetryConfig, postgresConfig, redisConfig } from '@runnerhub/platform';
 
 /** Every variable pool-manager reads; docs/configuration.md is generated from this schema. */
 export const configSchema = Type.Object({
@@ -10,6 +11,11 @@ export const configSchema = Type.Object({
   nats: natsConfig(),
   postgres: postgresConfig(),
   redis: redisConfig(),
+  github: githubConfig(),
+  pools: Type.Object({
+    file: env.optionalString('POOLS_FILE', { description: 'YAML file declaring the pools (see docs/configuration.md#pools); none: no pools, nothing is created.' }),
+    reconcileSeconds: env.integer('POOL_RECONCILE_SECONDS', { default: 2, minimum: 1, maximum: 60, description: 'Period of the reconcile pass over every pool (it also runs on demand and runner facts).' }),
+  }),
 });
 
-export const secretSpecs = [adminTokensSecret];
+export const secretSpecs = [adminTokensSecret, githubPrivateKeySecret];

@@ -1,15 +1,73 @@
-import { streamDefinitions } from '@runnerhub/contracts';
-import { bootService, connectNatsFor, connectPostgresFor, connectRedisFor, createHttpServer, parseAdminTokens, startHttp } from '@runnerhub/platform';
+import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
+import { GitHubClient } from '@runnerhub/github';
+import {
+  bootService,
+  connectNatsFor,
+  connectPostgresFor,
+  connectRedisFor,
+  createHttpServer,
+  createPublisher,
+  parseAdminTokens,
+  runConsumersWhenReady,
+  startHttp,
+} from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
+import { consumeFacts } from './facts.js';
+import { registerPoolRoutes } from './http.js';
+import { watchLevels } from './inputs.js';
+import { publishPoolFile } from './pool-definitions.js';
+import { runnersStore } from './runners-store.js';
+import { createSupply } from './supply.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
 const base = await bootService({ service: 'pool-manager', schema: configSchema, secrets: secretSpecs });
-const { config, log, readiness, telemetry, secrets } = base;
+const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
-  await connectNatsFor(base, config.nats, streamDefinitions);
-  await connectPostgresFor(base, config.postgres, { name: 'pool_manager', migrations: new URL('../migrations/', import.meta.url) });
-  await connectRedisFor(base, config.redis, 'pool-manager');
+  const nc = await connectNatsFor(base, config.nats, streamDefinitions);
+  const db = await connectPostgresFor(base, config.postgres, { name: 'pool_manager', migrations: new URL('../migrations/', import.meta.url) });
+  const redis = await connectRedisFor(base, config.redis, 'pool-manager');
+  const pools = await publishPoolFile(nc, config.pools.file, log);
+  const runners = runnersStore(db.pool);
+  const privateKey = secrets.find('GITHUB_APP_PRIVATE_KEY');
+  if (config.github.appId === 0 || !privateKey) {
+    if (pools.length > 0) throw new Error('pools are declared but no GitHub App is configured: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY');
+    log.info('no GitHub App configured and no pools: nothing to supply');
+  }
+  const gh = new GitHubClient({ baseUrl: config.github.apiUrl, appId: config.github.appId, clientId: config.github.clientId, privateKey: privateKey ?? '', redis: redis.client, jitPerMinute: config.github.jitPerMinute, log });
+  let wake: () => void = () => undefined;
+  const levels = watchLevels(nc, log, () => wake());
+  lifecycle.onStop('levels', () => levels.stop());
+  const supply = createSupply({ gh, runners, levels, publisher: createPublisher<SubjectMessages>(nc, contractsCodec), pools: () => pools, log });
+
+  // One pass at a time; a wake-up during a pass runs one more pass after it.
+  let running: Promise<void> | undefined;
+  let again = false;
+  const pass = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = supply
+      .reconcile()
+      .catch((err: unknown) => log.warn({ err }, 'reconcile pass failed'))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          pass();
+        }
+      });
+  };
+  const timer = setInterval(pass, config.pools.reconcileSeconds * 1000);
+  lifecycle.onStop('reconcile', async () => {
+    clearInterval(timer);
+    await running;
+  });
+  runConsumersWhenReady(base, await consumeFacts(nc, { runners, log, onChange: pass }));
+  wake = pass;
+
   const http = await createHttpServer({ service: 'pool-manager', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
+  registerPoolRoutes(http, { pools: () => pools, runners, supply, levels });
   await startHttp(base, http, config.http);
   readiness.markStarted();
 } catch (err) {

@@ -1,0 +1,44 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { contractsCodec, type JobStarted, type RunnerExited, type RunnerFailed, type RunnerStarted, type SubjectMessages } from '@runnerhub/contracts';
+import { createConsumer, type Consumer, type Logger } from '@runnerhub/platform';
+import type { RunnersStore } from './runners-store.js';
+
+/**
+ * Runner facts from the executors (started, exited, failed) and job starts from the scheduler move
+ * the runner rows forward. Durable names are server state: never rename them.
+ */
+export async function consumeFacts(nc: NatsConnection, deps: { runners: RunnersStore; log: Logger; onChange(): void }): Promise<Consumer[]> {
+  const runnerFacts = await createConsumer<SubjectMessages, 'runner.*'>(nc, {
+    name: 'pool-manager.runner-facts',
+    stream: 'RUNNERS',
+    durable: 'pool-manager-runner-facts',
+    filterSubject: 'runner.*',
+    codec: contractsCodec,
+    concurrency: 4,
+    log: deps.log,
+    handler: async (fact, ctx) => {
+      const id = (fact as RunnerStarted).runner?.runnerId;
+      if (!id) return;
+      if (ctx.subject === 'runner.started') await deps.runners.started(id, (fact as RunnerStarted).containerId);
+      else if (ctx.subject === 'runner.exited') {
+        const exited = fact as RunnerExited;
+        if (exited.exitCode !== 0 && exited.oomKilled) await deps.runners.failed(id, 'the runner container was killed for using more memory than the pool allows');
+        else await deps.runners.finished(id);
+      } else if (ctx.subject === 'runner.failed') await deps.runners.failed(id, (fact as RunnerFailed).message);
+      else return;
+      deps.onChange();
+    },
+  });
+  const jobStarts = await createConsumer<SubjectMessages, 'job.started'>(nc, {
+    name: 'pool-manager.job-starts',
+    stream: 'JOBS',
+    durable: 'pool-manager-job-starts',
+    filterSubject: 'job.started',
+    codec: contractsCodec,
+    log: deps.log,
+    handler: async (fact: JobStarted) => {
+      if (fact.runnerName && (await deps.runners.busyByName(fact.runnerName, fact.job?.jobId ?? 0n))) deps.onChange();
+    },
+  });
+  return [runnerFacts, jobStarts];
+}

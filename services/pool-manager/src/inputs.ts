@@ -1,0 +1,73 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { contractsCodec, timestampMs, type DemandSnapshot, type ExecutorHeartbeat } from '@runnerhub/contracts';
+import type { Logger } from '@runnerhub/platform';
+import type { HostCapacity } from './placement.js';
+
+/**
+ * Levels the reconcile loop reads: the scheduler's demand per pool and each Docker host's capacity.
+ * Both are published every few seconds, so a plain subscription is enough: a lost message is only
+ * a stale level until the next one.
+ */
+
+/** A host whose heartbeats stop for this long is not placed on. */
+const HOST_STALE_MS = 20_000;
+
+export interface Levels {
+  pending(pool: string): number;
+  hosts(): HostCapacity[];
+  stop(): void;
+}
+
+export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => void): Levels {
+  const pending = new Map<string, number>();
+  const beats = new Map<string, { beat: ExecutorHeartbeat; at: number }>();
+  const subscriptions: Subscription[] = [];
+  const follow = (subject: string, handle: (subject: string, data: Uint8Array) => void): void => {
+    const sub = nc.subscribe(subject);
+    subscriptions.push(sub);
+    void (async () => {
+      for await (const m of sub) {
+        try {
+          handle(m.subject, m.data);
+        } catch (err) {
+          log.warn({ subject: m.subject, err: (err as Error).message }, 'undecodable level message ignored');
+        }
+      }
+    })();
+  };
+  follow('pool.demand', (subject, data) => {
+    const snapshot = contractsCodec.decode(subject, data) as DemandSnapshot;
+    pending.clear();
+    for (const p of snapshot.pools) {
+      const byClass = p.pending;
+      pending.set(p.pool, (byClass?.critical ?? 0) + (byClass?.high ?? 0) + (byClass?.normal ?? 0) + (byClass?.low ?? 0));
+    }
+    onChange();
+  });
+  follow('executor.heartbeat.*', (subject, data) => {
+    const beat = contractsCodec.decode(subject, data) as ExecutorHeartbeat;
+    const fresh = !beats.has(beat.host);
+    beats.set(beat.host, { beat, at: Date.now() });
+    if (fresh) onChange();
+  });
+  return {
+    pending: (pool) => pending.get(pool) ?? 0,
+    hosts: () =>
+      [...beats.values()].map(({ beat, at }) => ({
+        host: beat.host,
+        healthy: Date.now() - at < HOST_STALE_MS && (beat.sentAt ? Date.now() - timestampMs(beat.sentAt) < HOST_STALE_MS * 3 : true),
+        draining: beat.draining,
+        labels: beat.labels,
+        cpus: beat.cpus,
+        reservedCpus: beat.reservedCpus,
+        usedCpus: beat.usedCpus,
+        memoryBytes: Number(beat.memoryBytes),
+        reservedMemoryBytes: Number(beat.reservedMemoryBytes),
+        usedMemoryBytes: Number(beat.usedMemoryBytes),
+        running: beat.runningContainers,
+        maxContainers: beat.maxContainers,
+        images: new Set(beat.images),
+      })),
+    stop: () => subscriptions.forEach((s) => s.unsubscribe()),
+  };
+}

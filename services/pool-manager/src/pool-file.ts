@@ -1,0 +1,126 @@
+import {
+  create,
+  DockerInJobMode,
+  NetworkMode,
+  PlacementPolicy,
+  PoolDefinitionSchema,
+  PoolScopeKind,
+  PoolSource,
+  PullPolicy,
+  timestampNow,
+  type PoolDefinition,
+} from '@runnerhub/contracts';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse } from 'yaml';
+
+/**
+ * Pools declared in a YAML file (POOLS_FILE): the source of truth for the pools it names, reconciled
+ * at start and on reload. Errors name the pool and the field, so a typo is fixed in one read.
+ *
+ *   pools:
+ *     - name: linux
+ *       repository: acme/app        # or org: acme
+ *       labels: [docker]
+ *       image: ghcr.io/actions/actions-runner:latest
+ *       cpus: 2
+ *       memoryMb: 4096
+ *       minIdle: 1
+ *       max: 4
+ */
+
+const NAME = '^[a-z0-9][a-z0-9-]{0,30}$';
+
+const PoolYaml = Type.Object(
+  {
+    name: Type.String({ pattern: NAME, description: 'lower-case letters, digits and -, at most 31 characters' }),
+    org: Type.Optional(Type.String({ minLength: 1 })),
+    repository: Type.Optional(Type.String({ pattern: '^[^/\\s]+/[^/\\s]+$' })),
+    labels: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 }),
+    runnerGroup: Type.String({ default: 'Default' }),
+    image: Type.String({ minLength: 1 }),
+    command: Type.Array(Type.String(), { default: ['/home/runner/run.sh'] }),
+    cpus: Type.Number({ exclusiveMinimum: 0, maximum: 256, default: 2 }),
+    memoryMb: Type.Integer({ minimum: 64, default: 4096 }),
+    pids: Type.Integer({ minimum: 16, default: 4096 }),
+    minIdle: Type.Integer({ minimum: 0, default: 0 }),
+    max: Type.Integer({ minimum: 0, default: 4 }),
+    idleTimeoutSeconds: Type.Integer({ minimum: 0, default: 600 }),
+    bootTimeoutSeconds: Type.Integer({ minimum: 10, default: 300 }),
+    maxLifetimeSeconds: Type.Integer({ minimum: 0, default: 6 * 3600 }),
+    priority: Type.Integer({ default: 0 }),
+    hostSelector: Type.Record(Type.String(), Type.String(), { default: {} }),
+    placement: Type.Union([Type.Literal('pack'), Type.Literal('spread')], { default: 'pack' }),
+    network: Type.Union([Type.Literal('per-runner'), Type.Literal('pool')], { default: 'per-runner' }),
+    env: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), { default: {} }),
+    secretEnv: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), { default: {} }),
+    cacheVolumes: Type.Array(Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), path: Type.String({ pattern: '^/' }), readOnly: Type.Boolean({ default: false }) }), { default: [] }),
+    dockerInJob: Type.Union([Type.Literal('none'), Type.Literal('sysbox')], { default: 'none' }),
+    pullPolicy: Type.Union([Type.Literal('if-missing'), Type.Literal('always'), Type.Literal('never')], { default: 'if-missing' }),
+    readOnlyRoot: Type.Boolean({ default: false }),
+    expectedStartSeconds: Type.Integer({ minimum: 0, default: 300 }),
+  },
+  { additionalProperties: false },
+);
+type PoolYaml = Static<typeof PoolYaml>;
+
+export class PoolFileError extends Error {}
+
+export function parsePoolFile(text: string): PoolDefinition[] {
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new PoolFileError(`not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const list: unknown = (document as { pools?: unknown } | null)?.pools ?? [];
+  if (!Array.isArray(list)) throw new PoolFileError('expected a top-level "pools:" list');
+  const seen = new Set<string>();
+  return (list as unknown[]).map((raw, index) => {
+    const where = `pools[${index}]${typeof (raw as { name?: unknown })?.name === 'string' ? ` (${(raw as { name: string }).name})` : ''}`;
+    const withDefaults = Value.Default(PoolYaml, structuredClone(raw));
+    const problems = [...Value.Errors(PoolYaml, withDefaults)].map((e) => `${where}${e.path.replace(/\//g, '.') || ''}: ${e.message}`);
+    if (problems.length > 0) throw new PoolFileError(problems.slice(0, 10).join('\n'));
+    const pool = withDefaults as PoolYaml;
+    if (Boolean(pool.org) === Boolean(pool.repository)) throw new PoolFileError(`${where}: give exactly one of org or repository`);
+    if (pool.minIdle > pool.max) throw new PoolFileError(`${where}.minIdle: ${pool.minIdle} is above max ${pool.max}`);
+    if (seen.has(pool.name)) throw new PoolFileError(`${where}.name: ${pool.name} is declared twice`);
+    seen.add(pool.name);
+    return toDefinition(pool);
+  });
+}
+
+function toDefinition(pool: PoolYaml): PoolDefinition {
+  const owner = pool.org ?? pool.repository!.split('/')[0]!;
+  return create(PoolDefinitionSchema, {
+    name: pool.name,
+    scope: {
+      kind: pool.repository ? PoolScopeKind.REPOSITORY : PoolScopeKind.ORGANIZATION,
+      organization: owner,
+      repository: pool.repository ?? '',
+    },
+    labels: pool.labels,
+    runnerGroup: pool.runnerGroup,
+    image: pool.image,
+    command: pool.command,
+    limits: { cpus: pool.cpus, memoryBytes: BigInt(pool.memoryMb) * 1024n * 1024n, pidsLimit: pool.pids },
+    minIdle: pool.minIdle,
+    maxRunners: pool.max,
+    idleTimeoutSeconds: pool.idleTimeoutSeconds,
+    bootTimeoutSeconds: pool.bootTimeoutSeconds,
+    maxLifetimeSeconds: pool.maxLifetimeSeconds,
+    priority: pool.priority,
+    hostSelector: pool.hostSelector,
+    placement: pool.placement === 'spread' ? PlacementPolicy.SPREAD : PlacementPolicy.PACK,
+    networkMode: pool.network === 'pool' ? NetworkMode.POOL : NetworkMode.PER_RUNNER,
+    env: pool.env,
+    secretEnv: pool.secretEnv,
+    cacheVolumes: pool.cacheVolumes.map((v) => ({ name: v.name, mountPath: v.path, readOnly: v.readOnly })),
+    dockerInJob: pool.dockerInJob === 'sysbox' ? DockerInJobMode.SYSBOX : DockerInJobMode.NONE,
+    pullPolicy: { 'if-missing': PullPolicy.IF_MISSING, always: PullPolicy.ALWAYS, never: PullPolicy.NEVER }[pool.pullPolicy],
+    readOnlyRoot: pool.readOnlyRoot,
+    expectedStartSeconds: pool.expectedStartSeconds,
+    source: PoolSource.FILE,
+    updatedAt: timestampNow(),
+  });
+}

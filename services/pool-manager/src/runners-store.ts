@@ -1,0 +1,88 @@
+import type pg from 'pg';
+import type { PoolCounts } from './sizing.js';
+
+/** pools.runners: the pool-manager's record of every runner, one row per runner, its state moving forward only. */
+
+export type RunnerState = 'requested' | 'registered' | 'starting' | 'idle' | 'busy' | 'finished' | 'removed' | 'failed';
+
+export interface RunnerRow {
+  id: string;
+  name: string;
+  pool: string;
+  host: string;
+  state: RunnerState;
+  installationId: string | null;
+  githubRunnerId: string | null;
+  containerId: string | null;
+  jobId: string | null;
+  failure: string | null;
+  requestedAt: Date;
+}
+
+const COLUMNS = `id, name, pool, host, state, installation_id AS "installationId", github_runner_id AS "githubRunnerId",
+  container_id AS "containerId", job_id AS "jobId", failure, requested_at AS "requestedAt"`;
+
+// A state is only ever replaced by a later one: facts arrive out of order and twice.
+const ORDER: Record<RunnerState, number> = { requested: 0, registered: 1, starting: 2, idle: 3, busy: 4, finished: 5, removed: 6, failed: 6 };
+const EARLIER = (state: RunnerState): string[] => Object.entries(ORDER).filter(([, n]) => n < ORDER[state]).map(([s]) => s);
+
+export function runnersStore(db: pg.Pool) {
+  const move = async (where: string, value: string, state: RunnerState, extra: Record<string, unknown> = {}): Promise<RunnerRow | undefined> => {
+    const sets = Object.keys(extra).map((column, i) => `${column} = $${i + 4}`);
+    const stamp = { registered: 'registered_at', starting: 'started_at', busy: 'busy_at', finished: 'finished_at' }[state as string];
+    const { rows } = await db.query<RunnerRow>(
+      `UPDATE runners SET state = $2, updated_at = now()${stamp ? `, ${stamp} = now()` : ''}${sets.length ? `, ${sets.join(', ')}` : ''}
+        WHERE ${where} = $1 AND state = ANY($3::text[]) RETURNING ${COLUMNS}`,
+      [value, state, EARLIER(state), ...Object.values(extra)],
+    );
+    return rows[0];
+  };
+  return {
+    async insert(r: { id: string; name: string; pool: string; host: string; forJobId: bigint }): Promise<void> {
+      await db.query('INSERT INTO runners (id, name, pool, host, state, for_job_id) VALUES ($1, $2, $3, $4, $5, $6)', [r.id, r.name, r.pool, r.host, 'requested', r.forJobId.toString()]);
+    },
+    registered: (id: string, installationId: number, githubRunnerId: number) => move('id', id, 'registered', { installation_id: installationId, github_runner_id: githubRunnerId }),
+    started: (id: string, containerId: string) => move('id', id, 'starting', { container_id: containerId }),
+    busyByName: (name: string, jobId: bigint) => move('name', name, 'busy', { job_id: jobId.toString() }),
+    finished: (id: string) => move('id', id, 'finished'),
+    failed: (id: string, failure: string) => move('id', id, 'failed', { failure }),
+    removed: (id: string) => move('id', id, 'removed'),
+    async counts(pool: string): Promise<PoolCounts> {
+      const { rows } = await db.query<{ state: RunnerState; n: number }>(
+        "SELECT state, count(*)::int AS n FROM runners WHERE pool = $1 AND state NOT IN ('finished', 'removed', 'failed') GROUP BY state",
+        [pool],
+      );
+      const counts: PoolCounts = { requested: 0, registered: 0, starting: 0, idle: 0, busy: 0 };
+      for (const row of rows) if (row.state in counts) counts[row.state as keyof PoolCounts] = row.n;
+      return counts;
+    },
+    /** Runners still being made or waiting for a job, older than `seconds`. */
+    async notBusyOlderThan(pool: string, seconds: number): Promise<RunnerRow[]> {
+      const { rows } = await db.query<RunnerRow>(
+        `SELECT ${COLUMNS} FROM runners WHERE pool = $1 AND state IN ('requested', 'registered', 'starting', 'idle') AND requested_at < now() - make_interval(secs => $2) ORDER BY requested_at`,
+        [pool, seconds],
+      );
+      return rows;
+    },
+    async list(filter: { pool?: string; live?: boolean; limit: number }): Promise<RunnerRow[]> {
+      const { rows } = await db.query<RunnerRow>(
+        `SELECT ${COLUMNS} FROM runners WHERE ($1::text IS NULL OR pool = $1) AND (NOT $2 OR state NOT IN ('finished', 'removed', 'failed')) ORDER BY requested_at DESC LIMIT $3`,
+        [filter.pool ?? null, filter.live ?? false, filter.limit],
+      );
+      return rows;
+    },
+    async byId(id: string): Promise<RunnerRow | undefined> {
+      const { rows } = await db.query<RunnerRow>(`SELECT ${COLUMNS} FROM runners WHERE id = $1`, [id]);
+      return rows[0];
+    },
+    async recentFailures(pool: string, withinSeconds: number): Promise<number> {
+      const { rows } = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM runners WHERE pool = $1 AND state = 'failed' AND updated_at > now() - make_interval(secs => $2)",
+        [pool, withinSeconds],
+      );
+      return rows[0]?.n ?? 0;
+    },
+  };
+}
+
+export type RunnersStore = ReturnType<typeof runnersStore>;

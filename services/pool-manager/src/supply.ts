@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import {
+  create,
+  CreateRunnerCommandSchema,
+  executorCommandSubject,
+  PlacementPolicy,
+  PoolScopeKind,
+  RemovalReason,
+  RemoveRunnerCommandSchema,
+  timestampNow,
+  type PoolDefinition,
+  type SubjectMessages,
+} from '@runnerhub/contracts';
+import { ConflictError, deleteRunner, generateJitConfig, orgInstallation, repoInstallation, RunnerBusyError, NotFoundError, resolveRunnerGroup, type GitHubClient, type RunnerScope } from '@runnerhub/github';
+import type { Logger, Publisher } from '@runnerhub/platform';
+import type { Levels } from './inputs.js';
+import { placeRunner, reserve, type RunnerNeeds } from './placement.js';
+import type { RunnersStore } from './runners-store.js';
+import { sizePool } from './sizing.js';
+
+/**
+ * The supply side, one level-triggered pass per pool: count the runners, size the pool from demand
+ * and the warm minimum, place and create what is missing (a JIT registration, then a create command
+ * for the chosen host), and retire what is no longer wanted or never came up. Woken by demand,
+ * runner facts and a short timer; a restart loses nothing, because the next pass reads the table.
+ */
+
+export interface SupplyDeps {
+  gh: GitHubClient;
+  runners: RunnersStore;
+  levels: Levels;
+  publisher: Publisher<SubjectMessages>;
+  pools(): PoolDefinition[];
+  log: Logger;
+}
+
+export interface PoolState {
+  lastError: string;
+  backoffUntil: number;
+}
+
+/** Failures within this window count towards the backoff. */
+const FAILURE_WINDOW_S = 300;
+
+export function createSupply(deps: SupplyDeps) {
+  const state = new Map<string, PoolState>();
+  const installations = new Map<string, number>();
+
+  const scopeOf = async (pool: PoolDefinition): Promise<RunnerScope> => {
+    const key = pool.scope?.kind === PoolScopeKind.REPOSITORY ? `repo:${pool.scope.repository}` : `org:${pool.scope?.organization ?? ''}`;
+    let installationId = installations.get(key);
+    if (installationId === undefined) {
+      const [owner, repo] = (pool.scope?.repository ?? '').split('/');
+      const installation = pool.scope?.kind === PoolScopeKind.REPOSITORY ? await repoInstallation(deps.gh, owner!, repo!) : await orgInstallation(deps.gh, pool.scope?.organization ?? '');
+      installationId = installation.id;
+      installations.set(key, installationId);
+    }
+    return pool.scope?.kind === PoolScopeKind.REPOSITORY ? { installationId, repository: pool.scope.repository } : { installationId, org: pool.scope?.organization ?? '' };
+  };
+
+  const poolState = (name: string): PoolState => {
+    let s = state.get(name);
+    if (!s) state.set(name, (s = { lastError: '', backoffUntil: 0 }));
+    return s;
+  };
+
+  async function fail(pool: PoolDefinition, runnerId: string, message: string): Promise<void> {
+    await deps.runners.failed(runnerId, message);
+    const failures = await deps.runners.recentFailures(pool.name, FAILURE_WINDOW_S);
+    const s = poolState(pool.name);
+    s.lastError = message;
+    // 10 s, 20 s, 40 s ... up to 5 min: a pool whose image cannot start does not spin.
+    s.backoffUntil = Date.now() + Math.min(300_000, 10_000 * 2 ** Math.max(0, failures - 1));
+    deps.log.warn({ pool: pool.name, runner: runnerId, err: message, backoffSeconds: Math.round((s.backoffUntil - Date.now()) / 1000) }, 'runner failed; pool backs off');
+  }
+
+  async function createOne(pool: PoolDefinition, host: string): Promise<void> {
+    const id = randomBytes(4).toString('hex');
+    const name = `rh-${pool.name}-${id}`;
+    await deps.runners.insert({ id, name, pool: pool.name, host, forJobId: 0n });
+    let scope: RunnerScope;
+    let registration: Awaited<ReturnType<typeof generateJitConfig>>;
+    try {
+      scope = await scopeOf(pool);
+      const runnerGroupId = await resolveRunnerGroup(deps.gh, scope, pool.runnerGroup);
+      registration = await generateJitConfig(deps.gh, scope, { name, labels: pool.labels, runnerGroupId, waitForSlotMs: 5_000 });
+    } catch (error) {
+      const message = error instanceof ConflictError ? `GitHub already has a runner named ${name}` : `JIT registration failed: ${(error as Error).message}`;
+      await fail(pool, id, message);
+      return;
+    }
+    await deps.runners.registered(id, scope.installationId, registration.runner.id);
+    const ref = { runnerId: id, runnerName: name, pool: pool.name, host };
+    await deps.publisher.publish(
+      executorCommandSubject(host, 'create'),
+      create(CreateRunnerCommandSchema, {
+        runner: ref,
+        image: pool.image,
+        command: pool.command,
+        pullPolicy: pool.pullPolicy,
+        limits: pool.limits,
+        env: pool.env,
+        secretEnv: pool.secretEnv,
+        cacheVolumes: pool.cacheVolumes,
+        networkMode: pool.networkMode,
+        dockerInJob: pool.dockerInJob,
+        readOnlyRoot: pool.readOnlyRoot,
+        // Registers a runner: travels only in this command, never into a log.
+        jitConfig: registration.encodedJitConfig,
+        maxLifetimeSeconds: pool.maxLifetimeSeconds,
+        requestedAt: timestampNow(),
+      }),
+      { msgId: `create:${id}` },
+    );
+    deps.log.info({ pool: pool.name, runner: name, host }, 'runner requested');
+  }
+
+  /** Removes a runner that is not busy: GitHub's registration first (busy there → keep), then the container. */
+  async function retire(pool: PoolDefinition, runner: { id: string; name: string; host: string; installationId: string | null; githubRunnerId: string | null }, reason: RemovalReason, why: string): Promise<boolean> {
+    if (runner.githubRunnerId && runner.installationId) {
+      try {
+        const scope = await scopeOf(pool);
+        await deleteRunner(deps.gh, scope, Number(runner.githubRunnerId));
+      } catch (error) {
+        if (error instanceof RunnerBusyError) return false; // it took a job after all
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    await deps.publisher.publish(executorCommandSubject(runner.host, 'remove'), create(RemoveRunnerCommandSchema, { runner: { runnerId: runner.id, runnerName: runner.name, pool: pool.name, host: runner.host }, reason, requestedAt: timestampNow() }), {
+      msgId: `remove:${runner.id}`,
+    });
+    if (reason === RemovalReason.BOOT_TIMEOUT) await fail(pool, runner.id, why);
+    else await deps.runners.removed(runner.id);
+    deps.log.info({ pool: pool.name, runner: runner.name, why }, 'runner retired');
+    return true;
+  }
+
+  async function reconcilePool(pool: PoolDefinition): Promise<void> {
+    const s = poolState(pool.name);
+    // Boot timeout: asked for, but never took a job in time.
+    for (const stale of await deps.runners.notBusyOlderThan(pool.name, pool.bootTimeoutSeconds)) {
+      if (stale.state === 'requested' || stale.state === 'registered') await retire(pool, stale, RemovalReason.BOOT_TIMEOUT, `no container came up within ${pool.bootTimeoutSeconds} s`);
+    }
+    const counts = await deps.runners.counts(pool.name);
+    const decision = sizePool({
+      counts,
+      pending: deps.levels.pending(pool.name),
+      minIdle: pool.minIdle,
+      maxRunners: pool.maxRunners,
+      drained: pool.drained,
+      backingOff: s.backoffUntil > Date.now(),
+    });
+    if (decision.surplusIdle > 0) {
+      // Surplus runners that waited longer than the idle timeout go, oldest first.
+      const idle = (await deps.runners.notBusyOlderThan(pool.name, pool.idleTimeoutSeconds)).filter((r) => r.state === 'starting' || r.state === 'idle');
+      for (const runner of idle.slice(0, decision.surplusIdle)) await retire(pool, runner, RemovalReason.IDLE_TIMEOUT, `idle for more than ${pool.idleTimeoutSeconds} s`);
+    }
+    let hosts = deps.levels.hosts();
+    const needs: RunnerNeeds = {
+      cpus: pool.limits?.cpus ?? 1,
+      memoryBytes: Number(pool.limits?.memoryBytes ?? 0n),
+      image: pool.image,
+      hostSelector: pool.hostSelector,
+      policy: pool.placement === PlacementPolicy.SPREAD ? 'spread' : 'pack',
+    };
+    for (let i = 0; i < decision.create; i++) {
+      const placement = placeRunner(hosts, needs);
+      if (placement.host === null) {
+        s.lastError = placement.reason;
+        break;
+      }
+      hosts = hosts.map((h) => (h.host === placement.host ? reserve(h, needs) : h));
+      await createOne(pool, placement.host);
+    }
+  }
+
+  return {
+    async reconcile(): Promise<void> {
+      for (const pool of deps.pools()) {
+        try {
+          await reconcilePool(pool);
+        } catch (error) {
+          poolState(pool.name).lastError = (error as Error).message;
+          deps.log.warn({ pool: pool.name, err: (error as Error).message }, 'pool reconcile failed; next pass retries');
+        }
+      }
+    },
+    state: (pool: string): PoolState => poolState(pool),
+  };
+}
+
+export type Supply = ReturnType<typeof createSupply>;

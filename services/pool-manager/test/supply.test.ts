@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { contractsCodec, create, DemandSnapshotSchema, streamDefinitions, timestampNow, type SubjectMessages } from '@runnerhub/contracts';
+import { createDockerClient, LABEL } from '@runnerhub/docker';
+import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
+import { connectNats, createLogger, createPublisher, ensureStreams } from '@runnerhub/platform';
+import {
+  createTestDatabase,
+  DOCKER_PROXY_URL,
+  REDIS_URL,
+  repoRoot,
+  startNatsServer,
+  startServiceProcess,
+  waitFor,
+  type NatsServer,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@runnerhub/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The supply path for real: demand for a pool → the pool-manager registers a JIT runner with the
+// GitHub simulator and asks the executor for a container → the fake runner image takes the job →
+// the job completes at "GitHub" → the runner is finished and its container gone.
+
+const run = promisify(execFile);
+const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const suffix = randomBytes(3).toString('hex');
+const HOST = `supply-${suffix}`;
+const DEPLOYMENT = `supply-${suffix}`;
+const LABEL_NAME = `e2e-${suffix}`;
+const TOKEN = 'pool-manager-test-admin-token';
+const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+
+interface RunnerView {
+  name: string;
+  state: string;
+  failure: string | null;
+}
+
+describe('pool-manager with an executor, the simulator and the fake runner image', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let testDb: TestDatabase;
+  let sim: GitHubSim;
+  let executor: ServiceProcess;
+  let poolManager: ServiceProcess;
+  let demandTimer: NodeJS.Timeout | undefined;
+  let pending = 0;
+
+  const runners = async (): Promise<RunnerView[]> => {
+    const response = await fetch(`${poolManager.url}/api/runners?pool=e2e`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return ((await response.json()) as { runners: RunnerView[] }).runners;
+  };
+
+  beforeAll(async () => {
+    await run('bash', [`${repoRoot}scripts/build-runner-image.sh`]);
+    const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
+    sim = await startGitHubSim({ host: '0.0.0.0', runnerHost: bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1' });
+    sim.createInstallation({ account: 'acme', repositories: ['app'] });
+    nats = await startNatsServer();
+    nc = await connectNats({ servers: nats.url, name: 'test', log });
+    await ensureStreams(nc, Object.values(streamDefinitions));
+    testDb = await createTestDatabase('pool_manager_supply');
+    const poolsFile = join(mkdtempSync(join(tmpdir(), 'pools-')), 'pools.yaml');
+    writeFileSync(
+      poolsFile,
+      `pools:
+  - name: e2e
+    repository: acme/app
+    labels: [${LABEL_NAME}]
+    image: runnerhub/fake-runner:dev
+    pullPolicy: never
+    cpus: 0.5
+    memoryMb: 256
+    pids: 256
+    max: 2
+    bootTimeoutSeconds: 120
+`,
+    );
+    executor = await startServiceProcess('container-executor', {
+      NATS_URL: nats.url,
+      DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'),
+      EXECUTOR_HOST_ID: HOST,
+      DEPLOYMENT_ID: DEPLOYMENT,
+      EXECUTOR_HEARTBEAT_SECONDS: '1',
+      EXECUTOR_RESERVED_CPUS: '0',
+      EXECUTOR_RESERVED_MEMORY_MB: '0',
+      LOG_LEVEL: 'warn',
+    });
+    poolManager = await startServiceProcess('pool-manager', {
+      NATS_URL: nats.url,
+      DATABASE_URL: testDb.url,
+      REDIS_URL,
+      ADMIN_TOKENS: `ops:write:${TOKEN}`,
+      POOLS_FILE: poolsFile,
+      GITHUB_API_URL: sim.url,
+      GITHUB_APP_ID: String(sim.app.id),
+      GITHUB_APP_PRIVATE_KEY: sim.app.privateKey,
+      POOL_RECONCILE_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    });
+    for (const service of [executor, poolManager]) {
+      await waitFor(async () => (await fetch(`${service.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: `${service.name} ready\n${service.output()}` });
+    }
+    // The scheduler's part: the demand level for the pool, every second.
+    const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
+    let n = 0;
+    demandTimer = setInterval(() => {
+      void publisher
+        .publish('pool.demand', create(DemandSnapshotSchema, { takenAt: timestampNow(), pools: pending > 0 ? [{ pool: 'e2e', pending: { normal: pending } }] : [] }), { msgId: `demand-${suffix}-${n++}` })
+        .catch(() => undefined);
+    }, 1000);
+  }, 180_000);
+
+  afterAll(async () => {
+    clearInterval(demandTimer);
+    for (const service of [poolManager, executor]) {
+      service?.kill('SIGTERM');
+      await service?.exited;
+    }
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })) {
+      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    }
+    await sim?.close();
+    await nc?.close();
+    await nats?.stop();
+    await testDb?.drop();
+  });
+
+  it('creates a runner for a pending job, which runs it, and stops creating when demand is gone', async () => {
+    const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', LABEL_NAME], command: 'echo "built by $RUNNER_NAME"' });
+    pending = 1;
+    await waitFor(() => sim.job(job.id)?.status === 'completed', {
+      what: `the job to complete\npool-manager: ${poolManager.output().slice(-2000)}\nexecutor: ${executor.output().slice(-2000)}`,
+      timeoutMs: 90_000,
+    });
+    pending = 0;
+    expect(sim.job(job.id)).toMatchObject({ conclusion: 'success' });
+    expect(sim.job(job.id)?.runnerName).toMatch(/^rh-e2e-[0-9a-f]{8}$/);
+    await waitFor(async () => (await runners()).some((r) => r.name === sim.job(job.id)?.runnerName && r.state === 'finished'), { what: 'the runner finished', timeoutMs: 30_000 });
+    // The ephemeral runner is gone at "GitHub" and in Docker.
+    expect(sim.runners().find((r) => r.name === sim.job(job.id)?.runnerName)).toBeUndefined();
+    await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })).length === 0, { what: 'no container left' });
+    // Without demand no runner is created.
+    const before = (await runners()).length;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await runners()).length).toBe(before);
+  }, 150_000);
+});
