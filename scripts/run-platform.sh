@@ -92,7 +92,9 @@ start_service() {
   # Own session: Ctrl-C reaches only this script, which then stops the services in order with
   # SIGTERM, the way an orchestrator would.
   if [[ $name == "$SIMULATOR" ]]; then
-    setsid node tools/github-sim/bin/github-sim.js serve --port "${PORT[$name]}" --app-id "$GITHUB_APP_ID" \
+    # On every interface so runner containers can reach it: a local demo, never a public host.
+    setsid node tools/github-sim/bin/github-sim.js serve --host 0.0.0.0 --runner-host "$SIM_RUNNER_HOST" \
+      --port "${PORT[$name]}" --app-id "$GITHUB_APP_ID" \
       --webhook-url "http://127.0.0.1:${PORT[webhook-gateway]}/webhooks/github" --webhook-secret "$GITHUB_WEBHOOK_SECRET" \
       --installation demo:hello-world --private-key-file "$RUN_DIR/github-sim-app.pem" --app-file "$RUN_DIR/github-sim-app.json" \
       </dev/null >>"$log" 2>&1 &
@@ -145,6 +147,11 @@ cmd_start() {
     # The simulator plays the GitHub App too: the services call it with its key.
     export GITHUB_API_URL="http://127.0.0.1:${PORT[$SIMULATOR]}" GITHUB_APP_ID=424242
     export GITHUB_APP_PRIVATE_KEY_FILE="$RUN_DIR/github-sim-app.pem"
+    export POOLS_FILE=${POOLS_FILE:-$ROOT/deploy/pools.demo.yaml}
+    # Runner containers reach the simulator through Docker's bridge gateway (the host).
+    SIM_RUNNER_HOST=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)
+    SIM_RUNNER_HOST=${SIM_RUNNER_HOST:-172.17.0.1}
+    bash scripts/build-runner-image.sh
     [[ -f $GITHUB_APP_PRIVATE_KEY_FILE ]] || node -e '
       const { generateKeyPairSync } = require("node:crypto");
       const pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" });
@@ -184,7 +191,8 @@ cmd_start() {
   printf 'settings: .run/platform.env   stop: Ctrl-C here, or make down\n'
   if [[ ${SERVICES[0]} == "$SIMULATOR" ]]; then
     printf 'no GitHub App configured: GitHub is simulated at http://127.0.0.1:%s (installation demo/hello-world)\n' "${PORT[$SIMULATOR]}"
-    printf '  queue a job: npx github-sim job --repo demo/hello-world --labels self-hosted,linux\n'
+    printf '  run a job:  npx github-sim job --repo demo/hello-world --labels self-hosted,linux --command "echo hello"\n'
+    printf '  watch it:   npx github-sim jobs   and   curl -H "Authorization: Bearer <token>" :8082/api/runners\n'
   fi
   printf '\n'
 

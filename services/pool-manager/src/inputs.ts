@@ -14,12 +14,15 @@ const HOST_STALE_MS = 20_000;
 
 export interface Levels {
   pending(pool: string): number;
+  /** The pool's jobs in progress, from the same snapshot as pending. */
+  running(pool: string): number;
   hosts(): HostCapacity[];
   stop(): void;
 }
 
 export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => void): Levels {
   const pending = new Map<string, number>();
+  const running = new Map<string, number>();
   const beats = new Map<string, { beat: ExecutorHeartbeat; at: number }>();
   const subscriptions: Subscription[] = [];
   const follow = (subject: string, handle: (subject: string, data: Uint8Array) => void): void => {
@@ -38,7 +41,9 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
   follow('pool.demand', (subject, data) => {
     const snapshot = contractsCodec.decode(subject, data) as DemandSnapshot;
     pending.clear();
+    running.clear();
     for (const p of snapshot.pools) {
+      running.set(p.pool, p.running);
       const byClass = p.pending;
       pending.set(p.pool, (byClass?.critical ?? 0) + (byClass?.high ?? 0) + (byClass?.normal ?? 0) + (byClass?.low ?? 0));
     }
@@ -52,6 +57,7 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
   });
   return {
     pending: (pool) => pending.get(pool) ?? 0,
+    running: (pool) => running.get(pool) ?? 0,
     hosts: () =>
       [...beats.values()].map(({ beat, at }) => ({
         host: beat.host,

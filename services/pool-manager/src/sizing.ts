@@ -2,8 +2,10 @@
  * How many runners a pool should have, as a level (not a reaction to single events): called on
  * every reconcile with the current counts, so a lost message or a restart changes nothing.
  *
- * desired = min(max, busy + pending demand + warm minimum). Runners not yet busy (requested,
- * registered, starting, idle) are the supply for pending jobs; GitHub hands any of them any
+ * wanted = min(max, running + pending + warm minimum), where running and pending come from the same
+ * demand snapshot of the scheduler. Taking both from one moment matters: a runner that just took a
+ * job is busy in our table before the next snapshot says the job left "pending"; counting our busy
+ * runners against a stale pending would create one runner too many. GitHub hands any runner any
  * matching job, so demand is counted per pool, never per runner.
  */
 
@@ -18,8 +20,10 @@ export interface PoolCounts {
 
 export interface SizingInput {
   counts: PoolCounts;
-  /** Matched jobs waiting for this pool. */
+  /** Matched jobs waiting for this pool (demand snapshot). */
   pending: number;
+  /** This pool's jobs in progress (same snapshot). */
+  running: number;
   /** Warm runners wanted now (the pool's minimum, or its schedule's during a window). */
   minIdle: number;
   maxRunners: number;
@@ -32,7 +36,7 @@ export interface SizingDecision {
   desired: number;
   /** Runners to create now. */
   create: number;
-  /** Idle runners beyond what is wanted; the reconcile removes those past their idle timeout. */
+  /** Waiting runners beyond what is wanted; the reconcile removes those past their idle timeout. */
   surplusIdle: number;
 }
 
@@ -42,12 +46,11 @@ export function live(c: PoolCounts): number {
 
 export function sizePool(input: SizingInput): SizingDecision {
   const { counts } = input;
-  const notBusy = counts.requested + counts.registered + counts.starting + counts.idle;
-  const wantedNotBusy = input.drained ? 0 : input.pending + input.minIdle;
-  const desired = Math.min(input.maxRunners, counts.busy + wantedNotBusy);
-  const room = Math.max(0, input.maxRunners - live(counts));
-  const create = input.drained || input.backingOff ? 0 : Math.min(room, Math.max(0, wantedNotBusy - notBusy));
-  // Only idle runners can go: one being created is about to take a job, a busy one is working.
-  const surplusIdle = Math.min(counts.idle, Math.max(0, notBusy - wantedNotBusy, live(counts) - input.maxRunners));
-  return { desired, create, surplusIdle };
+  const wanted = input.drained ? 0 : Math.min(input.maxRunners, input.running + input.pending + input.minIdle);
+  const total = live(counts);
+  const create = input.drained || input.backingOff ? 0 : Math.max(0, Math.min(wanted, input.maxRunners) - total);
+  // Only runners waiting for a job can go: one being created is about to take one, a busy one works.
+  const waiting = counts.starting + counts.idle;
+  const surplusIdle = Math.min(waiting, Math.max(0, total - Math.max(wanted, counts.busy)));
+  return { desired: wanted, create, surplusIdle };
 }

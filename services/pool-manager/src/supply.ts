@@ -145,6 +145,7 @@ export function createSupply(deps: SupplyDeps) {
     const decision = sizePool({
       counts,
       pending: deps.levels.pending(pool.name),
+      running: deps.levels.running(pool.name),
       minIdle: pool.minIdle,
       maxRunners: pool.maxRunners,
       drained: pool.drained,
