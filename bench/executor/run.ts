@@ -23,7 +23,7 @@ import {
 } from '@runnerhub/contracts';
 import { createDockerClient, jitArchive, JIT_DIR, runnerContainerSpec } from '@runnerhub/docker';
 import { connectNats, createLogger, createPublisher, ensureStreams } from '@runnerhub/platform';
-import { DOCKER_PROXY_URL, ensureTestImage, startNatsServer, startServiceProcess, waitFor } from '@runnerhub/testing';
+import { DOCKER_PROXY_URL, ensureTestImage, startNatsServer, startServiceProcess, waitFor, waitForReady } from '@runnerhub/testing';
 
 const PER_LEVEL = Number(process.argv[2] ?? 16);
 const LEVELS = [1, 4, 8];
@@ -108,7 +108,7 @@ const executor = await startServiceProcess('container-executor', {
   EXECUTOR_CREATE_CONCURRENCY: String(Math.max(...LEVELS)),
   LOG_LEVEL: 'warn',
 });
-await waitFor(async () => (await fetch(`${executor.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: 'executor ready' });
+await waitForReady(executor);
 const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
 
 /** RunnerHub: create commands through JetStream; done when every runner.exited arrived (containers removed right after). */

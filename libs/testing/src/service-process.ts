@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.js';
 
 /** The repository root, from this file's place in libs/testing/src. */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,4 +56,12 @@ export async function startServiceProcess(name: string, env: Record<string, stri
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
+}
+
+/** Waits until the service answers /readyz with 200; the timeout message carries its output. */
+export async function waitForReady(service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
+  await waitFor(async () => (await fetch(`${service.url}/readyz`).catch(() => undefined))?.status === 200, {
+    timeoutMs,
+    what: `${service.name} /readyz to answer 200\n${service.output().slice(-3000)}`,
+  });
 }

@@ -217,6 +217,18 @@ export async function stopRunner(command: RemoveRunnerCommand, deps: RunnerConta
     deps.log.warn({ container: name }, 'refusing to remove a container this deployment does not own');
     return undefined;
   }
+  if (existing.State.Status === 'created') {
+    // Never started (the executor stopped between create and start): nothing ran, nothing to report.
+    await deps.docker
+      .getContainer(existing.Id)
+      .remove({ force: true, v: true })
+      .catch((error: unknown) => {
+        if (dockerStatus(error) !== 404) throw error;
+      });
+    const network = existing.Config.Labels[LABEL.ownNetwork];
+    if (network) await deps.docker.getNetwork(network).remove().catch(() => undefined);
+    return undefined;
+  }
   if (existing.State.Running) {
     await deps.docker
       .getContainer(existing.Id)

@@ -28,6 +28,7 @@ import {
   startServiceProcess,
   startTcpProxy,
   waitFor,
+  waitForReady,
   type NatsServer,
   type ServiceProcess,
   type TcpProxy,
@@ -107,10 +108,7 @@ describe('container-executor against the real Docker engine, through the socket 
       EXECUTOR_HEARTBEAT_SECONDS: '1',
       LOG_LEVEL: 'warn',
     });
-    await waitFor(async () => (await fetch(`${executor.url}/readyz`).catch(() => undefined))?.status === 200, {
-      timeoutMs: 60_000,
-      what: `executor ready\n${executor.output()}`,
-    });
+    await waitForReady(executor);
   }, 120_000);
 
   afterAll(async () => {
@@ -211,6 +209,13 @@ describe('container-executor against the real Docker engine, through the socket 
     await publisher().publish(executorCommandSubject(HOST, 'remove'), create(RemoveRunnerCommandSchema, { runner: { runnerId: 'f', runnerName: `rh-t-${suffix}-f`, pool: 't', host: HOST } }), { msgId: 'remove-f' });
     await waitFor(() => exited('f'), { what: 'runner.exited for f' });
   }, 60_000);
+
+  it('removes a runner container that was created but never started', async () => {
+    const name = `rh-t-${suffix}-h`;
+    await docker.createContainer({ Image: image, name, Cmd: ['true'], Labels: ownershipLabels({ deploymentId: DEPLOYMENT, host: HOST, pool: 't', runnerId: 'h', runnerName: name, jobId: '0' }) });
+    await publisher().publish(executorCommandSubject(HOST, 'remove'), create(RemoveRunnerCommandSchema, { runner: create(RunnerRefSchema, { runnerId: 'h', runnerName: name, pool: 't', host: HOST }) }), { msgId: 'remove-h' });
+    await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'h'), { what: 'the created container removed' });
+  });
 
   it('reports a runner it cannot make as failed, with the reason', async () => {
     await send('g', { image: 'runnerhub/not-there:1', pullPolicy: PullPolicy.NEVER });

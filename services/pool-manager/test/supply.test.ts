@@ -17,7 +17,7 @@ import {
   repoRoot,
   startNatsServer,
   startServiceProcess,
-  waitFor,
+  waitFor, waitForReady,
   type NatsServer,
   type ServiceProcess,
   type TestDatabase,
@@ -105,9 +105,8 @@ describe('pool-manager with an executor, the simulator and the fake runner image
       POOL_RECONCILE_SECONDS: '1',
       LOG_LEVEL: 'warn',
     });
-    for (const service of [executor, poolManager]) {
-      await waitFor(async () => (await fetch(`${service.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: `${service.name} ready\n${service.output()}` });
-    }
+    await waitForReady(executor);
+    await waitForReady(poolManager);
     // The scheduler's part: the demand level for the pool, every second.
     const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
     let n = 0;

@@ -17,7 +17,7 @@ import {
   type SubjectMessages,
 } from '@runnerhub/contracts';
 import { connectNats, createLogger, createPublisher, ensureStreams } from '@runnerhub/platform';
-import { createTestDatabase, startNatsServer, startServiceProcess, waitFor, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
+import { createTestDatabase, startNatsServer, startServiceProcess, waitFor, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 
@@ -51,7 +51,7 @@ describe('scheduler restart mid-stream', () => {
   });
 
   const ready = async (s: ServiceProcess) =>
-    waitFor(async () => (await fetch(`${s.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: `scheduler ready\n${s.output()}` });
+    waitForReady(s);
 
   it('loses nothing and counts nothing twice', async () => {
     svc = await startServiceProcess('scheduler', env);

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { streamDefinitions } from '@runnerhub/contracts';
 import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
 import { connectNats, createLogger, ensureStreams } from '@runnerhub/platform';
-import { createTestDatabase, REDIS_URL, startNatsServer, startServiceProcess, waitFor, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
+import { createTestDatabase, REDIS_URL, startNatsServer, startServiceProcess, waitFor, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The promise behind the reconciler: a job GitHub could not tell us about still reaches JetStream.
@@ -54,7 +54,7 @@ describe('redelivery reconciler', () => {
       LOG_LEVEL: 'warn',
     });
     sim.setWebhook({ url: `${gateway.url}/webhooks/github` });
-    await waitFor(async () => (await fetch(`${gateway.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: `gateway ready\n${gateway.output()}` });
+    await waitForReady(gateway);
   }, 120_000);
 
   afterAll(async () => {
@@ -80,7 +80,7 @@ describe('redelivery reconciler', () => {
     // This test's own client may have given up during the outage; the gateway's keeps trying.
     await nc.close().catch(() => undefined);
     nc = await connectNats({ servers: nats.url, name: 'test', log });
-    await waitFor(async () => (await fetch(`${gateway.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 30_000, what: 'gateway ready again' });
+    await waitForReady(gateway);
     const summary = await runReconciler();
     expect(summary.requested).toBeGreaterThanOrEqual(3);
     // Exactly one queued message per job: none lost, none twice.

@@ -1,5 +1,5 @@
 import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
-import { createTestDatabase, REDIS_URL, startNatsServer, startServiceProcess, waitFor, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
+import { createTestDatabase, REDIS_URL, startNatsServer, startServiceProcess, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // GATEWAY_SOURCE_ALLOWLIST=github on the real gateway process, with GitHub's /meta from the simulator
@@ -26,7 +26,7 @@ describe('webhook source allowlist', () => {
       LOG_LEVEL: 'warn',
     });
     sim.setWebhook({ url: `${gateway.url}/webhooks/github` });
-    await waitFor(async () => (await fetch(`${gateway.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: `gateway ready\n${gateway.output()}` });
+    await waitForReady(gateway);
   }, 90_000);
 
   afterAll(async () => {
