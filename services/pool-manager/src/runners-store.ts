@@ -75,12 +75,15 @@ export function runnersStore(db: pg.Pool) {
       const { rows } = await db.query<RunnerRow>(`SELECT ${COLUMNS} FROM runners WHERE id = $1`, [id]);
       return rows[0];
     },
-    async recentFailures(pool: string, withinSeconds: number): Promise<number> {
-      const { rows } = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM runners WHERE pool = $1 AND state = 'failed' AND updated_at > now() - make_interval(secs => $2)",
+    /** Failures of the pool's runners within the window: how many, the latest one and when. */
+    async recentFailures(pool: string, withinSeconds: number): Promise<{ count: number; lastAt: Date | null; last: string | null }> {
+      const { rows } = await db.query<{ count: number; lastAt: Date | null; last: string | null }>(
+        `SELECT count(*)::int AS count, max(updated_at) AS "lastAt",
+                (array_agg(failure ORDER BY updated_at DESC))[1] AS last
+           FROM runners WHERE pool = $1 AND state = 'failed' AND updated_at > now() - make_interval(secs => $2)`,
         [pool, withinSeconds],
       );
-      return rows[0]?.n ?? 0;
+      return rows[0] ?? { count: 0, lastAt: null, last: null };
     },
   };
 }

@@ -66,12 +66,22 @@ export function createSupply(deps: SupplyDeps) {
 
   async function fail(pool: PoolDefinition, runnerId: string, message: string): Promise<void> {
     await deps.runners.failed(runnerId, message);
+    deps.log.warn({ pool: pool.name, runner: runnerId, err: message }, 'runner failed; pool backs off');
+  }
+
+  /**
+   * Failures back a pool off: 10 s after one, doubling up to 5 min, counted from the table (so the
+   * executor's runner.failed facts count too, and a restart keeps the backoff).
+   */
+  async function updateBackoff(pool: PoolDefinition): Promise<void> {
     const failures = await deps.runners.recentFailures(pool.name, FAILURE_WINDOW_S);
     const s = poolState(pool.name);
-    s.lastError = message;
-    // 10 s, 20 s, 40 s ... up to 5 min: a pool whose image cannot start does not spin.
-    s.backoffUntil = Date.now() + Math.min(300_000, 10_000 * 2 ** Math.max(0, failures - 1));
-    deps.log.warn({ pool: pool.name, runner: runnerId, err: message, backoffSeconds: Math.round((s.backoffUntil - Date.now()) / 1000) }, 'runner failed; pool backs off');
+    if (failures.count === 0 || !failures.lastAt) {
+      s.backoffUntil = 0;
+      return;
+    }
+    s.lastError = failures.last ?? s.lastError;
+    s.backoffUntil = failures.lastAt.getTime() + Math.min(300_000, 10_000 * 2 ** (failures.count - 1));
   }
 
   async function createOne(pool: PoolDefinition, host: string): Promise<void> {
@@ -137,6 +147,7 @@ export function createSupply(deps: SupplyDeps) {
 
   async function reconcilePool(pool: PoolDefinition): Promise<void> {
     const s = poolState(pool.name);
+    await updateBackoff(pool);
     // Boot timeout: asked for, but never took a job in time.
     for (const stale of await deps.runners.notBusyOlderThan(pool.name, pool.bootTimeoutSeconds)) {
       if (stale.state === 'requested' || stale.state === 'registered') await retire(pool, stale, RemovalReason.BOOT_TIMEOUT, `no container came up within ${pool.bootTimeoutSeconds} s`);

@@ -52,9 +52,10 @@ describe('pool-manager with an executor, the simulator and the fake runner image
   let poolManager: ServiceProcess;
   let demandTimer: NodeJS.Timeout | undefined;
   let pending = 0;
+  const pendingBy: Record<string, number> = {};
 
-  const runners = async (): Promise<RunnerView[]> => {
-    const response = await fetch(`${poolManager.url}/api/runners?pool=e2e`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const runners = async (pool = 'e2e'): Promise<RunnerView[]> => {
+    const response = await fetch(`${poolManager.url}/api/runners?pool=${pool}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return ((await response.json()) as { runners: RunnerView[] }).runners;
   };
 
@@ -81,6 +82,25 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     pids: 256
     max: 2
     bootTimeoutSeconds: 120
+  - name: warm
+    repository: acme/app
+    labels: [warm-${suffix}]
+    image: runnerhub/fake-runner:dev
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    pids: 256
+    minIdle: 1
+    max: 3
+    idleTimeoutSeconds: 3
+  - name: broken
+    repository: acme/app
+    labels: [broken-${suffix}]
+    image: runnerhub/no-such-image:1
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    max: 3
 `,
     );
     executor = await startServiceProcess('container-executor', {
@@ -112,7 +132,16 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     let n = 0;
     demandTimer = setInterval(() => {
       void publisher
-        .publish('pool.demand', create(DemandSnapshotSchema, { takenAt: timestampNow(), pools: pending > 0 ? [{ pool: 'e2e', pending: { normal: pending } }] : [] }), { msgId: `demand-${suffix}-${n++}` })
+        .publish(
+          'pool.demand',
+          create(DemandSnapshotSchema, {
+            takenAt: timestampNow(),
+            pools: Object.entries({ ...pendingBy, e2e: pending })
+              .filter(([, count]) => count > 0)
+              .map(([pool, count]) => ({ pool, pending: { normal: count } })),
+          }),
+          { msgId: `demand-${suffix}-${n++}` },
+        )
         .catch(() => undefined);
     }, 1000);
   }, 180_000);
@@ -145,10 +174,39 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     await waitFor(async () => (await runners()).some((r) => r.name === sim.job(job.id)?.runnerName && r.state === 'finished'), { what: 'the runner finished', timeoutMs: 30_000 });
     // The ephemeral runner is gone at "GitHub" and in Docker.
     expect(sim.runners().find((r) => r.name === sim.job(job.id)?.runnerName)).toBeUndefined();
-    await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })).length === 0, { what: 'no container left' });
+    await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.pool}=e2e`] } })).length === 0, {
+      what: 'no container of the pool left',
+    });
     // Without demand no runner is created.
     const before = (await runners()).length;
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect((await runners()).length).toBe(before);
   }, 150_000);
+
+  it('holds the warm minimum and retires surplus waiting runners after their idle timeout', async () => {
+    const waiting = async () => (await runners('warm')).filter((r) => r.state === 'starting' || r.state === 'registered' || r.state === 'requested');
+    await waitFor(async () => (await waiting()).length === 1, { what: 'one warm runner', timeoutMs: 30_000 });
+    pendingBy['warm'] = 2;
+    await waitFor(async () => (await waiting()).length === 3, { what: 'three runners for two pending jobs and the warm one', timeoutMs: 30_000 });
+    await waitFor(() => sim.runners().filter((r) => r.name.startsWith('rh-warm-') && r.status === 'online').length === 3, { what: 'three runners online at GitHub', timeoutMs: 30_000 });
+    // The jobs never come (cancelled elsewhere, say): the two extra runners go after the idle timeout.
+    pendingBy['warm'] = 0;
+    await waitFor(async () => (await waiting()).length === 1, { what: 'back to the warm minimum', timeoutMs: 30_000 });
+    await waitFor(() => sim.runners().filter((r) => r.name.startsWith('rh-warm-')).length === 1, { what: 'their registrations deleted at GitHub', timeoutMs: 30_000 });
+    const retired = (await runners('warm')).filter((r) => r.state === 'removed');
+    expect(retired).toHaveLength(2);
+  }, 120_000);
+
+  it('reports runners of a pool whose image cannot start as failed, and backs off instead of spinning', async () => {
+    pendingBy['broken'] = 3;
+    await waitFor(async () => (await runners('broken')).some((r) => r.state === 'failed'), { what: 'a failed runner', timeoutMs: 30_000 });
+    const [first] = (await runners('broken')).filter((r) => r.state === 'failed');
+    expect(first?.failure).toMatch(/runnerhub\/no-such-image:1 is not on host and the pull policy is never/);
+    const pools = (await (await fetch(`${poolManager.url}/api/pools`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { pools: { name: string; lastError: string; backoffUntil: string | null }[] };
+    expect(pools.pools.find((p) => p.name === 'broken')).toMatchObject({ lastError: expect.stringMatching(/no-such-image/) as unknown, backoffUntil: expect.any(String) as unknown });
+    // Three pending jobs, yet within the first backoff window no more than one attempt per failure.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect((await runners('broken')).length).toBeLessThanOrEqual(3);
+    pendingBy['broken'] = 0;
+  }, 60_000);
 });
