@@ -14,6 +14,12 @@ export const configSchema = Type.Object({
   github: githubConfig(),
   pools: Type.Object({
     file: env.optionalString('POOLS_FILE', { description: 'YAML file declaring the pools (see docs/configuration.md#pools); none: no pools, nothing is created.' }),
+    reaperSeconds: env.integer('POOL_REAPER_SECONDS', {
+      default: 60,
+      minimum: 1,
+      maximum: 3600,
+      description: 'Period of the orphan reapers: GitHub registrations and Docker containers that no live runner owns are removed.',
+    }),
     reconcileSeconds: env.integer('POOL_RECONCILE_SECONDS', { default: 2, minimum: 1, maximum: 60, description: 'Period of the reconcile pass over every pool (it also runs on demand and runner facts).' }),
   }),
 });

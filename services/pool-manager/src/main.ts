@@ -15,6 +15,7 @@ import { configSchema, secretSpecs } from './config.js';
 import { consumeFacts } from './facts.js';
 import { registerPoolRoutes } from './http.js';
 import { watchLevels } from './inputs.js';
+import { reapGitHubOrphans, startDockerOrphanReaper } from './orphans.js';
 import { publishPoolFile } from './pool-definitions.js';
 import { runnersStore } from './runners-store.js';
 import { createSupply } from './supply.js';
@@ -37,7 +38,8 @@ try {
   let wake: () => void = () => undefined;
   const levels = watchLevels(nc, log, () => wake());
   lifecycle.onStop('levels', () => levels.stop());
-  const supply = createSupply({ gh, runners, levels, publisher: createPublisher<SubjectMessages>(nc, contractsCodec), pools: () => pools, log });
+  const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
+  const supply = createSupply({ gh, runners, levels, publisher, pools: () => pools, log });
 
   // One pass at a time; a wake-up during a pass runs one more pass after it.
   let running: Promise<void> | undefined;
@@ -64,6 +66,21 @@ try {
     await running;
   });
   runConsumersWhenReady(base, await consumeFacts(nc, { runners, log, onChange: pass }));
+
+  // Orphans: GitHub registrations and containers that no live runner owns (after a crash, say).
+  const orphanDeps = { gh, runners, levels, publisher, pools: () => pools, scopeOf: supply.scopeOf, log };
+  const dockerOrphans = startDockerOrphanReaper(nc, orphanDeps);
+  const reap = (): void => {
+    if (pools.length === 0) return;
+    void reapGitHubOrphans(orphanDeps)
+      .then(() => dockerOrphans.sweep())
+      .catch((err: unknown) => log.warn({ err }, 'orphan reapers failed; next period retries'));
+  };
+  const reaperTimer = setInterval(reap, config.pools.reaperSeconds * 1000);
+  lifecycle.onStop('reapers', () => {
+    clearInterval(reaperTimer);
+    dockerOrphans.stop();
+  });
   wake = pass;
 
   const http = await createHttpServer({ service: 'pool-manager', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });

@@ -71,6 +71,10 @@ export function runnersStore(db: pg.Pool) {
       );
       return rows;
     },
+    async byName(name: string): Promise<RunnerRow | undefined> {
+      const { rows } = await db.query<RunnerRow>(`SELECT ${COLUMNS} FROM runners WHERE name = $1`, [name]);
+      return rows[0];
+    },
     async byId(id: string): Promise<RunnerRow | undefined> {
       const { rows } = await db.query<RunnerRow>(`SELECT ${COLUMNS} FROM runners WHERE id = $1`, [id]);
       return rows[0];

@@ -198,6 +198,7 @@ export function createSupply(deps: SupplyDeps) {
       }
     },
     state: (pool: string): PoolState => poolState(pool),
+    scopeOf,
   };
 }
 

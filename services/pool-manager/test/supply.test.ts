@@ -50,6 +50,7 @@ describe('pool-manager with an executor, the simulator and the fake runner image
   let sim: GitHubSim;
   let executor: ServiceProcess;
   let poolManager: ServiceProcess;
+  let poolManagerEnv: Record<string, string>;
   let demandTimer: NodeJS.Timeout | undefined;
   let pending = 0;
   const pendingBy: Record<string, number> = {};
@@ -93,6 +94,17 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     minIdle: 1
     max: 3
     idleTimeoutSeconds: 3
+  - name: crash
+    repository: acme/app
+    labels: [crash-${suffix}]
+    image: runnerhub/fake-runner:dev
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    pids: 256
+    max: 3
+    bootTimeoutSeconds: 10
+    idleTimeoutSeconds: 2
   - name: broken
     repository: acme/app
     labels: [broken-${suffix}]
@@ -113,7 +125,7 @@ describe('pool-manager with an executor, the simulator and the fake runner image
       EXECUTOR_RESERVED_MEMORY_MB: '0',
       LOG_LEVEL: 'warn',
     });
-    poolManager = await startServiceProcess('pool-manager', {
+    poolManagerEnv = {
       NATS_URL: nats.url,
       DATABASE_URL: testDb.url,
       REDIS_URL,
@@ -123,8 +135,10 @@ describe('pool-manager with an executor, the simulator and the fake runner image
       GITHUB_APP_ID: String(sim.app.id),
       GITHUB_APP_PRIVATE_KEY: sim.app.privateKey,
       POOL_RECONCILE_SECONDS: '1',
+      POOL_REAPER_SECONDS: '2',
       LOG_LEVEL: 'warn',
-    });
+    };
+    poolManager = await startServiceProcess('pool-manager', poolManagerEnv);
     await waitForReady(executor);
     await waitForReady(poolManager);
     // The scheduler's part: the demand level for the pool, every second.
@@ -209,4 +223,26 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     expect((await runners('broken')).length).toBeLessThanOrEqual(3);
     pendingBy['broken'] = 0;
   }, 60_000);
+
+  it('leaves no runner at GitHub and no container in Docker that it does not know, after being killed mid-creation', async () => {
+    const registered = () => sim.runners().filter((r) => r.name.startsWith('rh-crash-'));
+    const containers = async () => docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.pool}=crash`] } });
+    pendingBy['crash'] = 3;
+    await waitFor(async () => (await runners('crash')).length > 0, { what: 'the first crash runner row', timeoutMs: 30_000, intervalMs: 20 });
+    // As a power cut would: no shutdown.
+    poolManager.kill('SIGKILL');
+    await poolManager.exited;
+    pendingBy['crash'] = 0;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    poolManager = await startServiceProcess('pool-manager', poolManagerEnv);
+    await waitForReady(poolManager);
+    // Within the boot timeout plus a few reconcile and reaper periods, everything is accounted for.
+    await waitFor(async () => registered().length === 0 && (await containers()).length === 0, {
+      what: `no crash runner left at GitHub (${registered().map((r) => r.name).join(', ')}) or in Docker`,
+      timeoutMs: 60_000,
+    });
+    const rows = await runners('crash');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => !['finished', 'removed', 'failed'].includes(r.state))).toEqual([]);
+  }, 120_000);
 });

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  contractsCodec,
+  create,
+  executorCommandSubject,
+  InventoryRequestSchema,
+  RemovalReason,
+  RemoveRunnerCommandSchema,
+  timestampNow,
+  type InventoryResponse,
+  type PoolDefinition,
+  type SubjectMessages,
+} from '@runnerhub/contracts';
+import { deleteRunner, listRunners, NotFoundError, RunnerBusyError, type GitHubClient, type RunnerScope } from '@runnerhub/github';
+import type { Logger, Publisher } from '@runnerhub/platform';
+import type { Levels } from './inputs.js';
+import type { RunnersStore } from './runners-store.js';
+
+/**
+ * The orphan reapers: whatever exists in GitHub or in Docker that no live runner row owns is removed.
+ * They make a pool-manager killed at any moment harmless: rows are written before anything is
+ * created, so after a crash every registration or container is either owned by a live row (and
+ * the boot-timeout reaper deals with it) or an orphan (and these deal with it).
+ */
+
+export interface OrphanDeps {
+  gh: GitHubClient;
+  runners: RunnersStore;
+  levels: Levels;
+  publisher: Publisher<SubjectMessages>;
+  pools(): PoolDefinition[];
+  scopeOf(pool: PoolDefinition): Promise<RunnerScope>;
+  log: Logger;
+}
+
+const LIVE = new Set(['requested', 'registered', 'starting', 'idle', 'busy']);
+
+/** GitHub registrations named like ours (rh-<pool>-) with no live row and no job: deleted. */
+export async function reapGitHubOrphans(deps: OrphanDeps): Promise<number> {
+  let reaped = 0;
+  for (const pool of deps.pools()) {
+    const scope = await deps.scopeOf(pool);
+    for (const runner of await listRunners(deps.gh, scope, `rh-${pool.name}-`)) {
+      const row = await deps.runners.byName(runner.name);
+      if ((row && LIVE.has(row.state)) || runner.busy) continue;
+      try {
+        await deleteRunner(deps.gh, scope, runner.id);
+        reaped += 1;
+        deps.log.info({ pool: pool.name, runner: runner.name, row: row?.state ?? 'none' }, 'GitHub orphan runner deleted');
+      } catch (error) {
+        if (!(error instanceof RunnerBusyError) && !(error instanceof NotFoundError)) throw error;
+      }
+    }
+  }
+  return reaped;
+}
+
+/**
+ * Asks every host for its inventory; containers whose runner has no live row get a remove command.
+ * Answers arrive on executor.inventory.<host>; the ones for our request id are handled as they come.
+ */
+export function startDockerOrphanReaper(nc: NatsConnection, deps: OrphanDeps): { sweep(): Promise<void>; stop(): void } {
+  const pending = new Set<string>();
+  const sub: Subscription = nc.subscribe('executor.inventory.*');
+  void (async () => {
+    for await (const m of sub) {
+      try {
+        const answer = contractsCodec.decode(m.subject, m.data) as InventoryResponse;
+        if (!pending.has(answer.requestId)) continue;
+        for (const container of answer.containers) {
+          const row = container.runnerId ? await deps.runners.byId(container.runnerId) : undefined;
+          if (row && LIVE.has(row.state)) continue;
+          await deps.publisher.publish(
+            executorCommandSubject(answer.host, 'remove'),
+            create(RemoveRunnerCommandSchema, {
+              runner: { runnerId: container.runnerId, runnerName: container.name, pool: container.pool, host: answer.host },
+              containerId: container.containerId,
+              reason: RemovalReason.ORPHAN,
+              requestedAt: timestampNow(),
+            }),
+            { msgId: `orphan:${container.containerId}:${answer.requestId}` },
+          );
+          deps.log.info({ host: answer.host, container: container.name, row: row?.state ?? 'none' }, 'Docker orphan container removed');
+        }
+      } catch (err) {
+        deps.log.warn({ err: (err as Error).message }, 'inventory answer not handled');
+      }
+    }
+  })();
+  return {
+    async sweep() {
+      for (const host of deps.levels.hosts().filter((h) => h.healthy)) {
+        const requestId = randomUUID();
+        pending.add(requestId);
+        setTimeout(() => pending.delete(requestId), 60_000).unref();
+        await deps.publisher.publish(executorCommandSubject(host.host, 'inventory'), create(InventoryRequestSchema, { requestId, requestedAt: timestampNow() }), { msgId: `inventory:${requestId}` });
+      }
+    },
+    stop: () => sub.unsubscribe(),
+  };
+}
