@@ -18,6 +18,7 @@ import { watchLevels } from './inputs.js';
 import { reapGitHubOrphans, startDockerOrphanReaper } from './orphans.js';
 import { publishPoolFile } from './pool-definitions.js';
 import { runnersStore } from './runners-store.js';
+import { startSnapshots } from './snapshot.js';
 import { createSupply } from './supply.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
@@ -66,6 +67,9 @@ try {
     await running;
   });
   runConsumersWhenReady(base, await consumeFacts(nc, { runners, log, onChange: pass }));
+
+  const snapshots = startSnapshots({ publisher, pools: () => pools, runners, supply, levels, seconds: 5, log });
+  lifecycle.onStop('snapshots', () => snapshots.stop());
 
   // Orphans: GitHub registrations and containers that no live runner owns (after a crash, say).
   const orphanDeps = { gh, runners, levels, publisher, pools: () => pools, scopeOf: supply.scopeOf, log };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { contractsCodec, create, DemandSnapshotSchema, streamDefinitions, timestampNow, type SubjectMessages } from '@runnerhub/contracts';
+import { contractsCodec, create, DemandSnapshotSchema, streamDefinitions, timestampNow, type PoolSnapshot, type SubjectMessages } from '@runnerhub/contracts';
 import { createDockerClient, LABEL } from '@runnerhub/docker';
 import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
 import { connectNats, createLogger, createPublisher, ensureStreams } from '@runnerhub/platform';
@@ -191,6 +191,13 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.pool}=e2e`] } })).length === 0, {
       what: 'no container of the pool left',
     });
+    // The level the metrics service reads: runners by state per pool, and the host.
+    const sub = nc.subscribe('pool.snapshot', { max: 1 });
+    for await (const m of sub) {
+      const snapshot = contractsCodec.decode(m.subject, m.data) as PoolSnapshot;
+      expect(snapshot.pools.map((p) => p.pool).sort()).toEqual(['broken', 'crash', 'e2e', 'warm']);
+      expect(snapshot.hosts.map((h) => [h.host, h.healthy])).toEqual([[HOST, true]]);
+    }
     // Without demand no runner is created.
     const before = (await runners()).length;
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -1,0 +1,62 @@
+import { create, PoolSnapshotSchema, RunnerState, timestampFromMs, timestampNow, type PoolDefinition, type SubjectMessages } from '@runnerhub/contracts';
+import type { Logger, Publisher } from '@runnerhub/platform';
+import type { Levels } from './inputs.js';
+import type { RunnersStore } from './runners-store.js';
+import type { Supply } from './supply.js';
+
+/** `pool.snapshot` every few seconds: runners by state, desired, demand and host budgets, for metrics. */
+
+const STATES: [keyof Awaited<ReturnType<RunnersStore['counts']>>, RunnerState][] = [
+  ['requested', RunnerState.REQUESTED],
+  ['registered', RunnerState.REGISTERED],
+  ['starting', RunnerState.STARTING],
+  ['idle', RunnerState.IDLE],
+  ['busy', RunnerState.BUSY],
+];
+
+export function startSnapshots(deps: { publisher: Publisher<SubjectMessages>; pools(): PoolDefinition[]; runners: RunnersStore; supply: Supply; levels: Levels; seconds: number; log: Logger }): { stop(): void } {
+  let failing = false;
+  const publish = async (): Promise<void> => {
+    const pools = await Promise.all(
+      deps.pools().map(async (pool) => {
+        const counts = await deps.runners.counts(pool.name);
+        const state = deps.supply.state(pool.name);
+        const pending = deps.levels.pending(pool.name);
+        return {
+          pool: pool.name,
+          desired: pool.drained ? 0 : Math.min(pool.maxRunners, deps.levels.running(pool.name) + pending + pool.minIdle),
+          runners: STATES.filter(([key]) => counts[key] > 0).map(([key, runnerState]) => ({ state: runnerState, count: counts[key] })),
+          pendingDemand: pending,
+          minIdle: pool.minIdle,
+          maxRunners: pool.maxRunners,
+          drained: pool.drained,
+          lastError: state.lastError,
+          backoffUntil: state.backoffUntil > Date.now() ? timestampFromMs(state.backoffUntil) : undefined,
+        };
+      }),
+    );
+    const hosts = deps.levels.hosts().map((h) => ({
+      host: h.host,
+      cpus: h.cpus,
+      reservedCpus: h.reservedCpus,
+      usedCpus: h.usedCpus,
+      memoryBytes: BigInt(h.memoryBytes),
+      reservedMemoryBytes: BigInt(h.reservedMemoryBytes),
+      usedMemoryBytes: BigInt(h.usedMemoryBytes),
+      runningContainers: h.running,
+      maxContainers: h.maxContainers,
+      draining: h.draining,
+      healthy: h.healthy,
+    }));
+    await deps.publisher.publish('pool.snapshot', create(PoolSnapshotSchema, { takenAt: timestampNow(), pools, hosts }), { msgId: `pool-snapshot:${Date.now()}` });
+  };
+  const timer = setInterval(() => {
+    publish()
+      .then(() => (failing = false))
+      .catch((err: unknown) => {
+        if (!failing) deps.log.warn({ err: (err as Error).message }, 'pool snapshot not published; the next period tries again');
+        failing = true;
+      });
+  }, deps.seconds * 1000);
+  return { stop: () => clearInterval(timer) };
+}
