@@ -35,6 +35,11 @@ export const configSchema = Type.Object({
     heartbeatSeconds: env.integer('EXECUTOR_HEARTBEAT_SECONDS', { default: 5, minimum: 1, maximum: 60, description: 'How often the host reports its capacity.' }),
     runnerUid: env.integer('EXECUTOR_RUNNER_UID', { default: 1001, minimum: 0, description: 'User id of the runner inside the image (1001 in ghcr.io/actions/actions-runner); owns the JIT config file.' }),
     earlyExitSeconds: env.integer('EXECUTOR_EARLY_EXIT_SECONDS', { default: 30, minimum: 0, description: 'A runner that exits sooner than this is reported with its last log lines, like a non-zero exit.' }),
+    strayNetworkSeconds: env.integer('EXECUTOR_STRAY_NETWORK_SECONDS', {
+      default: 120,
+      minimum: 1,
+      description: "A runner's own network whose container is gone is removed once older than this (a create in progress is younger).",
+    }),
     runnerSecrets: env.list('EXECUTOR_RUNNER_SECRETS', {
       default: [],
       description: 'Secret names pools may hand to runners as environment variables (secret env references); anything else is refused.',

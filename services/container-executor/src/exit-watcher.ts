@@ -21,6 +21,8 @@ export interface ExitWatcherDeps {
   /** Re-list period: the bound on how late a missed event is noticed. */
   reconcileSeconds?: number;
   statsSeconds?: number;
+  /** A runner network without its container is removed once older than this. */
+  strayNetworkSeconds: number;
 }
 
 export interface ExitWatcher {
@@ -136,8 +138,29 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
         }
       }
     }
+    await removeStrayNetworks(new Set(containers.map((c) => c.Labels[LABEL.runnerId] ?? '')));
     for (const id of usage.keys()) if (!live.has(id)) usage.delete(id);
     for (const id of reportedKept) if (!live.has(id)) reportedKept.delete(id);
+  }
+
+  /**
+   * A runner's own network whose container is gone (the executor died between the two removals, or
+   * between creating the network and the container) would otherwise stay forever, and a host has only
+   * a few dozen address pools for bridge networks.
+   */
+  async function removeStrayNetworks(runnersWithContainers: Set<string>): Promise<void> {
+    const networks = await deps.docker.listNetworks({ filters: { label: [...filters.label] } });
+    for (const network of networks) {
+      const runnerId = network.Labels?.[LABEL.runnerId];
+      const ageMs = Date.now() - Date.parse((network as { Created?: string }).Created ?? '');
+      // A create may be between its network and its container right now: leave young networks alone.
+      if (!runnerId || runnersWithContainers.has(runnerId) || !(ageMs > deps.strayNetworkSeconds * 1000)) continue;
+      await deps.docker
+        .getNetwork(network.Id)
+        .remove()
+        .then(() => deps.log.info({ network: network.Name }, 'stray runner network removed'))
+        .catch((error: unknown) => deps.log.debug({ network: network.Name, err: String(error) }, 'stray network not removed'));
+    }
   }
 
   async function sampleStats(): Promise<void> {

@@ -42,7 +42,7 @@ try {
     runnerSecret: (name: string) => (allowedSecrets.has(name) ? secrets.find(name) : undefined),
     log,
   };
-  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, log });
+  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, log });
   lifecycle.onStop('exit-watcher', () => exits.stop());
   const heartbeats = startHeartbeats({ docker, publisher, host, seconds: config.executor.heartbeatSeconds, log });
   lifecycle.onStop('heartbeats', () => heartbeats.stop());

@@ -106,6 +106,7 @@ describe('container-executor against the real Docker engine, through the socket 
       EXECUTOR_HOST_ID: HOST,
       DEPLOYMENT_ID: DEPLOYMENT,
       EXECUTOR_HEARTBEAT_SECONDS: '1',
+      EXECUTOR_STRAY_NETWORK_SECONDS: '1',
       LOG_LEVEL: 'warn',
     });
     await waitForReady(executor);
@@ -133,8 +134,8 @@ describe('container-executor against the real Docker engine, through the socket 
     expect(fact.oomKilled).toBe(false);
     expect(fact.lastLogLines).toContain('about to fail');
     await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'a'), { what: 'container a removed' });
-    const networks = await docker.listNetworks({ filters: { name: [`rh-t-${suffix}-a`] } });
-    expect(networks).toEqual([]);
+    // The runner's own network goes right after its container.
+    await waitFor(async () => (await docker.listNetworks({ filters: { name: [`rh-t-${suffix}-a`] } })).length === 0, { what: "runner a's network removed" });
   });
 
   it('keeps the JIT config out of docker inspect and removes a running runner on command', async () => {
@@ -200,9 +201,12 @@ describe('container-executor against the real Docker engine, through the socket 
       { what: 'inventory answer' },
     );
     expect(answer.containers.map((c) => c.runnerId)).toEqual(['f']);
+    // A runner network whose container never came (the executor died in between) is swept up.
+    const stray = await docker.createNetwork({ Name: `rh-t-${suffix}-stray`, Labels: ownershipLabels({ deploymentId: DEPLOYMENT, host: HOST, pool: 't', runnerId: 'stray', runnerName: `rh-t-${suffix}-stray`, jobId: '0' }) });
     // The executor re-lists every 15 s; the foreign exited container must still be there after one pass.
     await new Promise((resolve) => setTimeout(resolve, 16_000));
     expect((await foreign.inspect()).State.Status).toBe('exited');
+    expect(await stray.inspect().then(() => 'still there', () => 'removed')).toBe('removed');
     const beat = facts.filter((f) => f.subject === `executor.heartbeat.${HOST}`).at(-1)?.message as ExecutorHeartbeat | undefined;
     expect(beat?.runningContainers).toBe(1);
     expect(beat?.images).toContain(image);

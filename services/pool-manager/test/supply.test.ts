@@ -169,6 +169,10 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })) {
       await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
     }
+    // Networks too: Docker has only a few dozen address pools for bridge networks on a host.
+    for (const n of await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })) {
+      await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    }
     await sim?.close();
     await nc?.close();
     await nats?.stop();
@@ -223,8 +227,16 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     await waitFor(async () => (await runners('broken')).some((r) => r.state === 'failed'), { what: 'a failed runner', timeoutMs: 30_000 });
     const [first] = (await runners('broken')).filter((r) => r.state === 'failed');
     expect(first?.failure).toMatch(/runnerhub\/no-such-image:1 is not on host and the pull policy is never/);
-    const pools = (await (await fetch(`${poolManager.url}/api/pools`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { pools: { name: string; lastError: string; backoffUntil: string | null }[] };
-    expect(pools.pools.find((p) => p.name === 'broken')).toMatchObject({ lastError: expect.stringMatching(/no-such-image/) as unknown, backoffUntil: expect.any(String) as unknown });
+    // The next reconcile pass (within a second) turns the failure into the pool's backoff.
+    const brokenPool = async () =>
+      ((await (await fetch(`${poolManager.url}/api/pools`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { pools: { name: string; lastError: string; backoffUntil: string | null }[] }).pools.find(
+        (p) => p.name === 'broken',
+      );
+    const status = await waitFor(async () => {
+      const pool = await brokenPool();
+      return pool?.backoffUntil ? pool : undefined;
+    }, { what: 'the broken pool backing off' });
+    expect(status.lastError).toMatch(/no-such-image/);
     // Three pending jobs, yet within the first backoff window no more than one attempt per failure.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     expect((await runners('broken')).length).toBeLessThanOrEqual(3);
