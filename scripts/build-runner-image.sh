@@ -7,7 +7,8 @@
 #
 #   scripts/build-runner-image.sh [image]    default runnerhub/fake-runner:dev (env FAKE_RUNNER_IMAGE)
 #
-# Skips the build when the image exists with the same inputs (hash in its environment).
+# Skips the build when the image exists with the same inputs (hash in label runnerhub.fake-runner.hash).
+# After a build, `run.sh --version` in a container proves node and its libraries load.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,7 +16,9 @@ IMAGE=${1:-${FAKE_RUNNER_IMAGE:-runnerhub/fake-runner:dev}}
 say() { printf 'runner-image: %s\n' "$*" >&2; }
 
 command -v docker >/dev/null || { say "the docker CLI is missing (bash scripts/infra.sh up installs docker.io)"; exit 1; }
-if [[ ! -x /bin/busybox ]]; then
+docker info >/dev/null 2>&1 || { say "Docker does not answer at ${DOCKER_HOST:-/var/run/docker.sock} (start it: bash scripts/infra.sh up)"; exit 1; }
+# busybox-static: the image has no libc of its own for a dynamic busybox (ldd succeeds only on those).
+if [[ ! -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
   say "installing busybox-static"
   # A fresh machine may have no package lists yet.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null 2>&1 ||
@@ -27,13 +30,14 @@ trap 'rm -rf "$work"' EXIT
 cd "$ROOT"
 npx --no-install esbuild tools/fake-runner/src/main.ts --bundle --platform=node --format=esm --target=node20 \
   --log-level=warning --outfile="$work/runner.mjs"
-node_bin=$(command -v node)
-hash=$( { cat "$work/runner.mjs" "${BASH_SOURCE[0]}"; "$node_bin" --version; } | sha256sum | cut -c1-16)
-if [[ $(docker image inspect "$IMAGE" --format '{{range .Config.Env}}{{println .}}{{end}}' 2>/dev/null | sed -n 's/^RUNNERHUB_FAKE_RUNNER_HASH=//p') == "$hash" ]]; then
+node_bin=$(readlink -f "$(command -v node)")
+hash=$(cat "$work/runner.mjs" "${BASH_SOURCE[0]}" "$node_bin" /bin/busybox | sha256sum | cut -c1-16)
+if [[ $(docker image inspect "$IMAGE" --format '{{index .Config.Labels "runnerhub.fake-runner.hash"}}' 2>/dev/null) == "$hash" ]]; then
   say "$IMAGE is up to date ($hash)"
   exit 0
 fi
 
+started=$SECONDS
 rootfs="$work/rootfs"
 mkdir -p "$rootfs"/{bin,etc,tmp,usr/local/bin,home/runner/bin}
 cp /bin/busybox "$rootfs/bin/busybox"
@@ -64,6 +68,12 @@ tar -C "$rootfs" --numeric-owner -c . | docker import \
   --change 'USER runner' \
   --change 'WORKDIR /home/runner' \
   --change 'ENV PATH=/usr/local/bin:/bin RUNNER_MANUALLY_TRAP_SIG=1 ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT=1 ImageOS=ubuntu24' \
-  --change "ENV RUNNERHUB_FAKE_RUNNER_HASH=$hash" \
+  --change "LABEL runnerhub.fake-runner.hash=$hash" \
   - "$IMAGE" >/dev/null
-say "built $IMAGE ($hash, $(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+# An image whose node cannot start must not stay tagged, or the hash check would keep it.
+if ! version=$(docker run --rm --network none "$IMAGE" /home/runner/run.sh --version 2>&1); then
+  docker image rm "$IMAGE" >/dev/null 2>&1 || true
+  say "the built image does not start: $version"
+  exit 1
+fi
+say "built $IMAGE ($hash, runner $version, $(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{ printf "%.0f MB", $1 / 1e6 }'), $((SECONDS - started)) s)"

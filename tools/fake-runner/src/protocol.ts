@@ -47,8 +47,8 @@ export class RunnerProtocol {
     return { status: response.status, body: parsed };
   }
 
-  async createSession(version: string): Promise<string> {
-    const { body } = await this.call('POST', '/_runner/sessions', { version, os: 'Linux' });
+  async createSession(agentId: number, version: string): Promise<string> {
+    const { body } = await this.call('POST', '/_runner/sessions', { agentId, version, os: 'Linux' });
     return String(body['sessionId']);
   }
 

@@ -35,6 +35,19 @@ function stamp(line: string): string {
 
 const RESULT_WORD: Record<JobOutcome['conclusion'], string> = { success: 'Succeeded', failure: 'Failed', cancelled: 'Canceled' };
 
+/** Resolves after `ms`, or at once when `signal` aborts (SIGTERM must not wait out a backoff). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 async function retrying<T>(what: () => Promise<T>, options: RunnerOptions, io: RunnerIo): Promise<T> {
   const deadline = Date.now() + options.connectTimeoutMs;
   let delay = 500;
@@ -45,18 +58,23 @@ async function retrying<T>(what: () => Promise<T>, options: RunnerOptions, io: R
       if (error instanceof ProtocolError && error.status < 500) throw error;
       if (Date.now() + delay > deadline || options.stop.aborted) throw error;
       io.err(stamp(`Server unreachable (${error instanceof Error ? error.message : String(error)}); retrying in ${delay} ms`));
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay, options.stop);
+      if (options.stop.aborted) throw error;
       delay = Math.min(delay * 2, 10_000);
     }
   }
 }
 
 export async function runRunner(argv: readonly string[], env: NodeJS.ProcessEnv, options: RunnerOptions, io: RunnerIo): Promise<number> {
+  const inputs = takeRunnerInputs(argv, env);
+  if (inputs.has('version')) {
+    io.out(VERSION);
+    return 0;
+  }
   if (process.getuid?.() === 0 && !env['RUNNER_ALLOW_RUNASROOT']) {
     io.err('Must not run with sudo');
     return 1;
   }
-  const inputs = takeRunnerInputs(argv, env);
   const encoded = inputs.get('jitconfig');
   if (!encoded) {
     io.err('No JIT configuration: pass --jitconfig <config> or set ACTIONS_RUNNER_INPUT_JITCONFIG.');
@@ -77,8 +95,9 @@ export async function runRunner(argv: readonly string[], env: NodeJS.ProcessEnv,
   let sessionId: string | undefined;
   try {
     try {
-      sessionId = await retrying(() => protocol.createSession(VERSION), options, io);
+      sessionId = await retrying(() => protocol.createSession(settings.agentId, VERSION), options, io);
     } catch (error) {
+      if (options.stop.aborted) return 0;
       if (error instanceof ProtocolError && error.status === 404) {
         io.err(stamp('Failed to create a session. The runner registration has been deleted from the server, please re-configure.'));
         return 0;

@@ -1,36 +1,85 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
-import { createDockerClient, jitArchive, JIT_DIR, runnerContainerSpec } from '@runnerhub/docker';
+import { startGitHubSim, type GitHubSim, type SimJob } from '@runnerhub/github-sim';
+import { createDockerClient, demuxLogLines, jitArchive, JIT_DIR, runnerContainerSpec } from '@runnerhub/docker';
 import { DOCKER_PROXY_URL, repoRoot, waitFor } from '@runnerhub/testing';
+import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const IMAGE = 'runnerhub/fake-runner:dev';
 const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
-const name = `rh-image-test-${randomBytes(3).toString('hex')}`;
+const suffix = randomBytes(3).toString('hex');
+const created: Docker.Container[] = [];
 
 describe('the fake runner image on the real Docker engine', () => {
   let sim: GitHubSim;
 
   beforeAll(async () => {
+    // Skips the build when the image already has this hash of its inputs.
     await run('bash', [`${repoRoot}scripts/build-runner-image.sh`, IMAGE]);
     // Containers reach the host at their bridge's gateway; the sim listens on every interface.
     const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
     const gateway = bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1';
     sim = await startGitHubSim({ host: '0.0.0.0', runnerHost: gateway });
-    sim.createInstallation({ account: 'acme', repositories: ['app'] });
+    sim.createInstallation({ account: 'acme', type: 'Organization', repositories: ['app'] });
   }, 180_000);
 
   afterAll(async () => {
-    await docker.getContainer(name).remove({ force: true, v: true }).catch(() => undefined);
+    await Promise.all(created.map((c) => c.remove({ force: true, v: true }).catch(() => undefined)));
+    expect(sim.violations()).toEqual([]);
     await sim?.close();
   });
 
-  it('registers with its JIT config, runs one job (queued → in_progress → completed) and exits 0', async () => {
+  const actions = (job: SimJob): (string | null)[] =>
+    sim
+      .deliveries()
+      .filter((d) => d.event === 'workflow_job' && (d.payload as { workflow_job: { id: number } }).workflow_job.id === job.id)
+      .map((d) => d.action);
+
+  /** Waits for the container to exit; its code and output (stdout and stderr, demultiplexed). */
+  async function finish(container: Docker.Container): Promise<{ code: number; logs: string }> {
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const logs = demuxLogLines(await container.logs({ stdout: true, stderr: true })).join('\n');
+    await container.remove({ v: true });
+    return { code: StatusCode, logs };
+  }
+
+  it('takes ACTIONS_RUNNER_INPUT_JITCONFIG with command /home/runner/run.sh (as ARC starts the official image) and exits 0', async () => {
+    const name = `rh-image-env-${suffix}`;
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name, labels: ['self-hosted', 'linux'] });
+    const container = await docker.createContainer({
+      name,
+      Image: IMAGE,
+      Cmd: ['/home/runner/run.sh'],
+      Env: [`ACTIONS_RUNNER_INPUT_JITCONFIG=${encodedJitConfig}`],
+      HostConfig: { AutoRemove: false },
+    });
+    created.push(container);
+    await container.start();
+    const job = sim.createJob({
+      repository: 'acme/app',
+      labels: ['self-hosted', 'linux'],
+      command: 'test -z "$ACTIONS_RUNNER_INPUT_JITCONFIG" && test -f /home/runner/.runner && echo "job in $PWD as $(id -u)"',
+    });
+    const inProgress = await sim.waitForDelivery((d) => d.action === 'in_progress' && (d.payload as { workflow_job: { id: number } }).workflow_job.id === job.id, 30_000);
+    expect((inProgress.payload as { workflow_job: { runner_name: string } }).workflow_job.runner_name).toBe(name);
+
+    const { code, logs } = await finish(container);
+    expect(code).toBe(0);
+    expect(logs).toContain('Connected to GitHub');
+    expect(logs).toContain('job in /home/runner/_work/app/app as 1001');
+    expect(logs).toContain('Job build completed with result: Succeeded');
+    await waitFor(() => actions(job).length === 3, { what: 'the completed webhook' });
+    expect(actions(job)).toEqual(['queued', 'in_progress', 'completed']);
+    expect(sim.job(job.id)).toMatchObject({ conclusion: 'success', runnerName: name });
+    expect(sim.runners().find((r) => r.name === name)).toBeUndefined();
+  }, 60_000);
+
+  it('runs under the executor: hardened spec, JIT config delivered as a file, the image run.sh', async () => {
+    const name = `rh-image-exec-${suffix}`;
     const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name, labels: ['docker'] });
-    // The same hardened spec and JIT file delivery the executor uses, with the image's own run.sh.
     const container = await docker.createContainer(
       runnerContainerSpec({
         deploymentId: 'image-test',
@@ -51,21 +100,18 @@ describe('the fake runner image on the real Docker engine', () => {
         readOnlyRoot: false,
       }),
     );
+    created.push(container);
     await container.putArchive(await jitArchive(encodedJitConfig, { uid: 1001, gid: 1001 }), { path: JIT_DIR });
     await container.start();
     await waitFor(() => sim.runners().find((r) => r.name === name)?.status === 'online', { what: 'the containerised runner to connect', timeoutMs: 30_000 });
     const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'docker'], command: 'echo "hello from $RUNNER_NAME"; id -u' });
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
-    expect(StatusCode).toBe(0);
+
+    const { code, logs } = await finish(container);
+    expect(code).toBe(0);
     expect(logs).toContain(`hello from ${name}`);
     expect(logs).toContain('1001');
-    const actions = sim
-      .deliveries()
-      .filter((d) => d.event === 'workflow_job' && (d.payload as { workflow_job: { id: number } }).workflow_job.id === job.id)
-      .map((d) => d.action);
-    expect(actions).toEqual(['queued', 'in_progress', 'completed']);
+    await waitFor(() => actions(job).length === 3, { what: 'the completed webhook' });
+    expect(actions(job)).toEqual(['queued', 'in_progress', 'completed']);
     expect(sim.job(job.id)).toMatchObject({ conclusion: 'success', runnerName: name });
-    expect(sim.violations()).toEqual([]);
   }, 60_000);
 });

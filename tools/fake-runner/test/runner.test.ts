@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createSign } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,20 @@ function startRunner(args: string[], env: Record<string, string> = {}): Run {
 }
 
 let sim: GitHubSim;
+
+/** DELETE /repos/acme/app/actions/runners/{id} the way an App does: JWT → installation token → REST. */
+async function deleteRunnerViaRest(runnerId: number): Promise<void> {
+  const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(sim.now() / 1000);
+  const unsigned = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ iat: now - 30, exp: now + 300, iss: String(sim.app.id) })}`;
+  const jwt = `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(sim.app.privateKey, 'base64url')}`;
+  const headers = { accept: 'application/vnd.github+json', 'user-agent': 'fake-runner-test' };
+  const installation = (await (await fetch(`${sim.url}/repos/acme/app/installation`, { headers: { ...headers, authorization: `Bearer ${jwt}` } })).json()) as { id: number };
+  const tokenResponse = await fetch(`${sim.url}/app/installations/${installation.id}/access_tokens`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${jwt}` } });
+  const { token } = (await tokenResponse.json()) as { token: string };
+  const deleted = await fetch(`${sim.url}/repos/acme/app/actions/runners/${runnerId}`, { method: 'DELETE', headers: { ...headers, authorization: `token ${token}` } });
+  expect(deleted.status).toBe(204);
+}
 const actions = (jobId: number) =>
   sim
     .deliveries()
@@ -37,7 +52,7 @@ const actions = (jobId: number) =>
 
 beforeEach(async () => {
   sim = await startGitHubSim();
-  sim.createInstallation({ account: 'acme', repositories: ['app'] });
+  sim.createInstallation({ account: 'acme', type: 'Organization', repositories: ['app'] });
 });
 
 afterEach(async () => {
@@ -47,10 +62,12 @@ afterEach(async () => {
 
 describe('fake runner', () => {
   it('takes its one job from ACTIONS_RUNNER_INPUT_JITCONFIG, runs it, reports it and exits 0', async () => {
-    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-1', labels: ['linux'] });
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-1', labels: ['self-hosted', 'linux'] });
     const runner = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
     await waitFor(() => sim.runners().find((r) => r.name === 'rh-1')?.status === 'online', { what: 'runner online' });
     const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'linux'], command: 'test "$GITHUB_REPOSITORY" = acme/app && test -z "$ACTIONS_RUNNER_INPUT_JITCONFIG"' });
+    const inProgress = await sim.waitForDelivery((d) => d.action === 'in_progress' && (d.payload as { workflow_job: { id: number } }).workflow_job.id === job.id);
+    expect(inProgress.payload).toMatchObject({ workflow_job: { runner_name: 'rh-1', labels: ['self-hosted', 'linux'] } });
     expect(await runner.code).toBe(0);
     expect(sim.job(job.id)).toMatchObject({ status: 'completed', conclusion: 'success', runnerName: 'rh-1' });
     await waitFor(() => actions(job.id).length === 3, { what: 'three deliveries' });
@@ -97,8 +114,16 @@ describe('fake runner', () => {
     const second = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
     expect(await second.code).toBe(0);
     expect(second.output()).toMatch(/session for this runner already exists/);
+    expect(second.output()).not.toContain('Running job');
     first.kill('SIGTERM');
     expect(await first.code).toBe(0);
+
+    // Deleted through the REST API (as our reaper does) before the runner ever started.
+    const removed = sim.createJitRunner({ repository: 'acme/app', name: 'rh-6a', labels: ['x'] });
+    await deleteRunnerViaRest(removed.runner.id);
+    const late = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: removed.encodedJitConfig });
+    expect(await late.code).toBe(0);
+    expect(late.output()).toContain('Failed to create a session. The runner registration has been deleted from the server');
 
     const deleted = sim.createJitRunner({ repository: 'acme/app', name: 'rh-6', labels: ['x'] });
     // Never used: GitHub removes the registration after a day.
@@ -111,6 +136,14 @@ describe('fake runner', () => {
     expect(await garbled.code).toBe(0);
     expect(garbled.output()).toMatch(/JIT config is not base64/);
   }, 30_000);
+
+  it.runIf(process.getuid?.() === 0)('refuses to run as root without RUNNER_ALLOW_RUNASROOT (exit 1)', async () => {
+    const { encodedJitConfig, runner: registered } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-8', labels: ['x'] });
+    const runner = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig, RUNNER_ALLOW_RUNASROOT: '' });
+    expect(await runner.code).toBe(1);
+    expect(runner.output()).toContain('Must not run with sudo');
+    expect(sim.runners().find((r) => r.id === registered.id)).toMatchObject({ jitUsed: false });
+  });
 
   it('gives up on an unreachable server with exit 2', async () => {
     const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name: 'rh-7', labels: ['x'] });
