@@ -1,8 +1,9 @@
-export { GitHubClient } from './client.js';
-export type { GitHubClientOptions, GitHubResponse, Actor, Parameters } from './client.js';
+export { GitHubClient, createGitHubClient, DEFAULT_KEY_PREFIX } from './client.js';
+export type { GitHubClientOptions, GitHubResponse, GitHubLog, Actor, RequestParameters } from './client.js';
 export { RateBudget } from './rate-budget.js';
-export type { Bucket, SpendAnswer } from './rate-budget.js';
-export { InstallationTokens } from './token-cache.js';
+export type { BudgetOwner, SpendAnswer } from './rate-budget.js';
+export { InstallationTokens } from './auth/token-cache.js';
+export type { MintedToken } from './auth/token-cache.js';
 export {
   GitHubError,
   UnauthorizedError,
@@ -14,16 +15,19 @@ export {
   RateLimitedError,
   UnavailableError,
 } from './errors.js';
-export { backoffDelayMs, nextLink } from './backoff.js';
+export type { GitHubErrorFields, RateLimit } from './errors.js';
+export { backoffDelayMs, classifyFailure, nextStep, DEFAULT_RETRY_POLICY } from './retry.js';
+export type { RetryPolicy, Failure } from './retry.js';
+export { nextLink, nextCursor } from './link-header.js';
 export { repoInstallation, orgInstallation, listInstallations, listInstallationRepositories } from './installations.js';
 export type { Installation, Repository } from './installations.js';
-export { generateJitConfig, getRunner, listRunners, deleteRunner, listRunnerGroups, resolveRunnerGroup } from './runners.js';
-export type { Runner, RunnerGroup, RunnerScope, JitConfigRequest } from './runners.js';
+export { generateJitConfig, getRunner, listRunners, deleteRunner, listRunnerGroups, resolveRunnerGroup, DEFAULT_RUNNER_GROUP_ID } from './runners.js';
+export type { Runner, RunnerGroup, RunnerScope, JitConfigRequest, JitRegistration } from './runners.js';
 export { createCheckRun, updateCheckRun } from './checks.js';
-export type { CheckRun, CheckRunFields } from './checks.js';
+export type { CheckRun, CheckRunFields, CheckRunState, CheckRunConclusion } from './checks.js';
 export { listDeliveries, redeliver } from './deliveries.js';
-export type { HookDelivery } from './deliveries.js';
+export type { HookDelivery, DeliveryQuery } from './deliveries.js';
 export { listRuns, listRunJobs } from './workflow-runs.js';
-export type { WorkflowRun, Job } from './workflow-runs.js';
+export type { WorkflowRun, Job, RunStatus } from './workflow-runs.js';
 export { githubConfig, githubPrivateKeySecret } from './config.js';
 export { webhookSourceRanges } from './meta.js';

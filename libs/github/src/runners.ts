@@ -1,21 +1,24 @@
 import type { components } from '@octokit/openapi-types';
 import type { GitHubClient } from './client.js';
-import { RateLimitedError, RunnerBusyError, ValidationError } from './errors.js';
-import { sleep } from './backoff.js';
+import { NotFoundError, RateLimitedError, RunnerBusyError, ValidationError } from './errors.js';
+import { sleep } from './retry.js';
 
 export type Runner = components['schemas']['runner'];
 export type RunnerGroup = components['schemas']['runner-groups-org'];
 
-/** Where runners register: one repository, or an organization. */
+/** Where runners register: one repository (`owner/name`), or an organization. */
 export type RunnerScope = { installationId: number; repository: string } | { installationId: number; org: string };
 
 function scopePath(scope: RunnerScope): { prefix: string; parameters: Record<string, string> } {
   if ('repository' in scope) {
-    const [owner, repo] = scope.repository.split('/');
-    return { prefix: '/repos/{owner}/{repo}', parameters: { owner: owner ?? '', repo: repo ?? '' } };
+    const [owner = '', repo = ''] = scope.repository.split('/');
+    return { prefix: '/repos/{owner}/{repo}', parameters: { owner, repo } };
   }
   return { prefix: '/orgs/{org}', parameters: { org: scope.org } };
 }
+
+/** GitHub's own default group; the only one a repository runner can join. */
+export const DEFAULT_RUNNER_GROUP_ID = 1;
 
 export interface JitConfigRequest {
   name: string;
@@ -23,31 +26,50 @@ export interface JitConfigRequest {
   labels: string[];
   runnerGroupId?: number;
   workFolder?: string;
-  /** Wait for a JIT slot when the App's per-minute budget is spent, up to this long; else throw. */
+  /** Wait up to this long for a slot when the App's per-minute JIT budget is spent; else (default) throw RateLimitedError. */
   waitForSlotMs?: number;
 }
 
+export interface JitRegistration {
+  runner: Runner;
+  /** Registers a runner with GitHub: hand it to the executor only, never log it. */
+  encodedJitConfig: string;
+}
+
 /**
- * Registers a just-in-time runner. The answer's `encodedJitConfig` registers a runner with GitHub:
- * hand it to the executor only, never log it. Spends one slot of the App's JIT budget.
+ * Registers a just-in-time runner, spending one slot of the App's JIT budget shared by every
+ * service. A 409 (ConflictError) means the name is taken, possibly by this very registration when
+ * an earlier attempt reached GitHub but its answer did not reach us: delete by name and register again.
  */
-export async function generateJitConfig(gh: GitHubClient, scope: RunnerScope, input: JitConfigRequest): Promise<{ runner: Runner; encodedJitConfig: string }> {
+export async function generateJitConfig(gh: GitHubClient, scope: RunnerScope, input: JitConfigRequest): Promise<JitRegistration> {
+  const { prefix, parameters } = scopePath(scope);
+  const route = `POST ${prefix}/actions/runners/generate-jitconfig`;
   const deadline = Date.now() + (input.waitForSlotMs ?? 0);
   for (;;) {
-    const waitMs = await gh.budget.takeJitSlot(gh.appId);
+    const waitMs = await gh.budget.takeJitSlot();
     if (waitMs === 0) break;
     if (Date.now() + waitMs > deadline) {
-      throw new RateLimitedError(429, `generate-jitconfig ${input.name}`, 'JIT registration budget for this minute is spent', undefined, waitMs, true);
+      throw new RateLimitedError(
+        { ...gh.describe(route, parameters), status: 0, githubMessage: "not sent: the App's JIT registration budget for this minute is spent", requestId: undefined },
+        { retryAfterMs: waitMs, resetAt: new Date(Date.now() + waitMs), secondary: true },
+      );
     }
     await sleep(waitMs);
   }
-  const { prefix, parameters } = scopePath(scope);
-  const response = await gh.request<{ runner: Runner; encoded_jit_config: string }>(
-    { installationId: scope.installationId },
-    `POST ${prefix}/actions/runners/generate-jitconfig`,
-    { ...parameters, name: input.name, labels: input.labels, runner_group_id: input.runnerGroupId ?? 1, work_folder: input.workFolder ?? '_work' },
-  );
-  return { runner: response.data.runner, encodedJitConfig: response.data.encoded_jit_config };
+  try {
+    const response = await gh.request<{ runner: Runner; encoded_jit_config: string }>({ installationId: scope.installationId }, route, {
+      ...parameters,
+      name: input.name,
+      labels: input.labels,
+      runner_group_id: input.runnerGroupId ?? DEFAULT_RUNNER_GROUP_ID,
+      work_folder: input.workFolder ?? '_work',
+    });
+    return { runner: response.data.runner, encodedJitConfig: response.data.encoded_jit_config };
+  } catch (error) {
+    // GitHub's JIT secondary limit is per App: stop every installation's registrations, not just this one's.
+    if (error instanceof RateLimitedError && error.secondary && error.status > 0) await gh.budget.blockJit(error.retryAfterMs);
+    throw error;
+  }
 }
 
 export async function getRunner(gh: GitHubClient, scope: RunnerScope, runnerId: number): Promise<Runner> {
@@ -55,7 +77,7 @@ export async function getRunner(gh: GitHubClient, scope: RunnerScope, runnerId: 
   return (await gh.request<Runner>({ installationId: scope.installationId }, `GET ${prefix}/actions/runners/{runner_id}`, { ...parameters, runner_id: runnerId })).data;
 }
 
-/** Runners whose name starts with `prefix` (GitHub's `name` filter is an exact match, so this pages). */
+/** Runners whose name starts with `namePrefix`. GitHub's `name` filter is an exact match, so this pages through all. */
 export async function listRunners(gh: GitHubClient, scope: RunnerScope, namePrefix = ''): Promise<Runner[]> {
   const { prefix, parameters } = scopePath(scope);
   const found: Runner[] = [];
@@ -65,15 +87,14 @@ export async function listRunners(gh: GitHubClient, scope: RunnerScope, namePref
   return found;
 }
 
-/** Removes a registration. A runner still running a job is refused with RunnerBusyError (retry later). */
+/** Removes a registration (GitHub answers 204). A runner still running a job is refused with RunnerBusyError: retry later. */
 export async function deleteRunner(gh: GitHubClient, scope: RunnerScope, runnerId: number): Promise<void> {
   const { prefix, parameters } = scopePath(scope);
   try {
     await gh.request({ installationId: scope.installationId }, `DELETE ${prefix}/actions/runners/{runner_id}`, { ...parameters, runner_id: runnerId });
   } catch (error) {
-    if (error instanceof ValidationError && /still running a job/i.test(error.githubMessage)) {
-      throw new RunnerBusyError(error.status, error.call, error.githubMessage, error.requestId);
-    }
+    // GitHub gives this refusal no code of its own; its message is the only way to tell it from other 422s.
+    if (error instanceof ValidationError && /still running a job/i.test(error.githubMessage)) throw new RunnerBusyError(error);
     throw error;
   }
 }
@@ -86,11 +107,28 @@ export async function listRunnerGroups(gh: GitHubClient, installationId: number,
   return groups;
 }
 
-/** A runner group's id from its name; repository runners only have the default group (1). */
+/**
+ * A runner group's id from its name (case-insensitive, as GitHub compares them). Repository runners
+ * only have the Default group; an unknown name is a NotFoundError naming the organization.
+ */
 export async function resolveRunnerGroup(gh: GitHubClient, scope: RunnerScope, name: string): Promise<number> {
-  if (!name || name.toLowerCase() === 'default') return 1;
-  if ('repository' in scope) throw new ValidationError(422, `runner group ${name}`, 'repository runners can only join the Default group', undefined);
+  if (!name || name.toLowerCase() === 'default') return DEFAULT_RUNNER_GROUP_ID;
+  if ('repository' in scope) {
+    throw new ValidationError({
+      ...gh.describe('GET /repos/{owner}/{repo}/actions/runners', scopePath(scope).parameters),
+      status: 0,
+      githubMessage: `repository runners can only join the Default group, not ${name}`,
+      requestId: undefined,
+    });
+  }
   const group = (await listRunnerGroups(gh, scope.installationId, scope.org)).find((g) => g.name.toLowerCase() === name.toLowerCase());
-  if (!group) throw new ValidationError(404, `runner group ${name}`, `organization ${scope.org} has no runner group named ${name}`, undefined);
+  if (!group) {
+    throw new NotFoundError({
+      ...gh.describe('GET /orgs/{org}/actions/runner-groups', { org: scope.org }),
+      status: 0,
+      githubMessage: `organization ${scope.org} has no runner group named ${name}`,
+      requestId: undefined,
+    });
+  }
   return group.id;
 }

@@ -4,8 +4,14 @@ import type { GitHubClient } from './client.js';
 export type WorkflowRun = components['schemas']['workflow-run'];
 export type Job = components['schemas']['job'];
 
-/** Runs of a repository in one status (queued, in_progress, ...): the reconciliation sweep's input. */
-export async function listRuns(gh: GitHubClient, installationId: number, repository: string, status: 'queued' | 'in_progress' | 'waiting' | 'requested' | 'pending'): Promise<WorkflowRun[]> {
+/**
+ * Run statuses worth sweeping. A run that started some jobs is `in_progress` while later jobs still
+ * wait, so a sweep for queued jobs lists `queued` and `in_progress` runs (github-contract.md §9).
+ */
+export type RunStatus = 'queued' | 'in_progress' | 'waiting' | 'requested' | 'pending';
+
+/** Runs of a repository in one status (installation token, Actions: read). GitHub returns at most 1,000. */
+export async function listRuns(gh: GitHubClient, installationId: number, repository: string, status: RunStatus): Promise<WorkflowRun[]> {
   const [owner, repo] = repository.split('/');
   const runs: WorkflowRun[] = [];
   for await (const run of gh.paginate({ installationId }, 'GET /repos/{owner}/{repo}/actions/runs', { owner, repo, status }, (data) => (data as { workflow_runs: WorkflowRun[] }).workflow_runs)) {
@@ -14,6 +20,7 @@ export async function listRuns(gh: GitHubClient, installationId: number, reposit
   return runs;
 }
 
+/** The jobs of a run's latest attempt; keep those with `status === 'queued'` to find work without a runner. */
 export async function listRunJobs(gh: GitHubClient, installationId: number, repository: string, runId: number): Promise<Job[]> {
   const [owner, repo] = repository.split('/');
   const jobs: Job[] = [];
