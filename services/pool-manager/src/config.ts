@@ -13,7 +13,7 @@ export const configSchema = Type.Object({
   redis: redisConfig(),
   github: githubConfig(),
   pools: Type.Object({
-    file: env.optionalString('POOLS_FILE', { description: 'YAML file declaring the pools (see docs/configuration.md#pools); none: no pools, nothing is created.' }),
+    file: env.optionalString('POOLS_FILE', { description: 'YAML file declaring the pools (docs/pools.md); reloaded on SIGHUP. None: only pools created through the admin API.' }),
     reaperSeconds: env.integer('POOL_REAPER_SECONDS', {
       default: 60,
       minimum: 1,

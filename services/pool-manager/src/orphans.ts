@@ -57,17 +57,28 @@ export async function reapGitHubOrphans(deps: OrphanDeps): Promise<number> {
 }
 
 /**
- * Asks every host for its inventory; containers whose runner has no live row get a remove command.
- * Answers arrive on executor.inventory.<host>; the ones for our request id are handled as they come.
+ * A runner whose container started more than this long before an inventory was asked for, and that
+ * the inventory does not list, has vanished (removed by hand, a Docker restart) without an exit seen.
+ */
+const VANISHED_AFTER_MS = 30_000;
+
+/**
+ * Asks every host for its inventory. Containers whose runner has no live row get a remove command
+ * (Docker orphans); live rows whose container the inventory lacks are closed and their GitHub
+ * registration deleted (vanished containers). Answers arrive on executor.inventory.<host>; the
+ * ones for our request ids are handled as they come.
  */
 export function startDockerOrphanReaper(nc: NatsConnection, deps: OrphanDeps): { sweep(): Promise<void>; stop(): void } {
-  const pending = new Set<string>();
+  const pending = new Map<string, number>();
   const sub: Subscription = nc.subscribe('executor.inventory.*');
   void (async () => {
     for await (const m of sub) {
       try {
         const answer = contractsCodec.decode(m.subject, m.data) as InventoryResponse;
-        if (!pending.has(answer.requestId)) continue;
+        const askedAt = pending.get(answer.requestId);
+        if (askedAt === undefined) continue;
+        pending.delete(answer.requestId);
+        await closeVanished(deps, answer, askedAt);
         for (const container of answer.containers) {
           const row = container.runnerId ? await deps.runners.byId(container.runnerId) : undefined;
           if (row && LIVE.has(row.state)) continue;
@@ -92,11 +103,30 @@ export function startDockerOrphanReaper(nc: NatsConnection, deps: OrphanDeps): {
     async sweep() {
       for (const host of deps.levels.hosts().filter((h) => h.healthy)) {
         const requestId = randomUUID();
-        pending.add(requestId);
+        pending.set(requestId, Date.now());
         setTimeout(() => pending.delete(requestId), 60_000).unref();
         await deps.publisher.publish(executorCommandSubject(host.host, 'inventory'), create(InventoryRequestSchema, { requestId, requestedAt: timestampNow() }), { msgId: `inventory:${requestId}` });
       }
     },
     stop: () => sub.unsubscribe(),
   };
+}
+
+async function closeVanished(deps: OrphanDeps, answer: InventoryResponse, askedAt: number): Promise<void> {
+  const listed = new Set(answer.containers.map((c) => c.runnerId));
+  for (const row of await deps.runners.withContainerOn(answer.host, new Date(askedAt - VANISHED_AFTER_MS))) {
+    if (listed.has(row.id)) continue;
+    const pool = deps.pools().find((p) => p.name === row.pool);
+    if (pool && row.githubRunnerId) {
+      try {
+        await deleteRunner(deps.gh, await deps.scopeOf(pool), Number(row.githubRunnerId));
+      } catch (error) {
+        // Busy at GitHub with no container: GitHub fails the job once the runner stops answering.
+        if (!(error instanceof RunnerBusyError) && !(error instanceof NotFoundError)) throw error;
+      }
+    }
+    if (await deps.runners.removed(row.id, `its container vanished from ${answer.host} without an exit being seen`)) {
+      deps.log.warn({ pool: row.pool, runner: row.name, host: answer.host, state: row.state }, 'runner container vanished; runner closed');
+    }
+  }
 }

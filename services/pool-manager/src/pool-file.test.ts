@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PoolScopeKind, PullPolicy } from '@runnerhub/contracts';
-import { parsePoolFile, PoolFileError } from './pool-file.js';
+import { PoolScopeKind, PoolSource, PullPolicy } from '@runnerhub/contracts';
+import { parsePoolFile, PoolFileError, toDefinition } from './pool-file.js';
 
 describe('parsePoolFile', () => {
   it('reads pools with defaults', () => {
-    const [pool] = parsePoolFile(`
+    const [spec] = parsePoolFile(`
 pools:
   - name: linux
     repository: acme/app
@@ -13,8 +13,9 @@ pools:
     memoryMb: 2048
     pullPolicy: never
 `);
-    expect(pool).toMatchObject({ name: 'linux', labels: ['docker'], minIdle: 0, maxRunners: 4, pullPolicy: PullPolicy.NEVER, scope: { kind: PoolScopeKind.REPOSITORY, organization: 'acme', repository: 'acme/app' } });
-    expect(pool!.limits?.memoryBytes).toBe(2048n * 1024n * 1024n);
+    const pool = toDefinition(spec!, PoolSource.FILE);
+    expect(pool).toMatchObject({ name: 'linux', source: PoolSource.FILE, drained: false, reporting: { checkRuns: true, jobReports: false }, labels: ['docker'], minIdle: 0, maxRunners: 4, pullPolicy: PullPolicy.NEVER, scope: { kind: PoolScopeKind.REPOSITORY, organization: 'acme', repository: 'acme/app' } });
+    expect(pool.limits?.memoryBytes).toBe(2048n * 1024n * 1024n);
     expect(parsePoolFile('')).toEqual([]);
   });
 
@@ -34,5 +35,16 @@ pools:
     expect(error('pools:\n  - name: a\n    org: o\n    labels: [x]\n    image: i\n    cpu: 2')).toMatch(/pools\[0\] \(a\)/);
     expect(error('pools:\n  - name: a\n    org: o\n    labels: [x]\n    image: i\n  - name: a\n    org: o\n    labels: [x]\n    image: i')).toMatch(/declared twice/);
     expect(error('pools: {')).toMatch(/not valid YAML/);
+    const pool = 'pools:\n  - name: a\n    org: o\n    labels: [x]\n    image: i\n    max: 3\n    warmSchedules:\n';
+    expect(error(`${pool}      - { cron: "0 8 * * 1-5", durationMinutes: 60, minIdle: 2, timezone: Mars/Olympus }`)).toMatch(/warmSchedules\.0: timezone: Mars\/Olympus is not an IANA time zone/);
+    expect(error(`${pool}      - { cron: "0 25 * * *", durationMinutes: 60, minIdle: 2 }`)).toMatch(/warmSchedules\.0: cron: "0 25 \* \* \*"/);
+    expect(error(`${pool}      - { cron: "0 8 * *", durationMinutes: 60, minIdle: 2 }`)).toMatch(/needs five fields/);
+    expect(error(`${pool}      - { cron: "0 8 * * *", durationMinutes: 60, minIdle: 4 }`)).toMatch(/warmSchedules\.0\.minIdle: 4 is above max 3/);
+    expect(error(`${pool}      - { cron: "0 8 * * *", minIdle: 1 }`)).toMatch(/warmSchedules\.0\.durationMinutes|warmSchedules.0: /);
+  });
+
+  it('carries warm schedules onto the wire definition in seconds', () => {
+    const [spec] = parsePoolFile('pools:\n  - name: a\n    org: o\n    labels: [x]\n    image: i\n    warmSchedules:\n      - { cron: "0 8 * * 1-5", durationMinutes: 600, minIdle: 2, timezone: Europe/Berlin }\n');
+    expect(toDefinition(spec!, PoolSource.API).warmSchedules).toEqual([expect.objectContaining({ cron: '0 8 * * 1-5', durationSeconds: 36_000, minIdle: 2, timezone: 'Europe/Berlin' })]);
   });
 });

@@ -13,6 +13,7 @@ import {
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
+import { scheduleProblem } from './warm-schedule.js';
 
 /**
  * Pools declared in a YAML file (POOLS_FILE): the source of truth for the pools it names, reconciled
@@ -27,11 +28,25 @@ import { parse } from 'yaml';
  *       memoryMb: 4096
  *       minIdle: 1
  *       max: 4
+ *       warmSchedules:              # weekdays 8:00–18:00 Berlin time: 3 warm runners
+ *         - { cron: "0 8 * * 1-5", durationMinutes: 600, minIdle: 3, timezone: Europe/Berlin }
+ *
+ * The admin API takes the same fields as JSON (one pool per request); docs/pools.md lists them all.
  */
 
 const NAME = '^[a-z0-9][a-z0-9-]{0,30}$';
 
-const PoolYaml = Type.Object(
+const WarmScheduleYaml = Type.Object(
+  {
+    cron: Type.String({ minLength: 1, description: 'five-field cron expression: when the window opens' }),
+    durationMinutes: Type.Integer({ minimum: 1, maximum: 7 * 24 * 60, description: 'how long the window stays open' }),
+    minIdle: Type.Integer({ minimum: 0 }),
+    timezone: Type.String({ default: 'UTC' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PoolSpec = Type.Object(
   {
     name: Type.String({ pattern: NAME, description: 'lower-case letters, digits and -, at most 31 characters' }),
     org: Type.Optional(Type.String({ minLength: 1 })),
@@ -44,6 +59,7 @@ const PoolYaml = Type.Object(
     memoryMb: Type.Integer({ minimum: 64, default: 4096 }),
     pids: Type.Integer({ minimum: 16, default: 4096 }),
     minIdle: Type.Integer({ minimum: 0, default: 0 }),
+    warmSchedules: Type.Array(WarmScheduleYaml, { default: [], maxItems: 20 }),
     max: Type.Integer({ minimum: 0, default: 4 }),
     idleTimeoutSeconds: Type.Integer({ minimum: 0, default: 600 }),
     bootTimeoutSeconds: Type.Integer({ minimum: 10, default: 300 }),
@@ -59,14 +75,32 @@ const PoolYaml = Type.Object(
     pullPolicy: Type.Union([Type.Literal('if-missing'), Type.Literal('always'), Type.Literal('never')], { default: 'if-missing' }),
     readOnlyRoot: Type.Boolean({ default: false }),
     expectedStartSeconds: Type.Integer({ minimum: 0, default: 300 }),
+    checkRuns: Type.Boolean({ default: true, description: 'explain unmatched, stuck and failed-to-start jobs as check runs' }),
+    jobReports: Type.Boolean({ default: false, description: 'a check run with queue time, host and resources when a job completes' }),
   },
   { additionalProperties: false },
 );
-type PoolYaml = Static<typeof PoolYaml>;
+export type PoolSpec = Static<typeof PoolSpec>;
 
 export class PoolFileError extends Error {}
 
-export function parsePoolFile(text: string): PoolDefinition[] {
+/** A pool spec with its defaults filled in, or a PoolFileError naming `where` and every bad field. */
+export function validatePoolSpec(raw: unknown, where: string): PoolSpec {
+  const withDefaults = Value.Default(PoolSpec, structuredClone(raw));
+  const problems = [...Value.Errors(PoolSpec, withDefaults)].map((e) => `${where}${e.path.replace(/\//g, '.') || ''}: ${e.message}`);
+  if (problems.length > 0) throw new PoolFileError(problems.slice(0, 10).join('\n'));
+  const pool = withDefaults as PoolSpec;
+  if (Boolean(pool.org) === Boolean(pool.repository)) throw new PoolFileError(`${where}: give exactly one of org or repository`);
+  if (pool.minIdle > pool.max) throw new PoolFileError(`${where}.minIdle: ${pool.minIdle} is above max ${pool.max}`);
+  pool.warmSchedules.forEach((w, i) => {
+    const problem = scheduleProblem(w.cron, w.timezone);
+    if (problem) throw new PoolFileError(`${where}.warmSchedules.${i}: ${problem}`);
+    if (w.minIdle > pool.max) throw new PoolFileError(`${where}.warmSchedules.${i}.minIdle: ${w.minIdle} is above max ${pool.max}`);
+  });
+  return pool;
+}
+
+export function parsePoolFile(text: string): PoolSpec[] {
   let document: unknown;
   try {
     document = parse(text);
@@ -78,19 +112,15 @@ export function parsePoolFile(text: string): PoolDefinition[] {
   const seen = new Set<string>();
   return (list as unknown[]).map((raw, index) => {
     const where = `pools[${index}]${typeof (raw as { name?: unknown })?.name === 'string' ? ` (${(raw as { name: string }).name})` : ''}`;
-    const withDefaults = Value.Default(PoolYaml, structuredClone(raw));
-    const problems = [...Value.Errors(PoolYaml, withDefaults)].map((e) => `${where}${e.path.replace(/\//g, '.') || ''}: ${e.message}`);
-    if (problems.length > 0) throw new PoolFileError(problems.slice(0, 10).join('\n'));
-    const pool = withDefaults as PoolYaml;
-    if (Boolean(pool.org) === Boolean(pool.repository)) throw new PoolFileError(`${where}: give exactly one of org or repository`);
-    if (pool.minIdle > pool.max) throw new PoolFileError(`${where}.minIdle: ${pool.minIdle} is above max ${pool.max}`);
+    const pool = validatePoolSpec(raw, where);
     if (seen.has(pool.name)) throw new PoolFileError(`${where}.name: ${pool.name} is declared twice`);
     seen.add(pool.name);
-    return toDefinition(pool);
+    return pool;
   });
 }
 
-function toDefinition(pool: PoolYaml): PoolDefinition {
+/** The wire definition other services read from the `rh-pools` bucket. */
+export function toDefinition(pool: PoolSpec, source: PoolSource, drained = false): PoolDefinition {
   const owner = pool.org ?? pool.repository!.split('/')[0]!;
   return create(PoolDefinitionSchema, {
     name: pool.name,
@@ -105,6 +135,7 @@ function toDefinition(pool: PoolYaml): PoolDefinition {
     command: pool.command,
     limits: { cpus: pool.cpus, memoryBytes: BigInt(pool.memoryMb) * 1024n * 1024n, pidsLimit: pool.pids },
     minIdle: pool.minIdle,
+    warmSchedules: pool.warmSchedules.map((w) => ({ cron: w.cron, durationSeconds: w.durationMinutes * 60, minIdle: w.minIdle, timezone: w.timezone })),
     maxRunners: pool.max,
     idleTimeoutSeconds: pool.idleTimeoutSeconds,
     bootTimeoutSeconds: pool.bootTimeoutSeconds,
@@ -120,7 +151,9 @@ function toDefinition(pool: PoolYaml): PoolDefinition {
     pullPolicy: { 'if-missing': PullPolicy.IF_MISSING, always: PullPolicy.ALWAYS, never: PullPolicy.NEVER }[pool.pullPolicy],
     readOnlyRoot: pool.readOnlyRoot,
     expectedStartSeconds: pool.expectedStartSeconds,
-    source: PoolSource.FILE,
+    source,
+    drained,
+    reporting: { checkRuns: pool.checkRuns, jobReports: pool.jobReports },
     updatedAt: timestampNow(),
   });
 }

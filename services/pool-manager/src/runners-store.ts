@@ -46,7 +46,8 @@ export function runnersStore(db: pg.Pool) {
     busyByName: (name: string, jobId: bigint) => move('name', name, 'busy', { job_id: jobId.toString() }),
     finished: (id: string) => move('id', id, 'finished'),
     failed: (id: string, failure: string) => move('id', id, 'failed', { failure }),
-    removed: (id: string) => move('id', id, 'removed'),
+    /** `why` is kept for removals a person should know about (maximum lifetime, an operator, a vanished container). */
+    removed: (id: string, why: string | null = null) => move('id', id, 'removed', why ? { failure: why } : {}),
     async counts(pool: string): Promise<PoolCounts> {
       const { rows } = await db.query<{ state: RunnerState; n: number }>(
         "SELECT state, count(*)::int AS n FROM runners WHERE pool = $1 AND state NOT IN ('finished', 'removed', 'failed') GROUP BY state",
@@ -62,6 +63,19 @@ export function runnersStore(db: pg.Pool) {
         `SELECT ${COLUMNS} FROM runners WHERE pool = $1 AND state IN ('requested', 'registered', 'starting', 'idle') AND requested_at < now() - make_interval(secs => $2) ORDER BY requested_at`,
         [pool, seconds],
       );
+      return rows;
+    },
+    /** Live runners of any state requested more than `seconds` ago. */
+    async liveOlderThan(pool: string, seconds: number): Promise<RunnerRow[]> {
+      const { rows } = await db.query<RunnerRow>(
+        `SELECT ${COLUMNS} FROM runners WHERE pool = $1 AND state IN ('requested', 'registered', 'starting', 'idle', 'busy') AND requested_at < now() - make_interval(secs => $2) ORDER BY requested_at`,
+        [pool, seconds],
+      );
+      return rows;
+    },
+    /** Runners on `host` whose container should be running, started before `before`. */
+    async withContainerOn(host: string, before: Date): Promise<RunnerRow[]> {
+      const { rows } = await db.query<RunnerRow>(`SELECT ${COLUMNS} FROM runners WHERE host = $1 AND state IN ('starting', 'idle', 'busy') AND started_at < $2`, [host, before]);
       return rows;
     },
     async list(filter: { pool?: string; live?: boolean; limit: number }): Promise<RunnerRow[]> {

@@ -3,6 +3,7 @@ import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
 import type { RunnersStore } from './runners-store.js';
 import type { Supply } from './supply.js';
+import { warmMinimum } from './warm-schedule.js';
 
 /** `pool.snapshot` every few seconds: runners by state, desired, demand and host budgets, for metrics. */
 
@@ -14,7 +15,11 @@ const STATES: [keyof Awaited<ReturnType<RunnersStore['counts']>>, RunnerState][]
   ['busy', RunnerState.BUSY],
 ];
 
-export function startSnapshots(deps: { publisher: Publisher<SubjectMessages>; pools(): PoolDefinition[]; runners: RunnersStore; supply: Supply; levels: Levels; seconds: number; log: Logger }): { stop(): void } {
+export function startSnapshots(deps: {
+  publisher: Publisher<SubjectMessages>;
+  pools(): PoolDefinition[];
+  drainedHosts(): ReadonlySet<string>;
+  runners: RunnersStore; supply: Supply; levels: Levels; seconds: number; log: Logger }): { stop(): void } {
   let failing = false;
   const publish = async (): Promise<void> => {
     const pools = await Promise.all(
@@ -22,12 +27,13 @@ export function startSnapshots(deps: { publisher: Publisher<SubjectMessages>; po
         const counts = await deps.runners.counts(pool.name);
         const state = deps.supply.state(pool.name);
         const pending = deps.levels.pending(pool.name);
+        const minIdle = warmMinimum(pool, new Date());
         return {
           pool: pool.name,
-          desired: pool.drained ? 0 : Math.min(pool.maxRunners, deps.levels.running(pool.name) + pending + pool.minIdle),
+          desired: pool.drained ? 0 : Math.min(pool.maxRunners, deps.levels.running(pool.name) + pending + minIdle),
           runners: STATES.filter(([key]) => counts[key] > 0).map(([key, runnerState]) => ({ state: runnerState, count: counts[key] })),
           pendingDemand: pending,
-          minIdle: pool.minIdle,
+          minIdle,
           maxRunners: pool.maxRunners,
           drained: pool.drained,
           lastError: state.lastError,
@@ -45,7 +51,7 @@ export function startSnapshots(deps: { publisher: Publisher<SubjectMessages>; po
       usedMemoryBytes: BigInt(h.usedMemoryBytes),
       runningContainers: h.running,
       maxContainers: h.maxContainers,
-      draining: h.draining,
+      draining: h.draining || deps.drainedHosts().has(h.host),
       healthy: h.healthy,
     }));
     await deps.publisher.publish('pool.snapshot', create(PoolSnapshotSchema, { takenAt: timestampNow(), pools, hosts }), { msgId: `pool-snapshot:${Date.now()}` });

@@ -17,6 +17,7 @@ import type { Levels } from './inputs.js';
 import { placeRunner, reserve, type RunnerNeeds } from './placement.js';
 import type { RunnersStore } from './runners-store.js';
 import { sizePool } from './sizing.js';
+import { warmMinimum } from './warm-schedule.js';
 
 /**
  * The supply side, one level-triggered pass per pool: count the runners, size the pool from demand
@@ -30,8 +31,19 @@ export interface SupplyDeps {
   runners: RunnersStore;
   levels: Levels;
   publisher: Publisher<SubjectMessages>;
+  /** Every pool with runners to look after, deleted ones as drained. */
   pools(): PoolDefinition[];
+  /** Hosts an operator drained: no new runners there, waiting ones retired. */
+  drainedHosts(): ReadonlySet<string>;
   log: Logger;
+}
+
+export interface RemovableRunner {
+  id: string;
+  name: string;
+  host: string;
+  installationId: string | null;
+  githubRunnerId: string | null;
 }
 
 export interface PoolState {
@@ -41,6 +53,11 @@ export interface PoolState {
 
 /** Failures within this window count towards the backoff. */
 const FAILURE_WINDOW_S = 300;
+/**
+ * The executor stops a container at its pool's maximum lifetime; this much later the pool-manager
+ * removes whatever is still there (an executor that was down at the time, a lost stop).
+ */
+const LIFETIME_GRACE_S = 120;
 
 export function createSupply(deps: SupplyDeps) {
   const state = new Map<string, PoolState>();
@@ -125,22 +142,26 @@ export function createSupply(deps: SupplyDeps) {
     deps.log.info({ pool: pool.name, runner: name, host }, 'runner requested');
   }
 
-  /** Removes a runner that is not busy: GitHub's registration first (busy there → keep), then the container. */
-  async function retire(pool: PoolDefinition, runner: { id: string; name: string; host: string; installationId: string | null; githubRunnerId: string | null }, reason: RemovalReason, why: string): Promise<boolean> {
+  /**
+   * Removes a runner: GitHub's registration first (busy there → keep it, unless forced), then the
+   * container. A forced removal of a busy runner fails its job at GitHub.
+   */
+  async function retire(pool: PoolDefinition, runner: RemovableRunner, reason: RemovalReason, why: string, options: { force?: boolean } = {}): Promise<boolean> {
     if (runner.githubRunnerId && runner.installationId) {
       try {
         const scope = await scopeOf(pool);
         await deleteRunner(deps.gh, scope, Number(runner.githubRunnerId));
       } catch (error) {
-        if (error instanceof RunnerBusyError) return false; // it took a job after all
-        if (!(error instanceof NotFoundError)) throw error;
+        if (error instanceof RunnerBusyError) {
+          if (!options.force) return false; // it took a job after all
+        } else if (!(error instanceof NotFoundError)) throw error;
       }
     }
     await deps.publisher.publish(executorCommandSubject(runner.host, 'remove'), create(RemoveRunnerCommandSchema, { runner: { runnerId: runner.id, runnerName: runner.name, pool: pool.name, host: runner.host }, reason, requestedAt: timestampNow() }), {
       msgId: `remove:${runner.id}`,
     });
     if (reason === RemovalReason.BOOT_TIMEOUT) await fail(pool, runner.id, why);
-    else await deps.runners.removed(runner.id);
+    else await deps.runners.removed(runner.id, reason === RemovalReason.IDLE_TIMEOUT || reason === RemovalReason.DRAINED ? null : why);
     deps.log.info({ pool: pool.name, runner: runner.name, why }, 'runner retired');
     return true;
   }
@@ -152,22 +173,38 @@ export function createSupply(deps: SupplyDeps) {
     for (const stale of await deps.runners.notBusyOlderThan(pool.name, pool.bootTimeoutSeconds)) {
       if (stale.state === 'requested' || stale.state === 'registered') await retire(pool, stale, RemovalReason.BOOT_TIMEOUT, `no container came up within ${pool.bootTimeoutSeconds} s`);
     }
+    // Maximum lifetime: whatever outlived it, busy or not (the executor should have stopped it already).
+    if (pool.maxLifetimeSeconds > 0) {
+      for (const old of await deps.runners.liveOlderThan(pool.name, pool.maxLifetimeSeconds + LIFETIME_GRACE_S)) {
+        await retire(pool, old, RemovalReason.MAX_LIFETIME, `alive for more than the pool's maximum lifetime of ${pool.maxLifetimeSeconds} s`, { force: true });
+      }
+    }
+    // Drained hosts keep their busy runners until the job ends; waiting ones go now.
+    const drainedHosts = deps.drainedHosts();
+    if (drainedHosts.size > 0) {
+      for (const waiting of await deps.runners.notBusyOlderThan(pool.name, 0)) {
+        if (drainedHosts.has(waiting.host) && (waiting.state === 'starting' || waiting.state === 'idle')) await retire(pool, waiting, RemovalReason.DRAINED, `host ${waiting.host} is drained`);
+      }
+    }
     const counts = await deps.runners.counts(pool.name);
     const decision = sizePool({
       counts,
       pending: deps.levels.pending(pool.name),
       running: deps.levels.running(pool.name),
-      minIdle: pool.minIdle,
+      minIdle: warmMinimum(pool, new Date()),
       maxRunners: pool.maxRunners,
       drained: pool.drained,
       backingOff: s.backoffUntil > Date.now(),
     });
     if (decision.surplusIdle > 0) {
-      // Surplus runners that waited longer than the idle timeout go, oldest first.
-      const idle = (await deps.runners.notBusyOlderThan(pool.name, pool.idleTimeoutSeconds)).filter((r) => r.state === 'starting' || r.state === 'idle');
-      for (const runner of idle.slice(0, decision.surplusIdle)) await retire(pool, runner, RemovalReason.IDLE_TIMEOUT, `idle for more than ${pool.idleTimeoutSeconds} s`);
+      // Surplus runners that waited longer than the idle timeout go, oldest first; in a drained pool, at once.
+      const idle = (await deps.runners.notBusyOlderThan(pool.name, pool.drained ? 0 : pool.idleTimeoutSeconds)).filter((r) => r.state === 'starting' || r.state === 'idle');
+      for (const runner of idle.slice(0, decision.surplusIdle)) {
+        if (pool.drained) await retire(pool, runner, RemovalReason.DRAINED, 'the pool is drained');
+        else await retire(pool, runner, RemovalReason.IDLE_TIMEOUT, `idle for more than ${pool.idleTimeoutSeconds} s`);
+      }
     }
-    let hosts = deps.levels.hosts();
+    let hosts = deps.levels.hosts().map((h) => (drainedHosts.has(h.host) ? { ...h, draining: true } : h));
     const needs: RunnerNeeds = {
       cpus: pool.limits?.cpus ?? 1,
       memoryBytes: Number(pool.limits?.memoryBytes ?? 0n),
@@ -199,6 +236,9 @@ export function createSupply(deps: SupplyDeps) {
     },
     state: (pool: string): PoolState => poolState(pool),
     scopeOf,
+    /** An operator's removal (admin API); false when the runner is busy and not forced. */
+    remove: (pool: PoolDefinition, runner: RemovableRunner, force: boolean): Promise<boolean> =>
+      retire(pool, runner, RemovalReason.MANUAL, force ? 'removed by an operator (forced)' : 'removed by an operator', { force }),
   };
 }
 

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { contractsCodec, create, DemandSnapshotSchema, streamDefinitions, timestampNow, type PoolSnapshot, type SubjectMessages } from '@runnerhub/contracts';
+import { contractsCodec, POOL_DEFINITIONS_BUCKET, poolDefinitionKvSubject, type PoolDefinition, create, DemandSnapshotSchema, streamDefinitions, timestampNow, type PoolSnapshot, type SubjectMessages } from '@runnerhub/contracts';
 import { createDockerClient, LABEL } from '@runnerhub/docker';
 import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
 import { connectNats, createLogger, createPublisher, ensureStreams } from '@runnerhub/platform';
@@ -38,10 +39,15 @@ const TOKEN = 'pool-manager-test-admin-token';
 const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 
 interface RunnerView {
+  id: string;
   name: string;
   state: string;
+  host: string;
+  containerId: string | null;
   failure: string | null;
 }
+
+const WAITING = ['requested', 'registered', 'starting', 'idle'];
 
 describe('pool-manager with an executor, the simulator and the fake runner image', () => {
   let nats: NatsServer;
@@ -49,12 +55,21 @@ describe('pool-manager with an executor, the simulator and the fake runner image
   let testDb: TestDatabase;
   let sim: GitHubSim;
   let executor: ServiceProcess;
+  let executorEnv: Record<string, string>;
   let poolManager: ServiceProcess;
   let poolManagerEnv: Record<string, string>;
   let demandTimer: NodeJS.Timeout | undefined;
   let pending = 0;
   const pendingBy: Record<string, number> = {};
 
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+    const response = await fetch(`${poolManager.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
   const runners = async (pool = 'e2e'): Promise<RunnerView[]> => {
     const response = await fetch(`${poolManager.url}/api/runners?pool=${pool}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return ((await response.json()) as { runners: RunnerView[] }).runners;
@@ -115,7 +130,7 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     max: 3
 `,
     );
-    executor = await startServiceProcess('container-executor', {
+    executorEnv = {
       NATS_URL: nats.url,
       DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'),
       EXECUTOR_HOST_ID: HOST,
@@ -124,7 +139,8 @@ describe('pool-manager with an executor, the simulator and the fake runner image
       EXECUTOR_RESERVED_CPUS: '0',
       EXECUTOR_RESERVED_MEMORY_MB: '0',
       LOG_LEVEL: 'warn',
-    });
+    };
+    executor = await startServiceProcess('container-executor', executorEnv);
     poolManagerEnv = {
       NATS_URL: nats.url,
       DATABASE_URL: testDb.url,
@@ -264,4 +280,99 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     });
     expect((await runners('crash')).length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('creates, changes, drains and deletes pools through the admin API; file pools are read-only there', async () => {
+    const kv = await new Kvm(nc).open(POOL_DEFINITIONS_BUCKET);
+    const definition = async (name: string) => {
+      const entry = await kv.get(name);
+      return entry && entry.operation === 'PUT' ? (contractsCodec.decode(poolDefinitionKvSubject(name), entry.value) as PoolDefinition) : undefined;
+    };
+    const waiting = async () => (await runners('api')).filter((r) => WAITING.includes(r.state));
+    const spec = { name: 'api', repository: 'acme/app', labels: [`api-${suffix}`], image: 'runnerhub/fake-runner:dev', pullPolicy: 'never', cpus: 0.25, memoryMb: 128, pids: 256, minIdle: 1, max: 2, idleTimeoutSeconds: 2 };
+
+    // Mistakes are refused with the field named, and change nothing.
+    const invalid = await api('POST', '/api/pools', { ...spec, labels: [], max: -1 });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json['message']).toMatch(/pool\.labels/);
+    expect((await api('POST', '/api/pools', { ...spec, minIdle: 3 })).json['message']).toMatch(/minIdle: 3 is above max 2/);
+    expect(await definition('api')).toBeUndefined();
+    // A pool from POOLS_FILE cannot be replaced, deleted or shadowed here.
+    expect((await api('PUT', '/api/pools/e2e', { ...spec, name: 'e2e' })).status).toBe(409);
+    expect((await api('DELETE', '/api/pools/e2e')).json['message']).toMatch(/declared in POOLS_FILE/);
+    expect((await api('POST', '/api/pools', { ...spec, name: 'warm' })).status).toBe(409);
+
+    const created = await api('POST', '/api/pools', spec);
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ name: 'api', source: 'api', minIdle: 1, spec: { runnerGroup: 'Default', placement: 'pack' } });
+    expect(await definition('api')).toMatchObject({ name: 'api', labels: [`api-${suffix}`], minIdle: 1, drained: false });
+    await waitFor(async () => (await waiting()).length === 1, { what: 'the new pool warm', timeoutMs: 30_000 });
+
+    expect((await api('PUT', '/api/pools/api', { ...spec, minIdle: 2 })).status).toBe(200);
+    await waitFor(async () => (await waiting()).length === 2, { what: 'two warm runners after the change', timeoutMs: 30_000 });
+
+    // Drained: waiting runners go at once, none is made; the scheduler sees the flag.
+    expect((await api('POST', '/api/pools/api/drain')).json).toMatchObject({ drained: true });
+    await waitFor(async () => (await waiting()).length === 0, { what: 'no waiting runner in the drained pool', timeoutMs: 30_000 });
+    expect((await definition('api'))?.drained).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await waiting()).toHaveLength(0);
+    expect((await api('DELETE', '/api/pools/api/drain')).json).toMatchObject({ drained: false });
+    await waitFor(async () => (await waiting()).length === 2, { what: 'warm again after undrain', timeoutMs: 30_000 });
+
+    // An operator removes one runner; the pool makes up for it.
+    const [victim] = await waitFor(async () => {
+      const started = (await waiting()).filter((r) => r.state === 'starting');
+      return started.length > 0 ? started : undefined;
+    }, { what: 'a started api runner', timeoutMs: 30_000 });
+    const removed = await api('DELETE', `/api/runners/${victim!.id}`);
+    expect(removed.status).toBe(202);
+    expect(removed.json).toMatchObject({ state: 'removed', failure: 'removed by an operator' });
+    expect((await api('DELETE', `/api/runners/${victim!.id}`)).status).toBe(409);
+    await waitFor(() => !sim.runners().some((r) => r.name === victim!.name), { what: 'its registration deleted' });
+    await waitFor(async () => (await waiting()).length === 2 && !(await waiting()).some((r) => r.id === victim!.id), { what: 'a replacement', timeoutMs: 30_000 });
+
+    // Deleted: gone from the bucket at once, its runners retired, then forgotten.
+    expect((await api('DELETE', '/api/pools/api')).status).toBe(202);
+    expect(await definition('api')).toBeUndefined();
+    expect((await api('GET', '/api/pools/api')).status).toBe(404);
+    await waitFor(async () => (await waiting()).length === 0 && !sim.runners().some((r) => r.name.startsWith('rh-api-')), { what: 'the deleted pool has no runner left', timeoutMs: 30_000 });
+    await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.pool}=api`] } })).length === 0, {
+      what: 'no container of the deleted pool',
+    });
+  }, 150_000);
+
+  it('places nothing on a drained host and retires its waiting runners; undrained, it is used again', async () => {
+    const waiting = async () => (await runners('warm')).filter((r) => WAITING.includes(r.state));
+    await waitFor(async () => (await waiting()).length === 1, { what: 'the warm runner', timeoutMs: 30_000 });
+    expect((await api('POST', `/api/hosts/${HOST}/drain`)).json).toEqual({ host: HOST, drained: true });
+    await waitFor(async () => (await waiting()).length === 0, { what: 'the warm runner retired from the drained host', timeoutMs: 30_000 });
+    const hosts = (await api('GET', '/api/hosts')).json['hosts'] as { host: string; drained: boolean }[];
+    expect(hosts.find((h) => h.host === HOST)).toMatchObject({ drained: true });
+    const pool = await waitFor(async () => ((await api('GET', '/api/pools/warm')).json['lastError'] as string).includes('draining') || undefined, { what: 'the pool saying why it has no runner' });
+    expect(pool).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await waiting()).toHaveLength(0);
+    await api('DELETE', `/api/hosts/${HOST}/drain`);
+    await waitFor(async () => (await waiting()).length === 1, { what: 'the warm runner back', timeoutMs: 30_000 });
+  }, 90_000);
+
+  it('closes a runner whose container vanished while its executor was down, and replaces it', async () => {
+    const [runner] = await waitFor(async () => {
+      const started = (await runners('warm')).filter((r) => r.state === 'starting' && r.containerId);
+      return started.length > 0 ? started : undefined;
+    }, { what: 'a started warm runner', timeoutMs: 30_000 });
+    executor.kill('SIGKILL');
+    await executor.exited;
+    await docker.getContainer(runner!.containerId!).remove({ force: true });
+    executor = await startServiceProcess('container-executor', executorEnv);
+    await waitForReady(executor);
+    // The inventory reaper needs the runner to have started well before it asks (30 s).
+    const closed = await waitFor(async () => {
+      const row = (await runners('warm')).find((r) => r.id === runner!.id);
+      return row?.state === 'removed' ? row : undefined;
+    }, { what: `the vanished runner closed\npool-manager: ${poolManager.output().slice(-1500)}`, timeoutMs: 90_000 });
+    expect(closed.failure).toMatch(/container vanished from .* without an exit being seen/);
+    await waitFor(() => !sim.runners().some((r) => r.name === runner!.name), { what: 'its registration deleted' });
+    await waitFor(async () => (await runners('warm')).some((r) => r.state === 'starting' && r.id !== runner!.id), { what: 'a new warm runner', timeoutMs: 30_000 });
+  }, 150_000);
 });

@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { contractsCodec, POOL_DEFINITIONS_BUCKET, poolDefinitionKvSubject, PoolSource, timestampFromMs, type PoolDefinition } from '@runnerhub/contracts';
+import type { Logger } from '@runnerhub/platform';
+import type pg from 'pg';
+import { parsePoolFile, toDefinition, validatePoolSpec, type PoolSpec } from './pool-file.js';
+
+/**
+ * The pools: declared in POOLS_FILE (read-only through the API) or created through the admin API,
+ * kept in the `pools` table and published to the `rh-pools` KV bucket, which the scheduler and every
+ * other service watch. The pool-manager owns the bucket: a pool that is gone is deleted from it.
+ *
+ * A deleted pool leaves the bucket at once (no new job matches it) but stays in the table, drained,
+ * until its last runner is gone, so its runners are still retired with the right GitHub scope.
+ * One pool-manager writes the catalog; every change goes through one queue.
+ */
+
+export class CatalogError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CatalogEntry {
+  name: string;
+  source: 'file' | 'api';
+  spec: PoolSpec;
+  drained: boolean;
+  deleted: boolean;
+  definition: PoolDefinition;
+}
+
+interface Row {
+  name: string;
+  source: 'file' | 'api';
+  spec: PoolSpec;
+  drained: boolean;
+  deleted_at: Date | null;
+  updated_at: Date;
+}
+
+export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; file: string | undefined; log: Logger }) {
+  const kv = await new Kvm(deps.nc).create(POOL_DEFINITIONS_BUCKET, { history: 1 });
+  let entries = new Map<string, CatalogEntry>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const load = async (): Promise<void> => {
+    const { rows } = await deps.db.query<Row>('SELECT name, source, spec, drained, deleted_at, updated_at FROM pools ORDER BY name');
+    const next = new Map<string, CatalogEntry>();
+    for (const row of rows) {
+      const definition = toDefinition(row.spec, row.source === 'file' ? PoolSource.FILE : PoolSource.API, row.drained || row.deleted_at !== null);
+      definition.updatedAt = timestampFromMs(row.updated_at.getTime());
+      next.set(row.name, { name: row.name, source: row.source, spec: row.spec, drained: row.drained, deleted: row.deleted_at !== null, definition });
+    }
+    entries = next;
+  };
+
+  /** The bucket mirrors the table's live pools; a reader that missed a change catches up on its watch. */
+  const publish = async (): Promise<void> => {
+    const live = [...entries.values()].filter((e) => !e.deleted);
+    for (const entry of live) await kv.put(entry.name, contractsCodec.encode(poolDefinitionKvSubject(entry.name), entry.definition).data);
+    const names = new Set(live.map((e) => e.name));
+    for await (const key of await kv.keys()) {
+      if (!names.has(key)) await kv.delete(key);
+    }
+  };
+
+  const change = async (statement: string, values: unknown[]): Promise<void> => {
+    await deps.db.query(statement, values);
+    await load();
+    await publish();
+  };
+
+  const existing = (name: string): CatalogEntry => {
+    const entry = entries.get(name);
+    if (!entry || entry.deleted) throw new CatalogError(404, `no pool named ${name}`);
+    return entry;
+  };
+
+  const writable = (name: string): CatalogEntry => {
+    const entry = existing(name);
+    if (entry.source === 'file') throw new CatalogError(409, `pool ${name} is declared in POOLS_FILE: change it there and reload`);
+    return entry;
+  };
+
+  const validated = (body: unknown, name?: string): PoolSpec => {
+    const raw = typeof body === 'object' && body !== null ? { ...(name ? { name } : {}), ...body } : body;
+    if (name && (raw as { name?: unknown }).name !== name) throw new CatalogError(400, `name: the body says ${String((raw as { name?: unknown }).name)}, the path ${name}`);
+    try {
+      return validatePoolSpec(raw, 'pool');
+    } catch (error) {
+      throw new CatalogError(400, (error as Error).message);
+    }
+  };
+
+  const catalog = {
+    /** Live pools, as published. */
+    pools: (): PoolDefinition[] => [...entries.values()].filter((e) => !e.deleted).map((e) => e.definition),
+    /** What the reconcile loop works on: live pools and deleted ones (drained) until their runners are gone. */
+    supplyPools: (): PoolDefinition[] => [...entries.values()].map((e) => e.definition),
+    entry: (name: string): CatalogEntry | undefined => entries.get(name),
+    entries: (): CatalogEntry[] => [...entries.values()].filter((e) => !e.deleted),
+
+    /**
+     * Reads POOLS_FILE: its pools are created or replaced (their drain state kept), file pools it no
+     * longer names are deleted. A file pool replaces an API pool of the same name. An unreadable or
+     * invalid file changes nothing and throws.
+     */
+    reloadFile: (): Promise<string[]> =>
+      serially(async () => {
+        const specs = deps.file ? parsePoolFile(readFileSync(deps.file, 'utf8')) : [];
+        const client = await deps.db.connect();
+        try {
+          await client.query('BEGIN');
+          for (const spec of specs) {
+            if (entries.get(spec.name)?.source === 'api' && !entries.get(spec.name)?.deleted) deps.log.warn({ pool: spec.name }, 'POOLS_FILE declares a pool that was created through the API; the file wins');
+            await client.query(
+              `INSERT INTO pools (name, source, spec) VALUES ($1, 'file', $2)
+                 ON CONFLICT (name) DO UPDATE SET source = 'file', spec = $2, deleted_at = NULL, updated_at = now()`,
+              [spec.name, JSON.stringify(spec)],
+            );
+          }
+          await client.query(`UPDATE pools SET deleted_at = now(), updated_at = now() WHERE source = 'file' AND deleted_at IS NULL AND NOT (name = ANY($1::text[]))`, [specs.map((s) => s.name)]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        } finally {
+          client.release();
+        }
+        await load();
+        await publish();
+        deps.log.info({ pools: specs.map((s) => s.name), file: deps.file ?? '(none)' }, 'pool file loaded');
+        return specs.map((s) => s.name);
+      }),
+
+    create: (body: unknown): Promise<CatalogEntry> =>
+      serially(async () => {
+        const spec = validated(body);
+        const current = entries.get(spec.name);
+        if (current && !current.deleted) throw new CatalogError(409, `pool ${spec.name} exists${current.source === 'file' ? ' (declared in POOLS_FILE)' : ''}`);
+        await change(
+          `INSERT INTO pools (name, source, spec) VALUES ($1, 'api', $2)
+             ON CONFLICT (name) DO UPDATE SET source = 'api', spec = $2, drained = false, deleted_at = NULL, updated_at = now()`,
+          [spec.name, JSON.stringify(spec)],
+        );
+        return entries.get(spec.name)!;
+      }),
+
+    update: (name: string, body: unknown): Promise<CatalogEntry> =>
+      serially(async () => {
+        writable(name);
+        const spec = validated(body, name);
+        await change(`UPDATE pools SET spec = $2, updated_at = now() WHERE name = $1`, [name, JSON.stringify(spec)]);
+        return entries.get(name)!;
+      }),
+
+    delete: (name: string): Promise<void> =>
+      serially(async () => {
+        writable(name);
+        await change(`UPDATE pools SET deleted_at = now(), updated_at = now() WHERE name = $1`, [name]);
+      }),
+
+    setDrained: (name: string, drained: boolean): Promise<CatalogEntry> =>
+      serially(async () => {
+        existing(name);
+        await change(`UPDATE pools SET drained = $2, updated_at = now() WHERE name = $1`, [name, drained]);
+        return entries.get(name)!;
+      }),
+
+    /** Forgets deleted pools whose last runner is gone. */
+    purgeDeleted: (liveRunners: (pool: string) => Promise<number>): Promise<void> =>
+      serially(async () => {
+        let purged = false;
+        for (const entry of entries.values()) {
+          if (!entry.deleted || (await liveRunners(entry.name)) > 0) continue;
+          await deps.db.query('DELETE FROM pools WHERE name = $1 AND deleted_at IS NOT NULL', [entry.name]);
+          deps.log.info({ pool: entry.name }, 'deleted pool has no runners left; forgotten');
+          purged = true;
+        }
+        if (purged) await load();
+      }),
+  };
+  await catalog.reloadFile();
+  return catalog;
+}
+
+export type PoolCatalog = Awaited<ReturnType<typeof openPoolCatalog>>;
