@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { placeRunner, reserve, type HostCapacity, type RunnerNeeds } from './placement.js';
+import { placeRunner, reserve, withOwnRunners, type HostCapacity, type OwnUsage, type RunnerNeeds } from './placement.js';
 
 const GiB = 1024 ** 3;
 const host = (name: string, patch: Partial<HostCapacity> = {}): HostCapacity => ({
@@ -64,6 +64,31 @@ describe('placeRunner', () => {
             h.running <= h.maxContainers &&
             !h.draining),
         );
+      }),
+    );
+  });
+
+  it('passes that see a heartbeat older than their own placements still never overfill a host', () => {
+    // Each pass places a few runners; the heartbeat only catches up now and then (or never).
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), fc.array(fc.record({ create: fc.integer({ min: 0, max: 5 }), beat: fc.boolean() }), { minLength: 1, maxLength: 12 }), (maxContainers, passes) => {
+        const empty = host('nas', { maxContainers, cpus: 64, memoryBytes: 256 * GiB });
+        let heartbeat = empty;
+        const own: OwnUsage = { host: 'nas', cpus: 0, memoryBytes: 0, runners: 0 };
+        for (const pass of passes) {
+          let hosts = withOwnRunners([heartbeat], [own]);
+          for (let i = 0; i < pass.create; i++) {
+            const p = placeRunner(hosts, needs);
+            if (p.host === null) break;
+            hosts = hosts.map((h) => reserve(h, needs));
+            own.runners += 1;
+            own.cpus += needs.cpus;
+            own.memoryBytes += needs.memoryBytes;
+          }
+          if (pass.beat) heartbeat = { ...empty, running: own.runners, usedCpus: own.cpus, usedMemoryBytes: own.memoryBytes };
+          if (own.runners > maxContainers) return false;
+        }
+        return true;
       }),
     );
   });

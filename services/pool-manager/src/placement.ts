@@ -72,3 +72,24 @@ export function placeRunner(hosts: readonly HostCapacity[], needs: RunnerNeeds):
 export function reserve(h: HostCapacity, needs: RunnerNeeds): HostCapacity {
   return { ...h, usedCpus: h.usedCpus + needs.cpus, usedMemoryBytes: h.usedMemoryBytes + needs.memoryBytes, running: h.running + 1 };
 }
+
+/** What this pool-manager has placed on a host and not yet seen end: live runner rows, by host. */
+export interface OwnUsage {
+  host: string;
+  cpus: number;
+  memoryBytes: number;
+  runners: number;
+}
+
+/**
+ * A heartbeat only counts containers that exist; runners asked for since (being registered, being
+ * created) are not in it yet, and a pass a second later would place on the same room again. The
+ * larger of the heartbeat and our own live rows is what is used.
+ */
+export function withOwnRunners(hosts: readonly HostCapacity[], own: readonly OwnUsage[]): HostCapacity[] {
+  return hosts.map((h) => {
+    const mine = own.find((o) => o.host === h.host);
+    if (!mine) return h;
+    return { ...h, usedCpus: Math.max(h.usedCpus, mine.cpus), usedMemoryBytes: Math.max(h.usedMemoryBytes, mine.memoryBytes), running: Math.max(h.running, mine.runners) };
+  });
+}

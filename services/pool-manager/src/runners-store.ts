@@ -78,6 +78,13 @@ export function runnersStore(db: pg.Pool) {
       const { rows } = await db.query<RunnerRow>(`SELECT ${COLUMNS} FROM runners WHERE host = $1 AND state IN ('starting', 'idle', 'busy') AND started_at < $2`, [host, before]);
       return rows;
     },
+    /** Live runners per host and pool: what placement adds to a heartbeat that has not seen them yet. */
+    async liveByHost(): Promise<{ host: string; pool: string; runners: number }[]> {
+      const { rows } = await db.query<{ host: string; pool: string; runners: number }>(
+        "SELECT host, pool, count(*)::int AS runners FROM runners WHERE state IN ('requested', 'registered', 'starting', 'idle', 'busy') GROUP BY host, pool",
+      );
+      return rows;
+    },
     async list(filter: { pool?: string; live?: boolean; limit: number }): Promise<RunnerRow[]> {
       const { rows } = await db.query<RunnerRow>(
         `SELECT ${COLUMNS} FROM runners WHERE ($1::text IS NULL OR pool = $1) AND (NOT $2 OR state NOT IN ('finished', 'removed', 'failed')) ORDER BY requested_at DESC LIMIT $3`,

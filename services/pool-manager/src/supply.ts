@@ -14,7 +14,7 @@ import {
 import { ConflictError, deleteRunner, generateJitConfig, orgInstallation, repoInstallation, RunnerBusyError, NotFoundError, resolveRunnerGroup, type GitHubClient, type RunnerScope } from '@runnerhub/github';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
-import { placeRunner, reserve, type RunnerNeeds } from './placement.js';
+import { placeRunner, reserve, withOwnRunners, type OwnUsage, type RunnerNeeds } from './placement.js';
 import type { RunnersStore } from './runners-store.js';
 import { sizePool } from './sizing.js';
 import { warmMinimum } from './warm-schedule.js';
@@ -166,6 +166,21 @@ export function createSupply(deps: SupplyDeps) {
     return true;
   }
 
+  /** Our live runners per host with their pools' limits, for placement. */
+  async function ownUsage(): Promise<OwnUsage[]> {
+    const byName = new Map(deps.pools().map((p) => [p.name, p]));
+    const usage = new Map<string, OwnUsage>();
+    for (const row of await deps.runners.liveByHost()) {
+      const u = usage.get(row.host) ?? { host: row.host, cpus: 0, memoryBytes: 0, runners: 0 };
+      const limits = byName.get(row.pool)?.limits;
+      u.cpus += (limits?.cpus ?? 1) * row.runners;
+      u.memoryBytes += Number(limits?.memoryBytes ?? 0n) * row.runners;
+      u.runners += row.runners;
+      usage.set(row.host, u);
+    }
+    return [...usage.values()];
+  }
+
   async function reconcilePool(pool: PoolDefinition): Promise<void> {
     const s = poolState(pool.name);
     await updateBackoff(pool);
@@ -204,7 +219,9 @@ export function createSupply(deps: SupplyDeps) {
         else await retire(pool, runner, RemovalReason.IDLE_TIMEOUT, `idle for more than ${pool.idleTimeoutSeconds} s`);
       }
     }
-    let hosts = deps.levels.hosts().map((h) => (drainedHosts.has(h.host) ? { ...h, draining: true } : h));
+    if (decision.create === 0) return;
+    const heartbeats = deps.levels.hosts().map((h) => (drainedHosts.has(h.host) ? { ...h, draining: true } : h));
+    let hosts = withOwnRunners(heartbeats, await ownUsage());
     const needs: RunnerNeeds = {
       cpus: pool.limits?.cpus ?? 1,
       memoryBytes: Number(pool.limits?.memoryBytes ?? 0n),
@@ -225,7 +242,8 @@ export function createSupply(deps: SupplyDeps) {
 
   return {
     async reconcile(): Promise<void> {
-      for (const pool of deps.pools()) {
+      // Higher-priority pools place first when hosts are short of room.
+      for (const pool of [...deps.pools()].sort((a, b) => b.priority - a.priority)) {
         try {
           await reconcilePool(pool);
         } catch (error) {

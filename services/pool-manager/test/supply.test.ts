@@ -138,6 +138,8 @@ describe('pool-manager with an executor, the simulator and the fake runner image
       EXECUTOR_HEARTBEAT_SECONDS: '1',
       EXECUTOR_RESERVED_CPUS: '0',
       EXECUTOR_RESERVED_MEMORY_MB: '0',
+      // Small enough for one test to fill: the host budget placement must respect.
+      EXECUTOR_MAX_CONTAINERS: '4',
       LOG_LEVEL: 'warn',
     };
     executor = await startServiceProcess('container-executor', executorEnv);
@@ -237,6 +239,35 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     const retired = (await runners('warm')).filter((r) => r.state === 'removed');
     expect(retired).toHaveLength(2);
   }, 120_000);
+
+  it('never exceeds a pool maximum or the host budget, however much is pending', async () => {
+    const live = async (pool: string) => (await runners(pool)).filter((r) => WAITING.includes(r.state) || r.state === 'busy').length;
+    const containers = async () => (await docker.listContainers({ filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })).length;
+    pendingBy['warm'] = 10;
+    pendingBy['crash'] = 10;
+    try {
+      // Sample until the host is full and a few passes more: no sample may ever be over a limit.
+      let most = { warm: 0, crash: 0, both: 0, containers: 0 };
+      let fullSince: number | undefined;
+      const deadline = Date.now() + 45_000;
+      while (Date.now() < deadline && (fullSince === undefined || Date.now() - fullSince < 4000)) {
+        const now = { warm: await live('warm'), crash: await live('crash'), containers: await containers() };
+        most = { warm: Math.max(most.warm, now.warm), crash: Math.max(most.crash, now.crash), both: Math.max(most.both, now.warm + now.crash), containers: Math.max(most.containers, now.containers) };
+        if (fullSince === undefined && now.containers === 4) fullSince = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Each pool may have 3; the host takes 4 containers, and gets them.
+      expect(most).toEqual({ warm: expect.any(Number) as number, crash: expect.any(Number) as number, both: 4, containers: 4 });
+      expect(most.warm).toBeLessThanOrEqual(3);
+      expect(most.crash).toBeLessThanOrEqual(3);
+      const starved = await Promise.all(['warm', 'crash'].map(async (pool) => (await api('GET', `/api/pools/${pool}`)).json['lastError'] as string));
+      expect(starved.join(' ')).toMatch(/at its maximum of 4 containers/);
+    } finally {
+      pendingBy['warm'] = 0;
+      pendingBy['crash'] = 0;
+    }
+    await waitFor(async () => (await live('warm')) === 1 && (await live('crash')) === 0, { what: 'back to the warm minimum', timeoutMs: 30_000 });
+  }, 60_000);
 
   it('reports runners of a pool whose image cannot start as failed, and backs off instead of spinning', async () => {
     pendingBy['broken'] = 3;
