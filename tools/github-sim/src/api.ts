@@ -178,6 +178,18 @@ export interface ContractViolation {
   errors: string[];
 }
 
+/** A check run as the simulator stored it (every App's, newest last). */
+export interface SimCheckRun {
+  id: number;
+  repository: string;
+  headSha: string;
+  name: string;
+  externalId: string | null;
+  status: string;
+  conclusion: string | null;
+  output: { title?: string; summary?: string; text?: string; annotations?: unknown[] };
+}
+
 export interface GitHubSim {
   readonly url: string;
   readonly runnerUrl: string;
@@ -189,6 +201,7 @@ export interface GitHubSim {
   jobs(): SimJob[];
   cancelJob(id: number): SimJob;
   runners(): SimRunner[];
+  checkRuns(): SimCheckRun[];
   /** Same as the REST generate-jitconfig call, without auth: for tests of runners and executors. */
   createJitRunner(input: JitRunnerInput): { runner: SimRunner; encodedJitConfig: string };
   deliveries(): SimDelivery[];

@@ -105,6 +105,7 @@ export function registerControlRoutes(server: FastifyInstance, sim: GitHubSim): 
   server.post('/_sim/jobs/:id/cancel', (request, reply) => answer(reply, 200, () => sim.cancelJob(Number((request.params as { id: string }).id))));
 
   server.get('/_sim/runners', (_request, reply) => answer(reply, 200, () => sim.runners()));
+  server.get('/_sim/check-runs', (_request, reply) => answer(reply, 200, () => sim.checkRuns()));
   server.post('/_sim/runners', (request, reply) =>
     answer(reply, 201, () => {
       const body = requireObject(request.body);

@@ -401,6 +401,28 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
       },
     },
     {
+      // List for a ref: how a reporter finds the check run it may have created before a crash
+      // (by external_id, which GitHub does not filter on). `filter=latest` (the default) keeps the
+      // newest check run per name.
+      method: 'GET',
+      path: '/repos/{owner}/{repo}/commits/{ref}/check-runs',
+      auth: 'installation',
+      permission: () => ['checks', 'read'],
+      handle: (ctx) => {
+        const repo = repoOf(ctx);
+        const ref = ctx.params['ref'];
+        const { check_name: name, status, filter } = ctx.query;
+        let runs = [...world.checkRuns.entries()]
+          .filter(([, f]) => f['repoId'] === repo.id && f['head_sha'] === ref)
+          .filter(([, f]) => !name || f['name'] === name)
+          .filter(([, f]) => !status || (f['conclusion'] ? 'completed' : ((f['status'] as string | undefined) ?? 'queued')) === status)
+          .sort(([a], [b]) => b - a);
+        if (filter !== 'all') runs = runs.filter(([, f], i) => runs.findIndex(([, g]) => g['name'] === f['name']) === i);
+        const { page, headers } = paginate(ctx, runs);
+        return ok({ total_count: runs.length, check_runs: page.map(([id, f]) => checkRunObject(web(), deps.app, repo.owner, repo, f, id, deps.clock.now())) }, headers);
+      },
+    },
+    {
       method: 'GET',
       path: '/repos/{owner}/{repo}/actions/runs',
       auth: 'installation',

@@ -162,6 +162,21 @@ class Simulator implements GitHubSim {
     return [...this.world.runners.values()].map((r) => this.world.toSimRunner(r));
   }
 
+  checkRuns(): ReturnType<GitHubSim['checkRuns']> {
+    const repos = [...this.world.installations.values()].flatMap((i) => i.repos);
+    const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+    return [...this.world.checkRuns.entries()].map(([id, f]) => ({
+      id,
+      repository: repos.find((r) => r.id === f['repoId'])?.fullName ?? '',
+      headSha: text(f['head_sha']) ?? '',
+      name: text(f['name']) ?? '',
+      externalId: text(f['external_id']),
+      status: f['conclusion'] ? 'completed' : (text(f['status']) ?? 'queued'),
+      conclusion: text(f['conclusion']),
+      output: f['output'] ?? {},
+    }));
+  }
+
   createJitRunner(input: JitRunnerInput): ReturnType<GitHubSim['createJitRunner']> {
     // The same runner and JIT config the REST call makes, without auth and rate limits.
     const runner = this.world.createJitRunner(input);
