@@ -27,7 +27,7 @@ export { createCheckRun, updateCheckRun } from './checks.js';
 export type { CheckRun, CheckRunFields, CheckRunState, CheckRunConclusion } from './checks.js';
 export { listDeliveries, redeliver } from './deliveries.js';
 export type { HookDelivery, DeliveryQuery } from './deliveries.js';
-export { listRuns, listRunJobs } from './workflow-runs.js';
+export { getJob, listRuns, listRunJobs } from './workflow-runs.js';
 export type { WorkflowRun, Job, RunStatus } from './workflow-runs.js';
 export { githubConfig, githubPrivateKeySecret } from './config.js';
 export { webhookSourceRanges } from './meta.js';

@@ -29,3 +29,9 @@ export async function listRunJobs(gh: GitHubClient, installationId: number, repo
   }
   return jobs;
 }
+
+/** One job as GitHub sees it now (Actions: read): the reconciler's question about a job no list showed. */
+export async function getJob(gh: GitHubClient, installationId: number, repository: string, jobId: number): Promise<Job> {
+  const [owner, repo] = repository.split('/');
+  return (await gh.request<Job>({ installationId }, 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId })).data;
+}

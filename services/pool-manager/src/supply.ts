@@ -94,7 +94,9 @@ export function createSupply(deps: SupplyDeps) {
     const failures = await deps.runners.recentFailures(pool.name, FAILURE_WINDOW_S);
     const s = poolState(pool.name);
     if (failures.count === 0 || !failures.lastAt) {
+      // Each pass says afresh what blocks the pool: placement sets it again below if it still holds.
       s.backoffUntil = 0;
+      s.lastError = '';
       return;
     }
     s.lastError = failures.last ?? s.lastError;

@@ -2,11 +2,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { contractsCodec, type SubjectMessages } from '@runnerhub/contracts';
 import { createConsumer, type Consumer, type Logger } from '@runnerhub/platform';
 import type pg from 'pg';
-import { recordWorkflowJob } from './jobs.js';
-import { choosePool } from './matching.js';
+import { decide } from './decide.js';
 import type { DemandPublisher } from './demand.js';
+import { recordWorkflowJob } from './jobs.js';
 import type { OutboxRelay } from './outbox.js';
 import type { PoolDirectory } from './pools.js';
+import type { SchedulingRules } from './rules.js';
 
 /**
  * The durable consumer of workflow_job deliveries. Its name is persisted server state (its place in
@@ -14,7 +15,7 @@ import type { PoolDirectory } from './pools.js';
  */
 export const WORKFLOW_JOBS_DURABLE = 'scheduler-workflow-jobs';
 
-export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; pools: PoolDirectory; relay: OutboxRelay; demand: DemandPublisher; log: Logger }): Promise<Consumer> {
+export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; pools: PoolDirectory; rules: SchedulingRules; relay: OutboxRelay; demand: DemandPublisher; log: Logger }): Promise<Consumer> {
   return createConsumer<SubjectMessages, 'gh.workflow_job.*'>(nc, {
     name: 'scheduler.workflow-jobs',
     stream: 'GITHUB',
@@ -25,7 +26,7 @@ export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; poo
     concurrency: 4,
     log: deps.log,
     handler: async (event, ctx) => {
-      const facts = await recordWorkflowJob(deps.db, event, () => choosePool(event.labels, deps.pools.current()), ctx.headers.traceparent);
+      const facts = await recordWorkflowJob(deps.db, event, () => decide(event, deps.pools, deps.rules), ctx.headers.traceparent);
       if (facts.length > 0) {
         deps.relay.wake();
         deps.demand.nudge();

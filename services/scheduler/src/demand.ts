@@ -1,7 +1,10 @@
 import { timestampFromDate, type DemandSnapshot, type SubjectMessages } from '@runnerhub/contracts';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type pg from 'pg';
+import { activeMatchedJobs } from './jobs.js';
+import { demandLevels } from './levels.js';
 import type { PoolDirectory } from './pools.js';
+import type { Caps } from './rules.js';
 
 /**
  * The demand level per pool, published on `pool.demand` whenever it may have changed (coalesced)
@@ -14,29 +17,21 @@ const DEMAND_INTERVAL_MS = 5_000;
 /** Bursts of job events produce one snapshot per this window. */
 const COALESCE_MS = 250;
 
-export async function readDemand(db: pg.Pool, poolNames: readonly string[], now = new Date()): Promise<DemandSnapshot> {
-  const { rows } = await db.query<{ pool: string; pending: number; running: number; oldest: Date | null }>(
-    `SELECT pool,
-            count(*) FILTER (WHERE status NOT IN ('in_progress', 'completed'))::int AS pending,
-            count(*) FILTER (WHERE status = 'in_progress')::int AS running,
-            min(created_at) FILTER (WHERE status NOT IN ('in_progress', 'completed')) AS oldest
-       FROM jobs WHERE match = 'matched' AND status <> 'completed' GROUP BY pool`,
-  );
-  const byPool = new Map(rows.map((r) => [r.pool, r]));
-  const names = [...new Set([...poolNames, ...byPool.keys()])].sort();
+export async function readDemand(db: pg.Pool, poolNames: readonly string[], caps: Caps, now = new Date()): Promise<DemandSnapshot> {
+  const { pools } = demandLevels(await activeMatchedJobs(db), caps);
+  const names = [...new Set([...poolNames, ...pools.keys()])].sort();
   return {
     $typeName: 'runnerhub.v1.DemandSnapshot',
     takenAt: timestampFromDate(now),
     pools: names.map((pool) => {
-      const r = byPool.get(pool);
+      const l = pools.get(pool);
       return {
         $typeName: 'runnerhub.v1.PoolDemand',
         pool,
-        // Priority rules are not configured yet: every job counts as normal.
-        pending: { $typeName: 'runnerhub.v1.PendingByClass', critical: 0, high: 0, normal: r?.pending ?? 0, low: 0 },
-        overCap: 0,
-        running: r?.running ?? 0,
-        ...(r?.oldest ? { oldestPendingAt: timestampFromDate(r.oldest) } : {}),
+        pending: { $typeName: 'runnerhub.v1.PendingByClass', critical: 0, high: 0, normal: 0, low: 0, ...l?.pending },
+        overCap: l?.overCap ?? 0,
+        running: l?.running ?? 0,
+        ...(l?.oldestPendingAt !== undefined ? { oldestPendingAt: timestampFromDate(new Date(l.oldestPendingAt)) } : {}),
       };
     }),
   };
@@ -48,14 +43,14 @@ export interface DemandPublisher {
   stop(): Promise<void>;
 }
 
-export function startDemandPublisher(deps: { db: pg.Pool; publisher: Publisher<SubjectMessages>; pools: PoolDirectory; log: Logger }): DemandPublisher {
+export function startDemandPublisher(deps: { db: pg.Pool; publisher: Publisher<SubjectMessages>; pools: PoolDirectory; caps: Caps; log: Logger }): DemandPublisher {
   let pending: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
   let failing = false;
   const publishNow = () => {
     inFlight = inFlight.then(async () => {
       try {
-        const snapshot = await readDemand(deps.db, deps.pools.current().map((p) => p.name));
+        const snapshot = await readDemand(deps.db, deps.pools.current().map((p) => p.name), deps.caps);
         await deps.publisher.publish('pool.demand', snapshot, { msgId: `demand:${Date.now()}` });
         failing = false;
       } catch (err) {

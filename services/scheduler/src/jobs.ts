@@ -14,6 +14,8 @@ import type pg from 'pg';
 import { applyJobEvent, type JobEvent, type JobState, type JobStatus } from './job-state.js';
 import type { Match } from './matching.js';
 import { enqueueFact } from './outbox.js';
+import type { LevelJob } from './levels.js';
+import type { PriorityWord } from './rules.js';
 
 /** scheduler.jobs: the job table, written only through `recordWorkflowJob`. */
 
@@ -57,13 +59,33 @@ function jobRef(m: WorkflowJobEvent): JobRef {
 interface Row extends JobState {
   match: Match['kind'];
   pool: string | null;
+  priority: PriorityWord;
 }
+
+/** What is decided once, when a job is first seen. */
+export interface Decision {
+  match: Match;
+  priority: PriorityWord;
+}
+
+export const PRIORITY_CLASS: Record<PriorityWord, PriorityClass> = {
+  critical: PriorityClass.CRITICAL,
+  high: PriorityClass.HIGH,
+  normal: PriorityClass.NORMAL,
+  low: PriorityClass.LOW,
+};
 
 /**
  * Folds one workflow_job event into the job's row and writes the facts of its transitions to the
  * outbox, all in one transaction. The pool decision is made once, when the job is first seen.
  */
-export async function recordWorkflowJob(pool: pg.Pool, m: WorkflowJobEvent, decide: () => Match, traceparent: string | undefined): Promise<string[]> {
+export async function recordWorkflowJob(
+  pool: pg.Pool,
+  m: WorkflowJobEvent,
+  decide: () => Decision,
+  traceparent: string | undefined,
+  foundBy: 'webhook' | 'reconciler' = 'webhook',
+): Promise<string[]> {
   const event = toJobEvent(m);
   if (!event) return [];
   const client = await pool.connect();
@@ -74,20 +96,21 @@ export async function recordWorkflowJob(pool: pg.Pool, m: WorkflowJobEvent, deci
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [m.jobId.toString()]);
     const { rows } = await client.query<Row>(
       `SELECT status, conclusion, runner_id AS "runnerId", runner_name AS "runnerName", created_at AS "createdAt",
-              started_at AS "startedAt", completed_at AS "completedAt", match, pool
+              started_at AS "startedAt", completed_at AS "completedAt", match, pool, priority
          FROM jobs WHERE job_id = $1 FOR UPDATE`,
       [m.jobId.toString()],
     );
     const existing = rows[0];
     const before: JobState | undefined = existing ? clean(existing) : undefined;
     const { state, transitions } = applyJobEvent(before, event);
-    const match: Match = existing ? matchFromRow(existing) : decide();
+    const decision: Decision = existing ? { match: matchFromRow(existing), priority: existing.priority } : decide();
+    const { match, priority } = decision;
     const poolName = match.kind === 'matched' ? match.pool : null;
     await client.query(
       `INSERT INTO jobs (job_id, run_id, run_attempt, installation_id, repo_owner, repo_name, organization, workflow_name, job_name,
                          labels, head_sha, head_branch, html_url, status, conclusion, runner_id, runner_name, match, pool, match_detail,
-                         created_at, started_at, completed_at)
-       VALUES ($1, $2, $3, NULLIF($4::bigint, 0), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                         created_at, started_at, completed_at, priority, found_by)
+       VALUES ($1, $2, $3, NULLIF($4::bigint, 0), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
        ON CONFLICT (job_id) DO UPDATE SET status = $14, conclusion = $15, runner_id = $16, runner_name = $17,
          created_at = $21, started_at = $22, completed_at = $23, updated_at = now()`,
       [
@@ -95,17 +118,18 @@ export async function recordWorkflowJob(pool: pg.Pool, m: WorkflowJobEvent, deci
         m.repository?.owner ?? '', m.repository?.name ?? '', m.organization, m.workflowName, m.jobName, m.labels,
         m.headSha, m.headBranch, m.htmlUrl, state.status, state.conclusion ?? null, state.runnerId ?? null, state.runnerName ?? null,
         match.kind, poolName, match.kind === 'matched' ? null : JSON.stringify(match),
-        state.createdAt ?? null, state.startedAt ?? null, state.completedAt ?? null,
+        state.createdAt ?? null, state.startedAt ?? null, state.completedAt ?? null, priority, foundBy,
       ],
     );
     const ref = jobRef(m);
     const id = m.jobId.toString();
     const facts: string[] = [];
+    if (!existing && foundBy === 'reconciler') await client.query("INSERT INTO job_transitions (job_id, transition) VALUES ($1, 'found_by_reconciler') ON CONFLICT DO NOTHING", [id]);
     for (const t of transitions) {
       await client.query('INSERT INTO job_transitions (job_id, transition) VALUES ($1, $2) ON CONFLICT DO NOTHING', [id, t]);
       if (t === 'queued' && match.kind === 'matched') {
         facts.push('job.queued');
-        await enqueueFact(client, 'job.queued', { $typeName: 'runnerhub.v1.JobQueued', job: ref, pool: match.pool, priority: PriorityClass.NORMAL, queuedAt: ts(state.createdAt), matchedAt: ts(new Date()) }, `job:${id}:queued`, traceparent);
+        await enqueueFact(client, 'job.queued', { $typeName: 'runnerhub.v1.JobQueued', job: ref, pool: match.pool, priority: PRIORITY_CLASS[priority], queuedAt: ts(state.createdAt), matchedAt: ts(new Date()) }, `job:${id}:queued`, traceparent);
       } else if (t === 'queued' && match.kind === 'unmatched') {
         facts.push('job.unmatched');
         await enqueueFact(
@@ -134,6 +158,49 @@ export async function recordWorkflowJob(pool: pg.Pool, m: WorkflowJobEvent, deci
     }
     await client.query('COMMIT');
     return facts;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The job's reference as facts carry it, read back from its row. */
+export async function loadJobRef(client: pg.PoolClient | pg.Pool, jobId: string): Promise<JobRef | undefined> {
+  const { rows } = await client.query<{ runId: string; runAttempt: number; installationId: string | null; owner: string; name: string; organization: string; workflowName: string; jobName: string; labels: string[]; headSha: string; headBranch: string; htmlUrl: string }>(
+    `SELECT run_id::text AS "runId", run_attempt AS "runAttempt", installation_id::text AS "installationId", repo_owner AS owner, repo_name AS name, organization,
+            workflow_name AS "workflowName", job_name AS "jobName", labels, head_sha AS "headSha", head_branch AS "headBranch", html_url AS "htmlUrl"
+       FROM jobs WHERE job_id = $1`,
+    [jobId],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    $typeName: 'runnerhub.v1.JobRef',
+    jobId: BigInt(jobId),
+    runId: BigInt(r.runId),
+    runAttempt: r.runAttempt,
+    installationId: BigInt(r.installationId ?? 0),
+    repository: { $typeName: 'runnerhub.v1.Repository', id: 0n, owner: r.owner, name: r.name, fullName: `${r.owner}/${r.name}` },
+    organization: r.organization,
+    workflowName: r.workflowName,
+    jobName: r.jobName,
+    labels: r.labels,
+    headSha: r.headSha,
+    headBranch: r.headBranch,
+    htmlUrl: r.htmlUrl,
+  };
+}
+
+/** Runs `work` in one transaction on one connection. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -172,21 +239,38 @@ export interface JobRow {
   pool: string | null;
   matchDetail: string | null;
   runnerName: string | null;
+  priority: PriorityWord;
+  foundBy: 'webhook' | 'reconciler';
+  installationId: string | null;
+  organization: string;
   createdAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
 }
 
-const COLUMNS = `job_id::text AS "jobId", repo_owner || '/' || repo_name AS repo, workflow_name AS "workflowName", job_name AS "jobName",
-  labels, status, conclusion, match, pool, match_detail AS "matchDetail", runner_name AS "runnerName",
-  created_at AS "createdAt", started_at AS "startedAt", completed_at AS "completedAt"`;
+export const COLUMNS = `job_id::text AS "jobId", repo_owner || '/' || repo_name AS repo, workflow_name AS "workflowName", job_name AS "jobName",
+  labels, status, conclusion, match, pool, match_detail AS "matchDetail", runner_name AS "runnerName", priority, found_by AS "foundBy",
+  installation_id::text AS "installationId", organization, created_at AS "createdAt", started_at AS "startedAt", completed_at AS "completedAt"`;
+
+/** Matched jobs that are waiting for a runner or running: the input of the demand levels. */
+export async function activeMatchedJobs(db: pg.Pool | pg.PoolClient): Promise<LevelJob[]> {
+  const { rows } = await db.query<{ jobId: string; pool: string; repository: string; organization: string; priority: PriorityWord; status: string; createdAt: Date | null }>(
+    `SELECT job_id::text AS "jobId", pool, repo_owner || '/' || repo_name AS repository, COALESCE(NULLIF(organization, ''), repo_owner) AS organization,
+            priority, status, COALESCE(created_at, first_seen_at) AS "createdAt"
+       FROM jobs WHERE match = 'matched' AND status <> 'completed'`,
+  );
+  return rows.map((r) => ({ jobId: r.jobId, pool: r.pool, repository: r.repository, organization: r.organization, priority: r.priority, running: r.status === 'in_progress', createdAt: r.createdAt?.getTime() ?? 0 }));
+}
 
 export function jobsQueries(pool: pg.Pool) {
   return {
-    async list(f: { status?: string; pool?: string; limit: number }): Promise<JobRow[]> {
+    async list(f: { status?: string; pool?: string; repo?: string; match?: string; priority?: string; limit: number }): Promise<JobRow[]> {
       const { rows } = await pool.query<JobRow>(
-        `SELECT ${COLUMNS} FROM jobs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR pool = $2) ORDER BY first_seen_at DESC LIMIT $3`,
-        [f.status ?? null, f.pool ?? null, f.limit],
+        `SELECT ${COLUMNS} FROM jobs
+          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR pool = $2) AND ($3::text IS NULL OR lower(repo_owner || '/' || repo_name) = lower($3))
+            AND ($4::text IS NULL OR match = $4) AND ($5::text IS NULL OR priority = $5)
+          ORDER BY first_seen_at DESC LIMIT $6`,
+        [f.status ?? null, f.pool ?? null, f.repo ?? null, f.match ?? null, f.priority ?? null, f.limit],
       );
       return rows;
     },

@@ -9,6 +9,8 @@ export interface PoolLabels {
   labels: readonly string[];
   /** Higher wins when several pools match. */
   priority: number;
+  /** A drained pool is chosen only when no other can serve the job (its jobs wait until it is undrained). */
+  drained?: boolean;
 }
 
 export interface PoolLoad {
@@ -41,8 +43,9 @@ export type Match =
   | { kind: 'unmatched'; closest: Array<{ pool: string; missing: string[] }> };
 
 /**
- * Among the pools that can serve the job: highest priority, then the most specific pool (fewest
- * labels the job did not ask for), then the least loaded, then by name so the choice is stable.
+ * Among the pools that can serve the job: one that is not drained, then the highest priority, then
+ * the most specific pool (fewest labels the job did not ask for), then the least loaded, then by
+ * name so the choice is stable.
  */
 export function choosePool(jobLabels: readonly string[], pools: readonly PoolLabels[], load: PoolLoad = {}): Match {
   const candidates = pools.filter((p) => canServe(jobLabels, p.labels));
@@ -53,7 +56,7 @@ export function choosePool(jobLabels: readonly string[], pools: readonly PoolLab
   const job = norm(jobLabels);
   const extra = (p: PoolLabels) => [...norm(p.labels)].filter((l) => !job.has(l)).length;
   const best = [...candidates].sort(
-    (a, b) => b.priority - a.priority || extra(a) - extra(b) || (load[a.name] ?? 0) - (load[b.name] ?? 0) || a.name.localeCompare(b.name),
+    (a, b) => Number(a.drained ?? false) - Number(b.drained ?? false) || b.priority - a.priority || extra(a) - extra(b) || (load[a.name] ?? 0) - (load[b.name] ?? 0) || a.name.localeCompare(b.name),
   )[0]!;
   return { kind: 'matched', pool: best.name };
 }

@@ -16,10 +16,17 @@ export const DEFAULT_RUNNER_LABELS = ['self-hosted', 'linux', 'x64'];
 const WATCH_RETRY_MS = 1_000;
 
 export interface PoolDirectory {
+  /** Every published pool, drained ones included (a drained pool still serves its labels; its jobs wait). */
   current(): PoolLabels[];
   get(name: string): PoolDefinition | undefined;
+  all(): PoolDefinition[];
+  /** Called (coalesced) after definitions changed. */
+  onChange(listener: () => void): void;
   stop(): Promise<void>;
 }
+
+/** A burst of KV updates (a file reload) is one change. */
+const CHANGE_COALESCE_MS = 300;
 
 export async function watchPools(nc: NatsConnection, log: Logger): Promise<PoolDirectory> {
   // create() opens the bucket when it exists; the pool-manager owns its settings.
@@ -27,6 +34,14 @@ export async function watchPools(nc: NatsConnection, log: Logger): Promise<PoolD
   const pools = new Map<string, PoolDefinition>();
   let stopped = false;
   let watch: Awaited<ReturnType<typeof kv.watch>> | undefined;
+  const listeners: Array<() => void> = [];
+  let changeTimer: NodeJS.Timeout | undefined;
+  const changed = () => {
+    changeTimer ??= setTimeout(() => {
+      changeTimer = undefined;
+      for (const listener of listeners) listener();
+    }, CHANGE_COALESCE_MS);
+  };
   // The watch survives reconnects; if it ends anyway (stream recreated, server replaced), start a
   // new one: it replays every current definition first, so nothing is missed.
   const done = (async () => {
@@ -34,6 +49,7 @@ export async function watchPools(nc: NatsConnection, log: Logger): Promise<PoolD
       try {
         watch = await kv.watch();
         for await (const e of watch) {
+          changed();
           if (e.operation !== 'PUT') {
             pools.delete(e.key);
             continue;
@@ -51,11 +67,13 @@ export async function watchPools(nc: NatsConnection, log: Logger): Promise<PoolD
     }
   })();
   return {
-    current: () =>
-      [...pools.values()].filter((p) => !p.drained).map((p) => ({ name: p.name, labels: [...DEFAULT_RUNNER_LABELS, ...p.labels], priority: p.priority })),
+    current: () => [...pools.values()].map((p) => ({ name: p.name, labels: [...DEFAULT_RUNNER_LABELS, ...p.labels], priority: p.priority, drained: p.drained })),
     get: (name) => pools.get(name),
+    all: () => [...pools.values()],
+    onChange: (listener) => void listeners.push(listener),
     async stop() {
       stopped = true;
+      clearTimeout(changeTimer);
       watch?.stop();
       await done;
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PoolStatusView } from './pool-status.js';
 import { explain, type WhyJob } from './why.js';
 
 const base: WhyJob = { status: 'queued', conclusion: null, match: 'matched', pool: 'small', labels: ['self-hosted', 'docker'], runnerName: null, createdAt: new Date('2026-11-24T10:00:00Z'), startedAt: null, completedAt: null };
@@ -21,5 +22,33 @@ describe('why is my job still queued', () => {
     expect(explain({ ...base, status: 'completed', conclusion: 'success' }, pools).reason).toBe('completed');
     expect(explain({ ...base, match: 'not_ours', labels: ['ubuntu-latest'] }, pools).reason).toBe('not_ours');
     expect(explain(base, pools)).toMatchObject({ reason: 'waiting_for_runner', since: '2026-11-24T10:00:00.000Z' });
+  });
+
+  it('names what holds a matched job back, in the order a person would fix it', () => {
+    const now = new Date('2026-11-24T10:05:00Z');
+    const status = (patch: Partial<PoolStatusView> = {}, runners: Partial<PoolStatusView['runners']> = {}): PoolStatusView => ({
+      runners: { requested: 0, registered: 0, starting: 0, idle: 0, busy: 0, ...runners },
+      desired: 1,
+      maxRunners: 2,
+      drained: false,
+      lastError: '',
+      backoffUntil: undefined,
+      takenAt: now,
+      ...patch,
+    });
+    const why = (ctx: Parameters<typeof explain>[2]) => explain(base, pools, { now, pool: { drained: false, maxRunners: 2 }, ...ctx });
+    expect(why({ pool: { drained: true, maxRunners: 2 }, status: status() })).toMatchObject({ reason: 'pool_drained', detail: expect.stringContaining('/api/pools/small/drain') });
+    expect(why({ capHit: { scope: 'repository', name: 'acme/app', cap: 4 }, status: status() })).toMatchObject({ reason: 'repo_cap_reached', detail: expect.stringContaining('acme/app already has 4 jobs') });
+    expect(why({ capHit: { scope: 'organization', name: 'acme', cap: 1 } }).reason).toBe('org_cap_reached');
+    expect(why({ budget: { ok: false, retryAfterMs: 60_000 }, status: status() })).toMatchObject({ reason: 'github_rate_budget_exhausted', detail: expect.stringContaining('2026-11-24T10:06:00.000Z') });
+    expect(why({ status: status({ backoffUntil: new Date('2026-11-24T10:05:30Z'), lastError: 'image missing' }) })).toMatchObject({ reason: 'provisioning_failing', lastError: 'image missing' });
+    expect(why({ status: status({}, { registered: 1 }) }).reason).toBe('runner_starting');
+    expect(why({ status: status({}, { idle: 2 }) })).toMatchObject({ reason: 'runner_idle_unassigned', detail: expect.stringContaining('2 runners of pool small are up') });
+    expect(why({ status: status({ lastError: 'no host has room: nas: at its maximum of 4 containers' }, { busy: 2 }) }).reason).toBe('pool_at_maximum');
+    expect(why({ status: status({ lastError: 'no host has room: nas: at its maximum of 4 containers' }, { busy: 1 }) })).toMatchObject({ reason: 'host_budget_exhausted', lastError: expect.stringContaining('nas') });
+    expect(why({ status: status({ lastError: 'JIT registration failed: 500' }) }).reason).toBe('provisioning_failing');
+    expect(why({ status: status() }).reason).toBe('waiting_for_runner');
+    // No snapshot from the pool-manager: nothing more to say than that it waits.
+    expect(why({}).reason).toBe('waiting_for_runner');
   });
 });

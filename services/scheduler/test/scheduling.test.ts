@@ -38,7 +38,9 @@ import { consumeWorkflowJobs } from '../src/consumers.js';
 import { jobsQueries } from '../src/jobs.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
 import { startDemandPublisher, type DemandPublisher } from '../src/demand.js';
+import { watchPoolStatuses } from '../src/pool-status.js';
 import { watchPools, type PoolDirectory } from '../src/pools.js';
+import { NO_RULES } from '../src/rules.js';
 
 const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const t0 = new Date('2026-11-24T10:00:00Z');
@@ -70,8 +72,8 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     pools = await watchPools(nc, log);
     await waitFor(() => pools.current().length === 1, { timeoutMs: 10_000, what: 'pool definitions' });
     relay = startOutboxRelay(db.pool, publisher(), log);
-    demand = startDemandPublisher({ db: db.pool, publisher: publisher(), pools, log });
-    consumer = await consumeWorkflowJobs(nc, { db: db.pool, pools, relay, demand, log });
+    demand = startDemandPublisher({ db: db.pool, publisher: publisher(), pools, caps: NO_RULES.caps, log });
+    consumer = await consumeWorkflowJobs(nc, { db: db.pool, pools, rules: NO_RULES, relay, demand, log });
     consumer.resume();
   }, 60_000);
 
@@ -184,12 +186,15 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     const readiness = createReadiness(log, { intervalMs: 60_000 });
     const telemetry = startTelemetry({ serviceName: 'scheduler-test' });
     const app = await createHttpServer({ service: 'scheduler', log, readiness, telemetry, adminTokens: [{ name: 'r', scope: 'read', token: 'read-token-0123456789' }] });
-    registerJobRoutes(app, jobsQueries(db.pool), pools);
+    const statuses = watchPoolStatuses(nc, log);
+    registerJobRoutes(app, { jobs: jobsQueries(db.pool), diagnose: { db: db.pool, pools, statuses, rules: NO_RULES, gh: undefined }, caps: NO_RULES.caps, reconcileNow: undefined });
     const auth = { authorization: 'Bearer read-token-0123456789' };
     const why = await app.inject({ url: '/api/jobs/202/why', headers: auth });
     expect(why.json()).toMatchObject({ reason: 'no_pool_matches', closestPools: [{ pool: 'small', missing: ['gpu'] }] });
     expect((await app.inject({ url: '/api/jobs/999/why', headers: auth })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/api/reconciler/run', headers: auth })).statusCode).toBe(403);
     await app.close();
+    statuses.stop();
     readiness.close();
   });
 

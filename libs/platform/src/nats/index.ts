@@ -8,5 +8,5 @@ export { createPublisher, PublishUnavailableError, PublishRejectedError } from '
 export type { Publisher, PublisherSettings, PublishOptions, PublishResult } from './publish.js';
 export { createConsumer, defaultRetryDelayMs } from './consume.js';
 export type { Consumer, ConsumerSettings, ConsumerState, ConsumeContext, ConsumeOutcome } from './consume.js';
-export { createLease, runWhileLeader } from './lease.js';
+export { createLease, runPeriodicallyWhileLeader, runWhileLeader } from './lease.js';
 export type { Lease, LeaseSettings, LeaderLoop, LeaderLoopSettings } from './lease.js';

@@ -248,3 +248,23 @@ export function runWhileLeader(lease: Lease, work: (signal: AbortSignal) => Prom
     },
   };
 }
+
+/**
+ * A periodic job for one replica at a time: `cycle` runs when this process becomes leader and then
+ * every `intervalMs` while it stays leader. A failed cycle is logged and the next one runs on time.
+ */
+export function runPeriodicallyWhileLeader(lease: Lease, intervalMs: number, cycle: (signal: AbortSignal) => Promise<unknown>, s: LeaderLoopSettings & { what: string }): LeaderLoop {
+  return runWhileLeader(
+    lease,
+    async (signal) => {
+      while (!signal.aborted) {
+        await cycle(signal).catch((err: unknown) => s.log.warn({ err }, `${s.what} failed; the next cycle retries`));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, intervalMs);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      }
+    },
+    s,
+  );
+}

@@ -1,0 +1,73 @@
+import { timestampFromDate, UnmatchedReason } from '@runnerhub/contracts';
+import type { Logger } from '@runnerhub/platform';
+import type pg from 'pg';
+import type { DemandPublisher } from './demand.js';
+import { inTransaction, loadJobRef, PRIORITY_CLASS } from './jobs.js';
+import { choosePool } from './matching.js';
+import { enqueueFact, type OutboxRelay } from './outbox.js';
+import type { PoolDirectory } from './pools.js';
+import type { PriorityWord } from './rules.js';
+
+/**
+ * When the pools change, waiting jobs are matched again: a job no pool could serve may now have one
+ * (someone added the pool `why` asked for), and a job whose pool was deleted needs another or is
+ * unmatched. Jobs already matched to a live pool keep it: moving them would only churn runners.
+ */
+
+export async function rematchWaitingJobs(deps: { db: pg.Pool; pools: PoolDirectory; relay: OutboxRelay; demand: DemandPublisher; log: Logger }): Promise<number> {
+  const live = deps.pools.current();
+  const names = live.map((p) => p.name);
+  const { rows } = await deps.db.query<{ jobId: string; labels: string[]; match: string; pool: string | null; priority: PriorityWord; createdAt: Date | null }>(
+    `SELECT job_id::text AS "jobId", labels, match, pool, priority, created_at AS "createdAt" FROM jobs
+      WHERE status NOT IN ('in_progress', 'completed') AND (match = 'unmatched' OR (match = 'matched' AND NOT (pool = ANY($1::text[]))))`,
+    [names],
+  );
+  let changed = 0;
+  for (const job of rows) {
+    const match = choosePool(job.labels, live);
+    if (match.kind === 'not_ours' || (match.kind === 'unmatched' && job.match === 'unmatched')) continue;
+    const moved = await inTransaction(deps.db, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [job.jobId]);
+      // Only if the job still waits and nobody rematched it meanwhile.
+      const { rowCount } = await client.query(
+        `UPDATE jobs SET match = $2, pool = $3, match_detail = $4, updated_at = now()
+          WHERE job_id = $1 AND status NOT IN ('in_progress', 'completed') AND match = $5 AND pool IS NOT DISTINCT FROM $6`,
+        [job.jobId, match.kind, match.kind === 'matched' ? match.pool : null, match.kind === 'matched' ? null : JSON.stringify(match), job.match, job.pool],
+      );
+      if (rowCount === 0) return false;
+      const ref = await loadJobRef(client, job.jobId);
+      const queuedAt = job.createdAt ? timestampFromDate(job.createdAt) : undefined;
+      if (match.kind === 'matched') {
+        await enqueueFact(client, 'job.queued', { $typeName: 'runnerhub.v1.JobQueued', job: ref, pool: match.pool, priority: PRIORITY_CLASS[job.priority], queuedAt, matchedAt: timestampFromDate(new Date()) }, `job:${job.jobId}:queued:${match.pool}`, undefined);
+      } else {
+        await enqueueFact(
+          client,
+          'job.unmatched',
+          {
+            $typeName: 'runnerhub.v1.JobUnmatched',
+            job: ref,
+            reason: UnmatchedReason.NO_POOL_MATCHES,
+            detail: `pool ${job.pool ?? '?'} is gone and no other pool has every label of runs-on: ${job.labels.join(', ')}`,
+            missingLabels: match.closest[0]?.missing ?? [],
+            closestPools: match.closest.map((c) => ({ $typeName: 'runnerhub.v1.ClosestPool' as const, pool: c.pool, missingLabels: c.missing })),
+            queuedAt,
+            decidedAt: timestampFromDate(new Date()),
+          },
+          `job:${job.jobId}:unmatched:after:${job.pool ?? ''}`,
+          undefined,
+        );
+      }
+      await client.query("INSERT INTO job_transitions (job_id, transition) VALUES ($1, 'rematched') ON CONFLICT (job_id, transition) DO UPDATE SET at = now()", [job.jobId]);
+      return true;
+    });
+    if (moved) {
+      changed += 1;
+      deps.log.info({ jobId: job.jobId, from: job.pool ?? job.match, to: match.kind === 'matched' ? match.pool : 'unmatched' }, 'waiting job matched again after a pool change');
+    }
+  }
+  if (changed > 0) {
+    deps.relay.wake();
+    deps.demand.nudge();
+  }
+  return changed;
+}
