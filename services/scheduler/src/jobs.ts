@@ -7,6 +7,7 @@ import {
   timestampDate,
   timestampFromDate,
   type JobRef,
+  type JobUnmatched,
   type Timestamp,
   type WorkflowJobEvent,
 } from '@runnerhub/contracts';
@@ -88,9 +89,7 @@ export async function recordWorkflowJob(
 ): Promise<string[]> {
   const event = toJobEvent(m);
   if (!event) return [];
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     // Serialises the events of one job across workers and replicas, also before its row exists
     // (a row lock cannot cover a row that two first events are about to insert).
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [m.jobId.toString()]);
@@ -132,22 +131,8 @@ export async function recordWorkflowJob(
         await enqueueFact(client, 'job.queued', { $typeName: 'runnerhub.v1.JobQueued', job: ref, pool: match.pool, priority: PRIORITY_CLASS[priority], queuedAt: ts(state.createdAt), matchedAt: ts(new Date()) }, `job:${id}:queued`, traceparent);
       } else if (t === 'queued' && match.kind === 'unmatched') {
         facts.push('job.unmatched');
-        await enqueueFact(
-          client,
-          'job.unmatched',
-          {
-            $typeName: 'runnerhub.v1.JobUnmatched',
-            job: ref,
-            reason: UnmatchedReason.NO_POOL_MATCHES,
-            detail: match.closest.length === 0 ? 'no pool is defined' : `no pool has every label of runs-on: ${m.labels.join(', ')}`,
-            missingLabels: match.closest[0]?.missing ?? [],
-            closestPools: match.closest.map((c) => ({ $typeName: 'runnerhub.v1.ClosestPool' as const, pool: c.pool, missingLabels: c.missing })),
-            queuedAt: ts(state.createdAt),
-            decidedAt: ts(new Date()),
-          },
-          `job:${id}:unmatched`,
-          traceparent,
-        );
+        const detail = match.closest.length === 0 ? 'no pool is defined' : `no pool has every label of runs-on: ${m.labels.join(', ')}`;
+        await enqueueFact(client, 'job.unmatched', unmatchedFact(ref, match.closest, detail, ts(state.createdAt)), `job:${id}:unmatched`, traceparent);
       } else if (t === 'started') {
         facts.push('job.started');
         await enqueueFact(client, 'job.started', { $typeName: 'runnerhub.v1.JobStarted', job: ref, pool: poolName ?? '', runnerId: BigInt(state.runnerId ?? 0), runnerName: state.runnerName ?? '', runnerGroupId: m.runnerGroupId, runnerGroupName: m.runnerGroupName, queuedAt: ts(state.createdAt), startedAt: ts(state.startedAt) }, `job:${id}:started`, traceparent);
@@ -156,14 +141,8 @@ export async function recordWorkflowJob(
         await enqueueFact(client, 'job.completed', { $typeName: 'runnerhub.v1.JobCompleted', job: ref, pool: poolName ?? '', conclusion: jobConclusionFromGitHub(state.conclusion ?? ''), runnerId: BigInt(state.runnerId ?? 0), runnerName: state.runnerName ?? '', queuedAt: ts(state.createdAt), startedAt: ts(state.startedAt), completedAt: ts(state.completedAt) }, `job:${id}:completed`, traceparent);
       }
     }
-    await client.query('COMMIT');
     return facts;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The job's reference as facts carry it, read back from its row. */
@@ -207,6 +186,20 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   } finally {
     client.release();
   }
+}
+
+/** job.unmatched: no pool can serve the job; the closest pools and the labels each lacks. */
+export function unmatchedFact(job: JobRef | undefined, closest: Array<{ pool: string; missing: string[] }>, detail: string, queuedAt: Timestamp | undefined): JobUnmatched {
+  return {
+    $typeName: 'runnerhub.v1.JobUnmatched',
+    job,
+    reason: UnmatchedReason.NO_POOL_MATCHES,
+    detail,
+    missingLabels: closest[0]?.missing ?? [],
+    closestPools: closest.map((c) => ({ $typeName: 'runnerhub.v1.ClosestPool' as const, pool: c.pool, missingLabels: c.missing })),
+    queuedAt,
+    decidedAt: timestampFromDate(new Date()),
+  };
 }
 
 function clean(r: Row): JobState {

@@ -1,8 +1,8 @@
-import { timestampFromDate, UnmatchedReason } from '@runnerhub/contracts';
+import { timestampFromDate } from '@runnerhub/contracts';
 import type { Logger } from '@runnerhub/platform';
 import type pg from 'pg';
 import type { DemandPublisher } from './demand.js';
-import { inTransaction, loadJobRef, PRIORITY_CLASS } from './jobs.js';
+import { inTransaction, loadJobRef, PRIORITY_CLASS, unmatchedFact } from './jobs.js';
 import { choosePool } from './matching.js';
 import { enqueueFact, type OutboxRelay } from './outbox.js';
 import type { PoolDirectory } from './pools.js';
@@ -40,22 +40,8 @@ export async function rematchWaitingJobs(deps: { db: pg.Pool; pools: PoolDirecto
       if (match.kind === 'matched') {
         await enqueueFact(client, 'job.queued', { $typeName: 'runnerhub.v1.JobQueued', job: ref, pool: match.pool, priority: PRIORITY_CLASS[job.priority], queuedAt, matchedAt: timestampFromDate(new Date()) }, `job:${job.jobId}:queued:${match.pool}`, undefined);
       } else {
-        await enqueueFact(
-          client,
-          'job.unmatched',
-          {
-            $typeName: 'runnerhub.v1.JobUnmatched',
-            job: ref,
-            reason: UnmatchedReason.NO_POOL_MATCHES,
-            detail: `pool ${job.pool ?? '?'} is gone and no other pool has every label of runs-on: ${job.labels.join(', ')}`,
-            missingLabels: match.closest[0]?.missing ?? [],
-            closestPools: match.closest.map((c) => ({ $typeName: 'runnerhub.v1.ClosestPool' as const, pool: c.pool, missingLabels: c.missing })),
-            queuedAt,
-            decidedAt: timestampFromDate(new Date()),
-          },
-          `job:${job.jobId}:unmatched:after:${job.pool ?? ''}`,
-          undefined,
-        );
+        const detail = `pool ${job.pool ?? '?'} is gone and no other pool has every label of runs-on: ${job.labels.join(', ')}`;
+        await enqueueFact(client, 'job.unmatched', unmatchedFact(ref, match.closest, detail, queuedAt), `job:${job.jobId}:unmatched:after:${job.pool ?? ''}`, undefined);
       }
       await client.query("INSERT INTO job_transitions (job_id, transition) VALUES ($1, 'rematched') ON CONFLICT (job_id, transition) DO UPDATE SET at = now()", [job.jobId]);
       return true;

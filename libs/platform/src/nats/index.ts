@@ -9,4 +9,6 @@ export type { Publisher, PublisherSettings, PublishOptions, PublishResult } from
 export { createConsumer, defaultRetryDelayMs } from './consume.js';
 export type { Consumer, ConsumerSettings, ConsumerState, ConsumeContext, ConsumeOutcome } from './consume.js';
 export { createLease, runPeriodicallyWhileLeader, runWhileLeader } from './lease.js';
+export { watchKvView } from './kv-view.js';
+export type { KvView } from './kv-view.js';
 export type { Lease, LeaseSettings, LeaderLoop, LeaderLoopSettings } from './lease.js';
