@@ -124,6 +124,13 @@ export class Contract {
         const validate = this.compile(REST_ID, '#/components/schemas/basic-error');
         return validate(body) ? [] : formatErrors(`response ${status}`, validate.errors);
       }
+      // Any request can fail validation ("Client errors" in GitHub's REST docs), documented or not:
+      // the answer has GitHub's validation-error shape (or the basic one, for a message only).
+      if (status === 422) {
+        const validation = this.compile(REST_ID, '#/components/schemas/validation-error');
+        const basic = this.compile(REST_ID, '#/components/schemas/basic-error');
+        return validation(body) || basic(body) ? [] : formatErrors(`response ${status}`, validation.errors);
+      }
       return [`status ${status} is not a documented response of ${route.operationId}`];
     }
     const pointer = declared.$ref ?? `${route.pointer}/responses/${status}`;

@@ -30,6 +30,9 @@ describe('the OpenAPI contract checker', () => {
     expect(contract.checkResponse(route, 409, { message: 'x' })).toEqual([`status 409 is not a documented response of ${route.operationId}`]);
     // 401/403 are not listed per operation but must still be GitHub's error shape.
     expect(contract.checkResponse(route, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' })).toEqual([]);
+    // Any request can fail validation, listed or not; the answer still has GitHub's shape.
+    expect(contract.checkResponse(route, 422, { message: 'Validation Failed', errors: [{ resource: 'Runner', code: 'invalid' }], documentation_url: 'https://docs.github.com/rest' })).toEqual([]);
+    expect(contract.checkResponse(route, 422, { errors: 'nope' }).join('\n')).toMatch(/response 422/);
   });
 
   it("accepts GitHub's own webhook examples and rejects a payload without workflow_job", () => {
