@@ -129,7 +129,8 @@ export class Contract {
       if (status === 422) {
         const validation = this.compile(REST_ID, '#/components/schemas/validation-error');
         const basic = this.compile(REST_ID, '#/components/schemas/basic-error');
-        return validation(body) || basic(body) ? [] : formatErrors(`response ${status}`, validation.errors);
+        const hasMessage = typeof (body as { message?: unknown } | null)?.message === 'string';
+        return hasMessage && (validation(body) || basic(body)) ? [] : [`response 422 of ${route.operationId} must be GitHub's validation-error shape with a message`, ...formatErrors(`response ${status}`, validation.errors)];
       }
       return [`status ${status} is not a documented response of ${route.operationId}`];
     }
