@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local infrastructure for development and CI: NATS (JetStream), PostgreSQL, Redis, the Docker
-# engine and the Docker socket proxy (HAProxy on 127.0.0.1:2375).
+# engine and the Docker socket proxy (HAProxy on 127.0.0.1:2375); and Prometheus' binaries for tests.
 #
 #   scripts/infra.sh up      reuse what already answers, install (Debian packages) and start the rest
 #   scripts/infra.sh status  probe everything, print the table; exit 1 when something is down
@@ -29,6 +29,10 @@ declare -A BINARY=([nats]=nats-server [postgres]=pg_ctlcluster [redis]=redis-ser
 declare -A PORT=([nats]=4222 [postgres]=5432 [redis]=6379 [socket-proxy]=2375)
 declare -A ENDPOINT=([nats]=nats://127.0.0.1:4222 [postgres]=postgres://127.0.0.1:5432/runnerhub
   [redis]=redis://127.0.0.1:6379 [docker]=unix://$DOCKER_SOCKET [socket-proxy]=http://127.0.0.1:2375)
+# Tools (not daemons) tests need, with their Debian package: Prometheus and promtool for the metrics
+# service's stack test (deploy/prometheus). Installed when missing; never started here (the test
+# runs its own Prometheus on a free port, and policy-rc.d keeps the package's service from starting).
+declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus)
 # Docker's first start sets up its storage and networks; Postgres may run crash recovery.
 declare -A WAIT_SECONDS=([nats]=20 [postgres]=60 [redis]=20 [docker]=90 [socket-proxy]=20)
 declare -A STATE=()   # reused | started | down | failed
@@ -321,6 +325,9 @@ cmd_up() {
     esac
   done
 
+  for name in "${!TOOL_PACKAGE[@]}"; do
+    have "$name" || [[ " ${missing[*]} " == *" ${TOOL_PACKAGE[$name]} "* ]] || missing+=("${TOOL_PACKAGE[$name]}")
+  done
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 
   for name in "${to_start[@]}"; do

@@ -1,7 +1,7 @@
 export { GitHubClient, createGitHubClient, DEFAULT_KEY_PREFIX } from './client.js';
 export type { GitHubClientOptions, GitHubResponse, GitHubLog, Actor, RequestParameters } from './client.js';
-export { RateBudget } from './rate-budget.js';
-export type { BudgetOwner, SpendAnswer } from './rate-budget.js';
+export { RateBudget, readRateLevels } from './rate-budget.js';
+export type { BudgetOwner, SpendAnswer, RateLevel } from './rate-budget.js';
 export { InstallationTokens } from './auth/token-cache.js';
 export type { MintedToken } from './auth/token-cache.js';
 export {

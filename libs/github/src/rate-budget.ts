@@ -111,3 +111,41 @@ export class RateBudget {
     await this.redis.eval(BLOCK, 1, `${this.prefix}:jit:blocked`, Math.max(1, Math.ceil(ms)));
   }
 }
+
+/** One owner's last known hourly budget, as `RateBudget.record` stored it. */
+export interface RateLevel {
+  appId: string;
+  owner: BudgetOwner;
+  resource: string;
+  remaining: number;
+  /** Undefined when GitHub sent no x-ratelimit-limit. */
+  limit: number | undefined;
+  /** Epoch seconds when the window resets. */
+  reset: number;
+}
+
+/**
+ * Every owner's last known budget under `keyPrefix` (every App), for the metrics service: read
+ * here, next to the key layout `RateBudget` writes, so nobody else parses the keys. Entries expire
+ * a minute after their window resets, so only current windows are listed.
+ */
+export async function readRateLevels(redis: Redis, keyPrefix: string): Promise<RateLevel[]> {
+  const pattern = new RegExp(`^${keyPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:([^:]+):rate:(app|installation:(\\d+)):([^:]+)$`);
+  const levels: RateLevel[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*:rate:*`, 'COUNT', 200);
+    cursor = next;
+    for (const key of keys) {
+      const m = pattern.exec(key);
+      if (!m) continue;
+      const h = await redis.hgetall(key);
+      const remaining = Number(h['remaining']);
+      const reset = Number(h['reset']);
+      if (!Number.isFinite(remaining) || !Number.isFinite(reset)) continue;
+      const limit = h['limit'] ? Number(h['limit']) : NaN;
+      levels.push({ appId: m[1]!, owner: m[3] ? Number(m[3]) : 'app', resource: m[4]!, remaining, limit: Number.isFinite(limit) ? limit : undefined, reset });
+    }
+  } while (cursor !== '0');
+  return levels;
+}

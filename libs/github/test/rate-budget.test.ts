@@ -3,7 +3,7 @@ import { REDIS_URL } from '@runnerhub/testing';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateBudget } from '../src/index.js';
+import { RateBudget, readRateLevels } from '../src/index.js';
 
 // The shared budget against real Redis: what one service records, another reads.
 
@@ -112,5 +112,21 @@ describe('canSpend', () => {
     const budget = new RateBudget(redis, freshPrefix(), 150);
     await budget.record(3, {});
     expect(await budget.canSpend(3, 1000)).toEqual({ ok: true, retryAfterMs: 0, remaining: undefined });
+  });
+});
+
+describe('reading the budget back (metrics)', () => {
+  it('lists every owner and resource of every App under a key prefix, with what was last recorded', async () => {
+    const keyPrefix = freshPrefix();
+    const reset = Math.floor(Date.now() / 1000) + 3600;
+    await new RateBudget(redis, `${keyPrefix}:42`, 150).record(7, headers(4000, reset));
+    await new RateBudget(redis, `${keyPrefix}:42`, 150).record(7, headers(30, reset, 'search'));
+    await new RateBudget(redis, `${keyPrefix}:42`, 150).record('app', headers(4990, reset));
+    const levels = await readRateLevels(redis, keyPrefix);
+    expect(levels.sort((a, b) => `${a.owner}${a.resource}`.localeCompare(`${b.owner}${b.resource}`))).toEqual([
+      { appId: '42', owner: 7, resource: 'core', remaining: 4000, limit: 5000, reset },
+      { appId: '42', owner: 7, resource: 'search', remaining: 30, limit: 5000, reset },
+      { appId: '42', owner: 'app', resource: 'core', remaining: 4990, limit: 5000, reset },
+    ]);
   });
 });

@@ -13,6 +13,7 @@ export { createLifecycle } from './lifecycle.js';
 export type { Lifecycle } from './lifecycle.js';
 export { startTelemetry } from './telemetry.js';
 export type { Telemetry, TelemetrySettings } from './telemetry.js';
+export { jobTraceContext, jobTraceId, isJobId, messageSpanAttributes, inJobTrace } from './job-trace.js';
 export { createHttpServer } from './http.js';
 export type { HttpServer, HttpSettings } from './http.js';
 export { createPostgres, migrate } from './postgres.js';

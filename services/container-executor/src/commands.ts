@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { contractsCodec, executorCommandSubject, executorInventorySubject, type SubjectMessages } from '@runnerhub/contracts';
-import { createConsumer, type Consumer, type Logger, type Publisher } from '@runnerhub/platform';
+import { createConsumer, inJobTrace, messageSpanAttributes, type Consumer, type Logger, type Publisher } from '@runnerhub/platform';
 import type Docker from 'dockerode';
 import type { ExitWatcher } from './exit-watcher.js';
 import { inventory, type HostSettings } from './host-state.js';
@@ -28,7 +28,9 @@ export async function consumeExecutorCommands(
     concurrency: deps.createConcurrency,
     ackWaitMs: 120_000,
     log: deps.log,
-    handler: (command) => oneAtATime(runnerKey(command.runner), () => createRunner(command, deps.runners)),
+    // Under the job's trace when the pool-manager created the runner for one (for_job_id).
+    handler: (command) =>
+      oneAtATime(runnerKey(command.runner), () => inJobTrace('runner create', command.forJobId, messageSpanAttributes(command), () => createRunner(command, deps.runners))),
   });
   const remove = await createConsumer<SubjectMessages, `cmd.executor.${string}.remove`>(nc, {
     name: 'executor.remove',

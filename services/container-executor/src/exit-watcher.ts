@@ -1,6 +1,6 @@
 import { create, timestampFromMs, timestampNow, RunnerExitedSchema, type SubjectMessages } from '@runnerhub/contracts';
 import { deploymentFilter, demuxLogLines, dockerStatus, LABEL } from '@runnerhub/docker';
-import type { Logger, Publisher } from '@runnerhub/platform';
+import { inJobTrace, isJobId, type Logger, type Publisher } from '@runnerhub/platform';
 import type Docker from 'dockerode';
 
 /**
@@ -23,6 +23,8 @@ export interface ExitWatcherDeps {
   statsSeconds?: number;
   /** A runner network without its container is removed once older than this. */
   strayNetworkSeconds: number;
+  /** The job a runner took, so its exit report joins the job's trace. */
+  jobOf?(runnerName: string): bigint | undefined;
 }
 
 export interface ExitWatcher {
@@ -85,7 +87,11 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
     const wantLogs = exitCode !== 0 || oomKilled || ranSeconds < deps.earlyExitSeconds;
     const lastLogLines = wantLogs ? await tailLogs(deps.docker, info.Id) : [];
     const used = usage.get(info.Id);
-    await deps.publisher.publish(
+    const runnerName = labels[LABEL.runnerName] ?? info.Name.replace(/^\//, '');
+    const labelledJob = labels[LABEL.jobId];
+    const jobId = isJobId(labelledJob) ? labelledJob : deps.jobOf?.(runnerName);
+    const traceAttributes = { 'cicd.worker.name': runnerName, 'runnerhub.pool': labels[LABEL.pool] ?? '', 'runnerhub.host': deps.host, 'container.id': info.Id, 'process.exit.code': exitCode };
+    await inJobTrace('runner exit', jobId, traceAttributes, () => deps.publisher.publish(
       'runner.exited',
       create(RunnerExitedSchema, {
         runner: { runnerId: labels[LABEL.runnerId] ?? '', runnerName: labels[LABEL.runnerName] ?? info.Name.replace(/^\//, ''), pool: labels[LABEL.pool] ?? '', host: deps.host },
@@ -99,7 +105,7 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
         exitedAt: Number.isFinite(finishedMs) && finishedMs > 0 ? timestampFromMs(finishedMs) : timestampNow(),
       }),
       { msgId: `runner:${labels[LABEL.runnerId] ?? info.Id}:exited` },
-    );
+    ));
     usage.delete(info.Id);
     deps.log.info({ runner: labels[LABEL.runnerName], exitCode, oomKilled, ranSeconds }, 'runner container exited');
     if (labels[LABEL.keepAfterExit] === 'true') {

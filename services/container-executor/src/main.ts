@@ -9,6 +9,7 @@ import { startExitWatcher } from './exit-watcher.js';
 import { startHeartbeats } from './heartbeat-loop.js';
 import { parseHostLabels, type HostSettings } from './host-state.js';
 import { registerExecutorRoutes } from './http.js';
+import { trackRunnerJobs } from './runner-jobs.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
 const base = await bootService({ service: 'container-executor', schema: configSchema, secrets: secretSpecs });
@@ -42,7 +43,9 @@ try {
     runnerSecret: (name: string) => (allowedSecrets.has(name) ? secrets.find(name) : undefined),
     log,
   };
-  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, log });
+  const runnerJobs = trackRunnerJobs(nc, log);
+  lifecycle.onStop('runner-jobs', () => runnerJobs.stop());
+  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, jobOf: (name) => runnerJobs.jobOf(name), log });
   lifecycle.onStop('exit-watcher', () => exits.stop());
   const heartbeats = startHeartbeats({ docker, publisher, host, seconds: config.executor.heartbeatSeconds, log });
   lifecycle.onStop('heartbeats', () => heartbeats.stop());

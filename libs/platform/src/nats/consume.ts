@@ -18,6 +18,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { deadLetterSubject, HEADER_MSG_ID, HEADER_SCHEMA, type CheckedFilter, type DeadLetter, type MessageCodec, type MessageFor } from './codec.js';
 import type { NatsLog } from './connection.js';
 import { publishEncoded } from './publish.js';
+import { messageSpanAttributes } from '../job-trace.js';
 
 /** One pull request waits this long for a message; shorter would poll the server for nothing. */
 const PULL_EXPIRES_MS = 10_000;
@@ -259,7 +260,13 @@ export async function createConsumer<M, F extends string = never>(nc: NatsConnec
       `process ${m.subject}`,
       {
         kind: SpanKind.CONSUMER,
-        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': m.subject, 'messaging.consumer.group.name': s.durable, 'messaging.nats.stream_sequence': m.seq },
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.destination.name': m.subject,
+          'messaging.consumer.group.name': s.durable,
+          'messaging.nats.stream_sequence': m.seq,
+          ...messageSpanAttributes(message),
+        },
       },
       traceContext,
     );

@@ -1,8 +1,9 @@
 import { errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import { context as otelContext, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AppError } from '../errors.js';
+import { messageSpanAttributes } from '../job-trace.js';
 import { HEADER_MSG_ID, HEADER_SCHEMA, type MessageCodec } from './codec.js';
 
 /** A publish that waits longer than this is reported as unavailable (an HTTP caller answers 503). */
@@ -71,7 +72,7 @@ export function createPublisher<M>(nc: NatsConnection, codec: MessageCodec, sett
     publish: (subject, message, opts) => {
       // An encode failure is a bug in the caller (a message that does not fit its subject): let it throw as is.
       const { data, schema } = codec.encode(subject, message);
-      return publishEncoded(js, subject, data, schema, opts, timeoutMs);
+      return publishEncoded(js, subject, data, schema, opts, timeoutMs, messageSpanAttributes(message));
     },
   };
 }
@@ -84,12 +85,14 @@ export async function publishEncoded(
   schema: string,
   opts: PublishOptions,
   timeoutMs: number,
+  /** Extra attributes for the publish span (the job, pool and runner the message is about). */
+  spanAttributes: Attributes = {},
 ): Promise<PublishResult> {
   if (!opts.msgId) throw new TypeError(`publish to ${subject}: msgId is required (a deterministic id makes retries safe)`);
   const parent = opts.traceContext ?? otelContext.active();
   const span = tracer().startSpan(
     `publish ${subject}`,
-    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': opts.msgId } },
+    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': opts.msgId, ...spanAttributes } },
     parent,
   );
   const h = natsHeaders();
