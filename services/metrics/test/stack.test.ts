@@ -49,9 +49,7 @@ const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
  * Panels whose series need a fact no service publishes yet. Each entry says what is missing; the
  * test fails once the panel does return series, so the entry is removed when the gap is closed.
  */
-const KNOWN_GAPS: Record<string, string> = {
-  'Runner start time p90 (requested → running)': 'the pool-manager does not publish runner.requested yet (docs/observability.md "Gaps")',
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 interface Panel {
   title: string;

@@ -7,6 +7,7 @@ import {
   InventoryRequestSchema,
   RemovalReason,
   RemoveRunnerCommandSchema,
+  RunnerRefSchema,
   timestampNow,
   type InventoryResponse,
   type PoolDefinition,
@@ -15,6 +16,7 @@ import {
 import { deleteRunner, listRunners, NotFoundError, RunnerBusyError, type GitHubClient, type RunnerScope } from '@runnerhub/github';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
+import { runnerFacts } from './runner-facts.js';
 import type { RunnersStore } from './runners-store.js';
 
 /**
@@ -125,7 +127,9 @@ async function closeVanished(deps: OrphanDeps, answer: InventoryResponse, askedA
         if (!(error instanceof RunnerBusyError) && !(error instanceof NotFoundError)) throw error;
       }
     }
-    if (await deps.runners.removed(row.id, `its container vanished from ${answer.host} without an exit being seen`)) {
+    const why = `its container vanished from ${answer.host} without an exit being seen`;
+    if (await deps.runners.removed(row.id, why)) {
+      await runnerFacts(deps.publisher, deps.log).removed(create(RunnerRefSchema, { runnerId: row.id, runnerName: row.name, pool: row.pool, host: row.host }), RemovalReason.CONTAINER_VANISHED, why);
       deps.log.warn({ pool: row.pool, runner: row.name, host: answer.host, state: row.state }, 'runner container vanished; runner closed');
     }
   }

@@ -7,8 +7,11 @@ import {
   PoolScopeKind,
   RemovalReason,
   RemoveRunnerCommandSchema,
+  RunnerFailureReason,
+  RunnerRefSchema,
   timestampNow,
   type PoolDefinition,
+  type RunnerRef,
   type SubjectMessages,
 } from '@runnerhub/contracts';
 import { ConflictError, deleteRunner, generateJitConfig, orgInstallation, repoInstallation, RunnerBusyError, NotFoundError, resolveRunnerGroup, type GitHubClient, type RunnerScope } from '@runnerhub/github';
@@ -16,6 +19,7 @@ import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
 import { placeRunner, reserve, withOwnRunners, type OwnUsage, type RunnerNeeds } from './placement.js';
 import type { RunnersStore } from './runners-store.js';
+import { runnerFacts } from './runner-facts.js';
 import { sizePool } from './sizing.js';
 import { warmMinimum } from './warm-schedule.js';
 
@@ -60,6 +64,7 @@ const FAILURE_WINDOW_S = 300;
 const LIFETIME_GRACE_S = 120;
 
 export function createSupply(deps: SupplyDeps) {
+  const facts = runnerFacts(deps.publisher, deps.log);
   const state = new Map<string, PoolState>();
   const installations = new Map<string, number>();
 
@@ -81,9 +86,10 @@ export function createSupply(deps: SupplyDeps) {
     return s;
   };
 
-  async function fail(pool: PoolDefinition, runnerId: string, message: string): Promise<void> {
-    await deps.runners.failed(runnerId, message);
-    deps.log.warn({ pool: pool.name, runner: runnerId, err: message }, 'runner failed; pool backs off');
+  async function fail(pool: PoolDefinition, runner: RunnerRef, reason: RunnerFailureReason, message: string): Promise<void> {
+    await deps.runners.failed(runner.runnerId, message);
+    await facts.failed(runner, reason, message);
+    deps.log.warn({ pool: pool.name, runner: runner.runnerName, err: message }, 'runner failed; pool backs off');
   }
 
   /**
@@ -107,6 +113,8 @@ export function createSupply(deps: SupplyDeps) {
     const id = randomBytes(4).toString('hex');
     const name = `rh-${pool.name}-${id}`;
     await deps.runners.insert({ id, name, pool: pool.name, host, forJobId: 0n });
+    const ref = create(RunnerRefSchema, { runnerId: id, runnerName: name, pool: pool.name, host });
+    await facts.requested(ref, 0n);
     let scope: RunnerScope;
     let registration: Awaited<ReturnType<typeof generateJitConfig>>;
     try {
@@ -115,11 +123,11 @@ export function createSupply(deps: SupplyDeps) {
       registration = await generateJitConfig(deps.gh, scope, { name, labels: pool.labels, runnerGroupId, waitForSlotMs: 5_000 });
     } catch (error) {
       const message = error instanceof ConflictError ? `GitHub already has a runner named ${name}` : `JIT registration failed: ${(error as Error).message}`;
-      await fail(pool, id, message);
+      await fail(pool, ref, RunnerFailureReason.JIT_CONFIG, message);
       return;
     }
     await deps.runners.registered(id, scope.installationId, registration.runner.id);
-    const ref = { runnerId: id, runnerName: name, pool: pool.name, host };
+    await facts.registered(ref, registration.runner.id, registration.runner.runner_group_id ?? 0);
     await deps.publisher.publish(
       executorCommandSubject(host, 'create'),
       create(CreateRunnerCommandSchema, {
@@ -162,8 +170,10 @@ export function createSupply(deps: SupplyDeps) {
     await deps.publisher.publish(executorCommandSubject(runner.host, 'remove'), create(RemoveRunnerCommandSchema, { runner: { runnerId: runner.id, runnerName: runner.name, pool: pool.name, host: runner.host }, reason, requestedAt: timestampNow() }), {
       msgId: `remove:${runner.id}`,
     });
-    if (reason === RemovalReason.BOOT_TIMEOUT) await fail(pool, runner.id, why);
+    const ref = create(RunnerRefSchema, { runnerId: runner.id, runnerName: runner.name, pool: pool.name, host: runner.host });
+    if (reason === RemovalReason.BOOT_TIMEOUT) await fail(pool, ref, RunnerFailureReason.BOOT_TIMEOUT, why);
     else await deps.runners.removed(runner.id, reason === RemovalReason.IDLE_TIMEOUT || reason === RemovalReason.DRAINED ? null : why);
+    await facts.removed(ref, reason, why);
     deps.log.info({ pool: pool.name, runner: runner.name, why }, 'runner retired');
     return true;
   }

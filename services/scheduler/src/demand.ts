@@ -1,3 +1,4 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { timestampFromDate, type DemandSnapshot, type SubjectMessages } from '@runnerhub/contracts';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type pg from 'pg';
@@ -51,7 +52,8 @@ export function startDemandPublisher(deps: { db: pg.Pool; publisher: Publisher<S
     inFlight = inFlight.then(async () => {
       try {
         const snapshot = await readDemand(deps.db, deps.pools.current().map((p) => p.name), deps.caps);
-        await deps.publisher.publish('pool.demand', snapshot, { msgId: `demand:${Date.now()}` });
+        // A level, not part of any job: the nudge runs inside whichever job's consumer span caused it.
+        await deps.publisher.publish('pool.demand', snapshot, { msgId: `demand:${Date.now()}`, traceContext: ROOT_CONTEXT });
         failing = false;
       } catch (err) {
         if (!failing) deps.log.warn({ err: (err as Error).message }, 'cannot publish the demand snapshot; the next interval tries again');
