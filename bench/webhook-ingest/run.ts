@@ -2,25 +2,30 @@
  * bench/webhook-ingest: our webhook-gateway (verify + JetStream PubAck before 202, file store)
  * against the Node peers a user would pick instead — a Probot app and @octokit/webhooks'
  * createNodeMiddleware, which verify and dispatch but persist nothing — on the same signed
- * workflow_job payload, in the same run. Prints req/s, latency p50/p99 and ratios.
+ * workflow_job payload, in the same run. Prints req/s, latency p50/p99, server CPU per request
+ * and ratios.
  *
  *   node --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts [seconds]
+ *
+ * The load generator shares the machine with the servers, so req/s moves with whatever else runs;
+ * CPU per request (user + system time of the server processes during the max-throughput run,
+ * divided by the requests answered) is the steadier figure. Ours counts the gateway and
+ * nats-server, since persisting is part of its job.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sign } from '@octokit/webhooks-methods';
-import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { createTestDatabase, freePort, repoRoot, startNatsServer, startServiceProcess, waitFor } from '@runnerhub/testing';
+import { cpuSeconds, pidOf, workflowJobPayload } from './load.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = 20;
 const FIXED_RATE = 300;
 const SECRET = 'bench-webhook-secret';
 
-type Example = { name: string; examples: Array<{ action: string }> };
-const payload = JSON.stringify((examples as unknown as Example[]).find((e) => e.name === 'workflow_job')!.examples.find((e) => e.action === 'queued'));
+const payload = workflowJobPayload();
 const signature = await sign(SECRET, payload);
 
 interface Figures {
@@ -31,6 +36,8 @@ interface Figures {
   errors: number;
   non2xx: number;
   fixedP99: number;
+  /** Server CPU (user + system) per request in the max-throughput run, microseconds. */
+  cpuUs: number;
 }
 
 async function load(url: string, opts: { duration: number; overallRate?: number }) {
@@ -47,11 +54,14 @@ async function load(url: string, opts: { duration: number; overallRate?: number 
   });
 }
 
-async function measure(name: string, url: string): Promise<Figures> {
+async function measure(name: string, url: string, pids: number[]): Promise<Figures> {
   await load(url, { duration: 2 }); // warm-up: JIT, connection pools
+  const cpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpuBefore = cpu();
   const max = await load(url, { duration: SECONDS });
+  const cpuUs = ((cpu() - cpuBefore) / max.requests.total) * 1e6;
   const fixed = await load(url, { duration: SECONDS, overallRate: FIXED_RATE });
-  return { name, rps: max.requests.average, p50: max.latency.p50, p99: max.latency.p99, errors: max.errors + fixed.errors, non2xx: max.non2xx + fixed.non2xx, fixedP99: fixed.latency.p99 };
+  return { name, rps: max.requests.average, p50: max.latency.p50, p99: max.latency.p99, errors: max.errors + fixed.errors, non2xx: max.non2xx + fixed.non2xx, fixedP99: fixed.latency.p99, cpuUs };
 }
 
 function startPeer(kind: 'probot' | 'octokit', port: number): Promise<ChildProcess> {
@@ -70,18 +80,31 @@ const octokitPort = await freePort();
 const peers = [await startPeer('probot', probotPort), await startPeer('octokit', octokitPort)];
 try {
   await waitFor(async () => (await fetch(`${gateway.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: 'gateway ready' });
+  const natsPid = pidOf(nats.storeDir);
   const results: Figures[] = [];
-  results.push(await measure('runnerhub webhook-gateway (JetStream file store, 202 after PubAck)', gateway.url));
-  results.push(await measure('probot 14 createNodeMiddleware (no persistence)', `http://127.0.0.1:${probotPort}`));
-  results.push(await measure('@octokit/webhooks createNodeMiddleware (no persistence)', `http://127.0.0.1:${octokitPort}`));
+  results.push(await measure('runnerhub webhook-gateway (JetStream file store, 202 after PubAck)', gateway.url, [gateway.child.pid!, ...(natsPid ? [natsPid] : [])]));
+  results.push(await measure('probot 14 createNodeMiddleware (no persistence)', `http://127.0.0.1:${probotPort}`, [peers[0]!.pid!]));
+  results.push(await measure('@octokit/webhooks createNodeMiddleware (no persistence)', `http://127.0.0.1:${octokitPort}`, [peers[1]!.pid!]));
 
   const ours = results[0]!;
   console.log(`\nwebhook-ingest: ${SECONDS}s max-throughput run (${CONNECTIONS} connections) + ${SECONDS}s at ${FIXED_RATE} req/s, same signed workflow_job payload\n`);
-  console.log('target'.padEnd(70), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), `p99@${FIXED_RATE}`.padStart(9), 'errors'.padStart(7), 'non2xx'.padStart(7));
+  console.log('target'.padEnd(70), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), `p99@${FIXED_RATE}`.padStart(9), 'CPU µs/req'.padStart(11), 'errors'.padStart(7), 'non2xx'.padStart(7));
   for (const r of results) {
-    console.log(r.name.padEnd(70), r.rps.toFixed(0).padStart(8), r.p50.toFixed(1).padStart(8), r.p99.toFixed(1).padStart(8), r.fixedP99.toFixed(1).padStart(9), String(r.errors).padStart(7), String(r.non2xx).padStart(7));
+    console.log(
+      r.name.padEnd(70),
+      r.rps.toFixed(0).padStart(8),
+      r.p50.toFixed(1).padStart(8),
+      r.p99.toFixed(1).padStart(8),
+      r.fixedP99.toFixed(1).padStart(9),
+      r.cpuUs.toFixed(0).padStart(11),
+      String(r.errors).padStart(7),
+      String(r.non2xx).padStart(7),
+    );
   }
-  for (const peer of results.slice(1)) console.log(`ratio vs ${peer.name.split(' ')[0]}: ${(ours.rps / peer.rps).toFixed(2)}x throughput`);
+  if (!natsPid) console.log('(nats-server not found in /proc: the gateway CPU figure leaves it out)');
+  for (const peer of results.slice(1)) {
+    console.log(`ratio vs ${peer.name.split(' ')[0]}: ${(ours.rps / peer.rps).toFixed(2)}x throughput, ${(peer.cpuUs / ours.cpuUs).toFixed(2)}x CPU efficiency (gateway + nats-server)`);
+  }
   console.log(`stored in JetStream: ${(await (await fetch(`${gateway.url}/metrics`)).text()).match(/runnerhub_webhook_deliveries_total\{[^}]*outcome="published"[^}]*\} (\d+)/)?.[1] ?? '?'} published deliveries`);
 } finally {
   gateway.kill('SIGTERM');

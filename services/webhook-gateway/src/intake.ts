@@ -3,6 +3,7 @@ import type { SubjectMessages } from '@runnerhub/contracts';
 import type { HttpServer, Logger, Publisher } from '@runnerhub/platform';
 import { AppError } from '@runnerhub/platform';
 import type { DeliveryLog } from './delivery-log.js';
+import { startDeliverySpan } from './delivery-trace.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
 import type { IntakeMetrics } from './metrics.js';
 import { translate } from './translate.js';
@@ -38,6 +39,9 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
       '/webhooks/github',
       {
         schema: { hide: true },
+        // No per-request child logger (a pino child with redaction costs a few µs per request):
+        // this route's few log lines carry the delivery GUID, which says more than a request id.
+        childLoggerFactory: (logger) => logger,
         errorHandler: (err: FastifyError, _req, reply) => {
           if (err.statusCode !== 413) throw err;
           deps.metrics.rejection('too_large');
@@ -57,7 +61,7 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
           return reply.code(headers.status).send({ error: headers.reason, message: headers.message });
         }
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const bad = await checkSignature(req.headers, body, deps.secrets());
+        const bad = checkSignature(req.headers, body, deps.secrets());
         if (bad) {
           deps.metrics.rejection(bad.reason);
           req.log.warn({ delivery: headers.delivery, reason: bad.reason }, 'webhook refused');
@@ -92,14 +96,17 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
           return reply.code(202).send({ status: 'ignored', delivery: headers.delivery });
         }
 
+        const span = startDeliverySpan({ event: headers.event, action: t.action, delivery: headers.delivery, message: t.message });
         try {
-          const ack = await deps.publisher.publish(t.subject, t.message, { msgId: headers.delivery });
+          const ack = await deps.publisher.publish(t.subject, t.message, { msgId: headers.delivery, traceContext: span.traceContext });
+          span.end();
           deps.metrics.persisted((performance.now() - started) / 1000);
           deps.recent.add(headers.delivery);
           deps.deliveryLog.record({ ...record, outcome: 'published', subject: t.subject, streamSeq: ack.seq });
           deps.metrics.delivery(ack.duplicate ? 'duplicate' : 'published', headers.event, t.action);
           return reply.code(ack.duplicate ? 200 : 202).send({ status: ack.duplicate ? 'duplicate' : 'accepted', delivery: headers.delivery });
         } catch (err) {
+          span.end((err as Error).message);
           if (!(err instanceof AppError) || err.kind !== 'unavailable') throw err;
           deps.deliveryLog.record({ ...record, outcome: 'failed', error: err.message });
           deps.metrics.delivery('unavailable', headers.event, t.action);

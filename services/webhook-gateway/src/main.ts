@@ -8,7 +8,6 @@ import {
   connectRedisFor,
   createHttpServer,
   createLease,
-  createPublisher,
   parseAdminTokens,
   runWhileLeader,
   startHttp,
@@ -16,6 +15,7 @@ import {
 import { configSchema, secretSpecs } from './config.js';
 import { deliveriesStore } from './deliveries.js';
 import { createDeliveryLog } from './delivery-log.js';
+import { createPipelinedPublisher } from './pipelined-publisher.js';
 import { createRecentDeliveries } from './recent-deliveries.js';
 import { registerDeliveryRoutes } from './http.js';
 import { registerWebhookIntake } from './intake.js';
@@ -92,9 +92,12 @@ try {
     lifecycle.onStop('meta-refresh', () => clearInterval(timer));
   }
 
+  // Many publishes in flight on one reply subscription; stopped after HTTP (start order is reversed).
+  const publisher = createPipelinedPublisher<SubjectMessages>(nc, contractsCodec, { log });
+  lifecycle.onStop('publisher', () => publisher.close());
   const http = await createHttpServer({ service: 'webhook-gateway', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
   registerWebhookIntake(http, {
-    publisher: createPublisher<SubjectMessages>(nc, contractsCodec),
+    publisher,
     recent,
     deliveryLog,
     secrets: webhookSecrets,

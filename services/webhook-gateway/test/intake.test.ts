@@ -11,7 +11,6 @@ import {
   createHttpServer,
   createLogger,
   createPostgres,
-  createPublisher,
   createReadiness,
   ensureStreams,
   migrate,
@@ -23,6 +22,7 @@ import { createTestDatabase, startNatsServer, type NatsServer, type TestDatabase
 import type { NatsConnection } from '@nats-io/transport-node';
 import { deliveriesStore } from '../src/deliveries.js';
 import { createDeliveryLog, type DeliveryLog } from '../src/delivery-log.js';
+import { createPipelinedPublisher, type PipelinedPublisher } from '../src/pipelined-publisher.js';
 import { createRecentDeliveries } from '../src/recent-deliveries.js';
 import { registerDeliveryRoutes } from '../src/http.js';
 import { registerWebhookIntake } from '../src/intake.js';
@@ -42,6 +42,7 @@ describe('POST /webhooks/github', () => {
   let db: Postgres;
   let app: HttpServer;
   let deliveryLog: DeliveryLog;
+  let publisher: PipelinedPublisher<SubjectMessages>;
   let secrets: readonly [string, ...string[]] = [SECRET, PREVIOUS];
   let guid = 0;
 
@@ -74,8 +75,10 @@ describe('POST /webhooks/github', () => {
     app = await createHttpServer({ service: 'webhook-gateway', log, readiness, telemetry, adminTokens: [{ name: 't', scope: 'read', token: 'read-token-0123456789' }] });
     const deliveries = deliveriesStore(db.pool);
     deliveryLog = createDeliveryLog(deliveries, log);
+    // The publisher main.ts wires in: many publishes in flight on one reply subscription.
+    publisher = createPipelinedPublisher<SubjectMessages>(nc, contractsCodec, { timeoutMs: 2_000, log });
     registerWebhookIntake(app, {
-      publisher: createPublisher<SubjectMessages>(nc, contractsCodec, { timeoutMs: 2_000 }),
+      publisher,
       recent: createRecentDeliveries(1000),
       deliveryLog,
       secrets: () => secrets,
@@ -90,6 +93,7 @@ describe('POST /webhooks/github', () => {
   afterAll(async () => {
     await app?.close();
     await deliveryLog?.stop();
+    await publisher?.close();
     await nc?.close();
     await nats?.stop();
     await db?.close();
@@ -125,6 +129,17 @@ describe('POST /webhooks/github', () => {
     await deliveryLog.flush();
     const row = await app.inject({ url: '/api/deliveries/same-guid', headers: { authorization: 'Bearer read-token-0123456789' } });
     expect(row.json()).toMatchObject({ guid: 'same-guid', event: 'workflow_job', outcome: 'published', installationId: null });
+  });
+
+  it('answers concurrent deliveries each by its own PubAck, and a GUID raced against itself once 202 and once 200', async () => {
+    const body = JSON.stringify(jobExamples[0]);
+    const before = await stored();
+    const guids = Array.from({ length: 50 }, (_, i) => `concurrent-${i}`);
+    const answers = await Promise.all([...guids.map((delivery) => post({ body, delivery })), post({ body, delivery: 'raced-guid' }), post({ body, delivery: 'raced-guid' })]);
+    expect(answers.slice(0, guids.length).map((r) => r.statusCode)).toEqual(guids.map(() => 202));
+    expect(answers.slice(0, guids.length).map((r) => r.json<{ delivery: string }>().delivery)).toEqual(guids);
+    expect(answers.slice(guids.length).map((r) => r.statusCode).sort()).toEqual([200, 202]);
+    expect(await stored()).toBe(before + guids.length + 1);
   });
 
   it('accepts the previous secret only while a rotation is configured', async () => {
