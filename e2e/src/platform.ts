@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { streamDefinitions } from '@runnerhub/contracts';
+import { createDockerClient, LABEL } from '@runnerhub/docker';
+import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
+import { connectNats, createLogger, ensureStreams } from '@runnerhub/platform';
+import { createTestDatabase, DOCKER_PROXY_URL, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
+
+/**
+ * The whole platform on this machine, as `make run` runs it: the GitHub simulator (playing the App
+ * and sending signed webhooks), a private NATS server, a fresh database, and the six services as
+ * their own processes from source, on the real Docker engine through the socket proxy with the
+ * fake runner image. For the whole-path tests and the platform benchmarks; nothing is stubbed.
+ */
+
+export const SERVICES = ['container-executor', 'pool-manager', 'scheduler', 'webhook-gateway', 'status-reporter', 'metrics'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface PlatformOptions {
+  /** The POOLS_FILE text; runners of the fake runner image for `acme/app` are the usual choice. */
+  pools: string;
+  /** Repositories of the simulator's installation for `acme`. Default: app. */
+  repositories?: string[];
+  /** Which services to start (in this order). Default: all six. */
+  services?: readonly ServiceName[];
+  /** Extra variables per service (tuning periods, limits). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Extra variables for every service (an OTLP endpoint, say). */
+  common?: Record<string, string>;
+}
+
+export interface Platform {
+  sim: GitHubSim;
+  nats: NatsServer;
+  nc: NatsConnection;
+  /** The Docker deployment id of this platform: its containers and networks carry it as a label. */
+  deployment: string;
+  /** The executor's host id. */
+  host: string;
+  token: string;
+  services: Partial<Record<ServiceName, ServiceProcess>>;
+  /** An admin API call with the write token. */
+  api<T = unknown>(service: ServiceName, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  /** Stops a service (SIGKILL by default: a power cut) and starts it again with the same settings. */
+  restart(service: ServiceName, signal?: NodeJS.Signals): Promise<ServiceProcess>;
+  /** This platform's runner containers (all states). */
+  containers(): Promise<Array<{ id: string; name: string; state: string; pool: string }>>;
+  /** The last lines every service wrote, for failure messages. */
+  output(chars?: number): string;
+  stop(): Promise<void>;
+}
+
+const run = promisify(execFile);
+const quiet = createLogger({ service: 'e2e', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const suffix = randomBytes(3).toString('hex');
+  const deployment = `e2e-${suffix}`;
+  const host = `e2e-${suffix}`;
+  const token = `e2e-admin-${suffix}-0123456789`;
+  const webhookSecret = `e2e-secret-${suffix}`;
+  const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+
+  await run('bash', [`${repoRoot}scripts/build-runner-image.sh`]);
+  const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
+  const sim = await startGitHubSim({ host: '0.0.0.0', runnerHost: bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1', webhookSecret });
+  sim.createInstallation({ account: 'acme', repositories: options.repositories ?? ['app'] });
+  const nats = await startNatsServer();
+  const nc = await connectNats({ servers: nats.url, name: 'e2e', log: quiet });
+  await ensureStreams(nc, Object.values(streamDefinitions));
+  const db: TestDatabase = await createTestDatabase(`e2e_${suffix}`);
+  const poolsFile = join(mkdtempSync(join(tmpdir(), 'e2e-pools-')), 'pools.yaml');
+  writeFileSync(poolsFile, options.pools);
+
+  const common = { NATS_URL: nats.url, ADMIN_TOKENS: `ops:write:${token}`, LOG_LEVEL: 'warn', ...options.common };
+  const github = { GITHUB_API_URL: sim.url, GITHUB_APP_ID: String(sim.app.id), GITHUB_APP_PRIVATE_KEY: sim.app.privateKey };
+  const envs: Record<ServiceName, Record<string, string>> = {
+    'container-executor': {
+      DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'),
+      EXECUTOR_HOST_ID: host,
+      DEPLOYMENT_ID: deployment,
+      EXECUTOR_HEARTBEAT_SECONDS: '1',
+      EXECUTOR_RESERVED_CPUS: '0',
+      EXECUTOR_RESERVED_MEMORY_MB: '0',
+    },
+    'pool-manager': { ...github, DATABASE_URL: db.url, REDIS_URL, POOLS_FILE: poolsFile, POOL_RECONCILE_SECONDS: '1', POOL_REAPER_SECONDS: '5' },
+    scheduler: { ...github, DATABASE_URL: db.url, REDIS_URL },
+    'webhook-gateway': { ...github, DATABASE_URL: db.url, REDIS_URL, GITHUB_WEBHOOK_SECRET: webhookSecret },
+    'status-reporter': { ...github, DATABASE_URL: db.url, REDIS_URL },
+    metrics: { REDIS_URL },
+  };
+  for (const name of SERVICES) envs[name] = { ...common, ...envs[name], ...options.env?.[name] };
+
+  const services: Partial<Record<ServiceName, ServiceProcess>> = {};
+  const start = async (name: ServiceName): Promise<ServiceProcess> => {
+    const service = await startServiceProcess(name, envs[name]);
+    services[name] = service;
+    await waitForReady(service, 120_000);
+    if (name === 'webhook-gateway') sim.setWebhook({ url: `${service.url}/webhooks/github` });
+    return service;
+  };
+  const output = (chars = 1500) =>
+    Object.values(services)
+      .map((s) => `--- ${s.name}\n${s.output().slice(-chars)}`)
+      .join('\n');
+
+  try {
+    // One at a time: tsx compiles each service on start, and the machine may have two cores.
+    for (const name of options.services ?? SERVICES) await start(name);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${output()}`);
+  }
+
+  return {
+    sim,
+    nats,
+    nc,
+    deployment,
+    host,
+    token,
+    services,
+    output,
+    async api<T>(service: ServiceName, path: string, init: { method?: string; body?: unknown } = {}) {
+      const s = services[service];
+      if (!s) throw new Error(`${service} is not running`);
+      const response = await fetch(`${s.url}${path}`, {
+        method: init.method ?? 'GET',
+        headers: { authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async restart(service, signal = 'SIGKILL') {
+      const s = services[service];
+      s?.kill(signal);
+      await s?.exited;
+      return start(service);
+    },
+    async containers() {
+      const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } });
+      return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, pool: c.Labels[LABEL.pool] ?? '' }));
+    },
+    async stop() {
+      for (const name of [...SERVICES].reverse()) {
+        services[name]?.kill('SIGTERM');
+        await services[name]?.exited;
+      }
+      for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } })) {
+        await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+      }
+      // Docker has only a few dozen address pools for bridge networks on a host.
+      for (const n of await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${deployment}`] } })) {
+        await docker.getNetwork(n.Id).remove().catch(() => undefined);
+      }
+      await sim.close();
+      await nc.close();
+      await nats.stop();
+      await db.drop();
+    },
+  };
+}
