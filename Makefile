@@ -8,10 +8,13 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor sim runner-image
+.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+demo: ## The platform with a simulated GitHub and a workload, then a summary (DEMO_ONCE=1: then stop; exit 0 = all good)
+	bash scripts/demo.sh
 
 install: ## Install dependencies exactly as locked (npm ci)
 	npm ci
@@ -53,6 +56,10 @@ bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks 
 bench-executor: ## Benchmark runner containers/s through the executor against a bare dockerode loop (prints ratios)
 	bash scripts/infra.sh up
 	node --conditions=runnerhub-source --import tsx bench/executor/run.ts $(or $(BENCH_CONTAINERS),16)
+
+bench-platform: ## Benchmark the whole platform against issue 10's goals: decision latency, pick-up warm/cold vs bare docker run, jobs/min, RSS
+	bash scripts/infra.sh up
+	node --conditions=runnerhub-source --import tsx bench/platform/run.ts $(or $(BENCH_SECONDS),60)
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 	bash scripts/run-platform.sh

@@ -4,7 +4,9 @@
 #
 #   scripts/infra.sh up      reuse what already answers, install (Debian packages) and start the rest
 #   scripts/infra.sh status  probe everything, print the table; exit 1 when something is down
-#   scripts/infra.sh down    stop what `up` started; leave alone what it found running
+#   scripts/infra.sh down [part ...]  stop what `up` started (only the parts named, if any: nats, postgres,
+#                                     redis, docker, socket-proxy); leave alone what it found running
+#   scripts/infra.sh started          list the parts `up` started and has not stopped
 #
 # Built for a Debian 12 machine without systemd where we are root (CI, dev containers). `up` is
 # idempotent and returns in a few seconds when everything already runs.
@@ -395,9 +397,10 @@ stop_pid() { # name
 }
 
 cmd_down() {
-  local name ver
-  # Newest first: the proxy before the engine it fronts.
+  local name ver only=" $* "
+  # Newest first: the proxy before the engine it fronts. Names given: only those.
   for name in socket-proxy docker redis postgres nats; do
+    [[ $only == "  " || $only == *" $name "* ]] || continue
     if [[ ! -e $STATE_DIR/$name.started ]]; then
       say "$name: not started by this script, left alone"
       continue
@@ -416,6 +419,7 @@ cmd_down() {
 case ${1:-} in
   up) cmd_up ;;
   status) cmd_status ;;
-  down) cmd_down ;;
-  *) echo "usage: $0 up|status|down" >&2; exit 2 ;;
+  down) shift; cmd_down "$@" ;;
+  started) ls "$STATE_DIR" 2>/dev/null | sed -n 's/\.started$//p' ;;
+  *) echo "usage: $0 up|status|down [part ...]|started" >&2; exit 2 ;;
 esac

@@ -2,8 +2,10 @@
 # Runs the whole platform from source on this machine (`make run`): the infrastructure, then the
 # six services, each from its TypeScript sources.
 #
-#   scripts/run-platform.sh         start, wait for every /readyz, then follow the logs; Ctrl-C stops
-#   scripts/run-platform.sh stop    stop the services a run started (`make down`, from any terminal)
+#   scripts/run-platform.sh                  start, wait for every /readyz, then follow the logs; Ctrl-C stops
+#   scripts/run-platform.sh start --detach   start and wait for every /readyz, then return (make demo)
+#   scripts/run-platform.sh follow           follow the logs of running services; Ctrl-C stops them
+#   scripts/run-platform.sh stop             stop the services a run started (`make down`, from any terminal)
 #
 # Settings live in .run/platform.env, written on the first run with a random admin token; edit it
 # freely, delete it to start over. Logs: .run/logs/<service>.log. Pid files: .run/<service>.pid.
@@ -116,7 +118,7 @@ follow_logs() {
 }
 
 cmd_start() {
-  local name pending ready deadline token code
+  local name pending ready deadline token code detach=${1:-}
   cd "$ROOT"
   for name in "${SERVICES[@]}"; do
     alive "$name" && die "$name is already running (pid $(pid_of "$name")); stop it with: make down"
@@ -147,7 +149,7 @@ cmd_start() {
     # The simulator plays the GitHub App too: the services call it with its key.
     export GITHUB_API_URL="http://127.0.0.1:${PORT[$SIMULATOR]}" GITHUB_APP_ID=424242
     export GITHUB_APP_PRIVATE_KEY_FILE="$RUN_DIR/github-sim-app.pem"
-    export POOLS_FILE=${POOLS_FILE:-$ROOT/deploy/pools.demo.yaml}
+    export POOLS_FILE=${POOLS_FILE:-$ROOT/deploy/demo/pools.yaml}
     # Runner containers reach the simulator through Docker's bridge gateway (the host).
     SIM_RUNNER_HOST=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)
     SIM_RUNNER_HOST=${SIM_RUNNER_HOST:-172.17.0.1}
@@ -191,11 +193,24 @@ cmd_start() {
   printf 'settings: .run/platform.env   stop: Ctrl-C here, or make down\n'
   if [[ ${SERVICES[0]} == "$SIMULATOR" ]]; then
     printf 'no GitHub App configured: GitHub is simulated at http://127.0.0.1:%s (installation demo/hello-world)\n' "${PORT[$SIMULATOR]}"
-    printf '  run a job:  npx github-sim job --repo demo/hello-world --labels self-hosted,linux --command "echo hello"\n'
+    printf '  run a job:  npx github-sim job --repo demo/hello-world --labels self-hosted,small --command "echo hello"\n'
     printf '  watch it:   npx github-sim jobs   and   curl -H "Authorization: Bearer <token>" :8082/api/runners\n'
   fi
   printf '\n'
+  if [[ $detach == --detach ]]; then
+    trap - INT TERM
+    return 0
+  fi
+  cmd_follow
+}
 
+cmd_follow() {
+  local name
+  cd "$ROOT"
+  # A run without a GitHub App started the simulator too.
+  if [[ -n $(pid_of "$SIMULATOR") && " ${SERVICES[*]} " != *" $SIMULATOR "* ]]; then SERVICES=("$SIMULATOR" "${SERVICES[@]}"); fi
+  trap 'echo >&2; stop_services; exit 130' INT
+  trap 'stop_services; exit 143' TERM
   follow_logs
   # Runs until Ctrl-C, or until every service has gone (make down from another terminal).
   while :; do
@@ -213,7 +228,8 @@ cmd_start() {
 }
 
 case ${1:-start} in
-  start) cmd_start ;;
+  start) cmd_start "${2:-}" ;;
+  follow) cmd_follow ;;
   stop) stop_services ;;
-  *) echo "usage: $0 [start|stop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start [--detach]|follow|stop]" >&2; exit 2 ;;
 esac

@@ -11,6 +11,7 @@ export interface SimOptions {
   /** Where webhooks go; none are sent (but all are logged as failed) when unset. */
   webhookUrl?: string;
   webhookSecret?: string;
+  /** Default: a random id per simulator (the CLI uses 424242), so simulators never share RunnerHub's Redis keys. */
   appId?: number;
   /** PEM of the App's private key; a fresh key per start when unset. */
   privateKey?: string;

@@ -72,7 +72,7 @@ async function serve(values: Record<string, string | boolean | string[] | undefi
     webhookSecret: values['webhook-secret'] as string | undefined,
     runnerUrl: values['runner-url'] as string | undefined,
     runnerHost: values['runner-host'] as string | undefined,
-    appId: values['app-id'] ? Number(values['app-id']) : undefined,
+    appId: values['app-id'] ? Number(values['app-id']) : 424_242,
     privateKey: values['private-key-file'] ? appKey(values['private-key-file'] as string) : undefined,
     logger: Boolean(values['verbose']),
   });

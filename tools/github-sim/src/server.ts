@@ -55,7 +55,9 @@ class Simulator implements GitHubSim {
   constructor(private readonly options: SimOptions) {
     this.privateKey = options.privateKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
     this.publicKey = publicKeyOf(this.privateKey);
-    const appId = options.appId ?? 424_242;
+    // A fresh App id per simulator unless one is asked for: RunnerHub keys its shared tokens and
+    // budget in Redis by App id, and two simulators that share one would see each other's tokens.
+    const appId = options.appId ?? 100_000 + Math.floor(Math.random() * 800_000);
     this.clientId = `Iv23li${randomBytes(7).toString('hex')}`;
     this.appInfo = { id: appId, clientId: this.clientId, slug: 'runnerhub-sim', name: 'RunnerHub (simulated)', hookId: 500_000 + appId, createdAt: Date.now() };
     this.webhookUrl = options.webhookUrl;

@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@runnerhub/testing';
+import { describe, expect, it } from 'vitest';
+
+// The README's first command, as a newcomer runs it: `DEMO_ONCE=1 make demo` starts the simulator
+// and the six services on their usual ports, drives a (small) workload, writes the summary, stops
+// what it started and exits 0 only when every job ran and nothing was left behind. It needs the
+// ports of `make run` free: stop a running platform (make down) before running this test.
+
+describe('make demo', () => {
+  it('runs the workload, explains the unmatched job and the broken pool, and leaves nothing behind', async () => {
+    const child = spawn('bash', ['scripts/demo.sh'], { cwd: repoRoot, env: { ...process.env, DEMO_ONCE: '1', DEMO_JOBS: '4', DEMO_TIMEOUT_SECONDS: '180' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, output.slice(-4000)).toBe(0);
+    expect(output).toContain('RunnerHub demo: everything worked');
+    const summary = JSON.parse(readFileSync(join(repoRoot, '.demo/summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      ok: true,
+      jobs: { shouldRun: 4, succeeded: 4 },
+      leftBehind: { containers: [], githubRunners: [] },
+      unmatched: { reason: 'no_pool_matches', checkRun: true },
+      broken: { pool: 'broken', lastError: expect.stringContaining('no-such-image') as unknown },
+    });
+    expect((summary['broken'] as { failedRunners: number }).failedRunners).toBeGreaterThan(0);
+    // Everything it started is stopped again.
+    expect(output).toContain('run: stopped');
+  }, 600_000);
+});
