@@ -1,29 +1,13 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { contractsCodec, RunnerState, streamDefinitions, type PoolSnapshot } from '@runnerhub/contracts';
-import { createDockerClient, LABEL } from '@runnerhub/docker';
-import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
-import { connectNats, createLogger, ensureStreams, jobTraceId } from '@runnerhub/platform';
-import {
-  createTestDatabase,
-  DOCKER_PROXY_URL,
-  REDIS_URL,
-  repoRoot,
-  startNatsServer,
-  startServiceProcess,
-  waitFor,
-  waitForReady,
-  type NatsServer,
-  type ServiceProcess,
-  type TestDatabase,
-} from '@runnerhub/testing';
+import { contractsCodec, RunnerState, type PoolSnapshot } from '@runnerhub/contracts';
+import { startPlatform, type Platform, type ServiceName } from '@runnerhub/e2e';
+import type { GitHubSim } from '@runnerhub/github-sim';
+import { jobTraceId } from '@runnerhub/platform';
+import { repoRoot, waitFor } from '@runnerhub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
 import { deployedJobs, GRAFANA_DASHBOARDS_DIR, promtool, startPrometheus, type Prometheus } from './prometheus.js';
@@ -35,15 +19,8 @@ import { parsePrometheusText, sampleSum, sampleValue, type Sample } from './scra
 // receiver standing in for a collector. Checks: the metrics match the workload, every alert rule
 // loads, every dashboard panel's query returns series, and one job is one trace across services.
 
-const run = promisify(execFile);
-const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const suffix = randomBytes(3).toString('hex');
-const HOST = `metrics-${suffix}`;
-const DEPLOYMENT = `metrics-${suffix}`;
 const LABEL_NAME = `metrics-${suffix}`;
-const TOKEN = 'metrics-stack-test-token';
-const WEBHOOK_SECRET = `secret-${suffix}`;
-const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 
 /**
  * Panels whose series need a fact no service publishes yet. Each entry says what is missing; the
@@ -57,33 +34,21 @@ interface Panel {
 }
 
 describe('metrics: the platform under a simulated workload', () => {
-  let nats: NatsServer;
-  let nc: NatsConnection;
-  let db: TestDatabase;
+  let platform: Platform;
   let sim: GitHubSim;
+  let nc: NatsConnection;
+  let services: Platform['services'];
   let otlp: OtlpReceiver;
   let prometheus: Prometheus;
-  const services: Record<string, ServiceProcess> = {};
-  const envs: Record<string, Record<string, string>> = {};
   const jobIds: number[] = [];
 
-  const scrape = async (service: string): Promise<Sample[]> => parsePrometheusText(await (await fetch(`${services[service]!.url}/metrics`)).text());
-  const outputs = () => Object.values(services).map((s) => `--- ${s.name}\n${s.output().slice(-1500)}`).join('\n');
+  const scrape = async (service: ServiceName): Promise<Sample[]> => parsePrometheusText(await (await fetch(`${services[service]!.url}/metrics`)).text());
+  const outputs = () => platform.output();
 
   beforeAll(async () => {
-    await run('bash', [`${repoRoot}scripts/build-runner-image.sh`]);
     otlp = await startOtlpReceiver();
-    const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
-    sim = await startGitHubSim({ host: '0.0.0.0', runnerHost: bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1', webhookSecret: WEBHOOK_SECRET });
-    sim.createInstallation({ account: 'acme', repositories: ['app'] });
-    nats = await startNatsServer();
-    nc = await connectNats({ servers: nats.url, name: 'test', log });
-    await ensureStreams(nc, Object.values(streamDefinitions));
-    db = await createTestDatabase('metrics_stack');
-    const poolsFile = join(mkdtempSync(join(tmpdir(), 'pools-')), 'pools.yaml');
-    writeFileSync(
-      poolsFile,
-      `pools:
+    platform = await startPlatform({
+      pools: `pools:
   - name: e2e
     repository: acme/app
     labels: [${LABEL_NAME}]
@@ -95,29 +60,16 @@ describe('metrics: the platform under a simulated workload', () => {
     max: 3
     bootTimeoutSeconds: 120
 `,
-    );
-    const common = { NATS_URL: nats.url, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, ADMIN_TOKENS: `ops:write:${TOKEN}`, LOG_LEVEL: 'warn' };
-    const github = { GITHUB_API_URL: sim.url, GITHUB_APP_ID: String(sim.app.id), GITHUB_APP_PRIVATE_KEY: sim.app.privateKey };
-    envs['webhook-gateway'] = { ...common, ...github, DATABASE_URL: db.url, REDIS_URL, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, GATEWAY_REDELIVERY_INTERVAL_SECONDS: '2' };
-    envs['scheduler'] = { ...common, DATABASE_URL: db.url, REDIS_URL };
-    envs['pool-manager'] = { ...common, ...github, DATABASE_URL: db.url, REDIS_URL, POOLS_FILE: poolsFile, POOL_RECONCILE_SECONDS: '1', POOL_REAPER_SECONDS: '2' };
-    envs['container-executor'] = {
-      ...common,
-      DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'),
-      EXECUTOR_HOST_ID: HOST,
-      DEPLOYMENT_ID: DEPLOYMENT,
-      EXECUTOR_HEARTBEAT_SECONDS: '1',
-      EXECUTOR_RESERVED_CPUS: '0',
-      EXECUTOR_RESERVED_MEMORY_MB: '0',
-      EXECUTOR_MAX_CONTAINERS: '4',
-    };
-    envs['metrics'] = { ...common, REDIS_URL, METRICS_GITHUB_BUDGET_SECONDS: '1' };
-    // One at a time: tsx compiles each service on start, and the machine has two cores.
-    for (const name of ['container-executor', 'pool-manager', 'scheduler', 'webhook-gateway', 'metrics']) {
-      services[name] = await startServiceProcess(name, envs[name]!);
-      await waitForReady(services[name], 120_000);
-    }
-    sim.setWebhook({ url: `${services['webhook-gateway']!.url}/webhooks/github` });
+      services: ['container-executor', 'pool-manager', 'scheduler', 'webhook-gateway', 'metrics'],
+      common: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url },
+      env: {
+        'webhook-gateway': { GATEWAY_REDELIVERY_INTERVAL_SECONDS: '2' },
+        'pool-manager': { POOL_REAPER_SECONDS: '2' },
+        'container-executor': { EXECUTOR_MAX_CONTAINERS: '4' },
+        metrics: { METRICS_GITHUB_BUDGET_SECONDS: '1' },
+      },
+    });
+    ({ sim, nc, services } = platform);
     const targets: Record<string, string> = {};
     for (const [name, s] of Object.entries(services)) targets[name] = new URL(s.url).host;
     prometheus = await startPrometheus(targets);
@@ -125,21 +77,8 @@ describe('metrics: the platform under a simulated workload', () => {
 
   afterAll(async () => {
     await prometheus?.stop();
-    for (const s of Object.values(services).reverse()) {
-      s.kill('SIGTERM');
-      await s.exited;
-    }
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })) {
-      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
-    }
-    for (const n of await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`] } })) {
-      await docker.getNetwork(n.Id).remove().catch(() => undefined);
-    }
-    await sim?.close();
+    await platform?.stop();
     await otlp?.close();
-    await nc?.close();
-    await nats?.stop();
-    await db?.drop();
   }, 120_000);
 
   it('runs the workload: four jobs (one failing, one whose webhook was lost), a forged webhook and a poison message', async () => {
@@ -197,7 +136,7 @@ describe('metrics: the platform under a simulated workload', () => {
     // Each job has at least its queued, in_progress and completed deliveries in the stream.
     expect(sampleSum(s, 'runnerhub_github_events_total', { event: 'workflow_job' })).toBeGreaterThanOrEqual(12);
     // Snapshot levels: the host and the pool are there; the GitHub budget as the pool-manager recorded it.
-    expect(sampleValue(s, 'runnerhub_host_max_containers', { host: HOST })).toBe(4);
+    expect(sampleValue(s, 'runnerhub_host_max_containers', { host: platform.host })).toBe(4);
     expect(sampleValue(s, 'runnerhub_pool_max_runners', { pool: 'e2e' })).toBe(3);
     expect(s.some((x) => x.name === 'runnerhub_github_rate_remaining' && x.labels['installation'] !== 'app')).toBe(true);
 
@@ -233,29 +172,36 @@ describe('metrics: the platform under a simulated workload', () => {
 
     const files = readdirSync(GRAFANA_DASHBOARDS_DIR).filter((f) => f.endsWith('.json'));
     expect(files.sort()).toEqual(['hosts.json', 'intake.json', 'overview.json', 'pool.json']);
-    const empty: string[] = [];
-    const gapsClosed: string[] = [];
-    let queries = 0;
-    for (const file of files) {
-      const dashboard = JSON.parse(readFileSync(join(GRAFANA_DASHBOARDS_DIR, file), 'utf8')) as { panels: Panel[]; templating: { list: { name: string; query: { query: string } }[] } };
-      for (const v of dashboard.templating.list) {
-        const m = /^label_values\((\w+), (\w+)\)$/.exec(v.query.query);
-        expect(m, `${file} variable ${v.name}`).not.toBeNull();
-        expect((await prometheus.query(`count by (${m![2]}) (${m![1]})`)).length, `${file} variable ${v.name} has values`).toBeGreaterThan(0);
-      }
-      for (const panel of dashboard.panels) {
-        for (const target of panel.targets) {
-          // Grafana's "All" is the variable's allValue (.+); the rate interval is at least 4 scrapes.
-          const expr = target.expr.replaceAll('$__rate_interval', '1m').replace(/\$(pool|host)\b/g, '.+');
-          queries++;
-          const result = await prometheus.query(expr);
-          const title = `${file}: ${panel.title}`;
-          if (KNOWN_GAPS[panel.title] !== undefined) {
-            if (result.length > 0) gapsClosed.push(title);
-          } else if (result.length === 0) empty.push(`${title}: ${target.expr}`);
+    // A series that appeared in the last scrape or two has too few samples for a rate window yet:
+    // ask again until every query answers (or give up and show which do not).
+    const panelQueries = async () => {
+      const empty: string[] = [];
+      const gapsClosed: string[] = [];
+      let queries = 0;
+      for (const file of files) {
+        const dashboard = JSON.parse(readFileSync(join(GRAFANA_DASHBOARDS_DIR, file), 'utf8')) as { panels: Panel[]; templating: { list: { name: string; query: { query: string } }[] } };
+        for (const v of dashboard.templating.list) {
+          const m = /^label_values\((\w+), (\w+)\)$/.exec(v.query.query);
+          expect(m, `${file} variable ${v.name}`).not.toBeNull();
+          expect((await prometheus.query(`count by (${m![2]}) (${m![1]})`)).length, `${file} variable ${v.name} has values`).toBeGreaterThan(0);
+        }
+        for (const panel of dashboard.panels) {
+          for (const target of panel.targets) {
+            // Grafana's "All" is the variable's allValue (.+); the rate interval is at least 4 scrapes.
+            const expr = target.expr.replaceAll('$__rate_interval', '1m').replace(/\$(pool|host)\b/g, '.+');
+            queries++;
+            const result = await prometheus.query(expr);
+            const title = `${file}: ${panel.title}`;
+            if (KNOWN_GAPS[panel.title] !== undefined) {
+              if (result.length > 0) gapsClosed.push(title);
+            } else if (result.length === 0) empty.push(`${title}: ${target.expr}`);
+          }
         }
       }
-    }
+      return { empty, gapsClosed, queries };
+    };
+    await waitFor(async () => (await panelQueries()).empty.length === 0, { timeoutMs: 30_000, what: 'every panel query answering' }).catch(() => undefined);
+    const { empty, gapsClosed, queries } = await panelQueries();
     expect(queries).toBeGreaterThan(40);
     expect(empty, 'panel queries without series').toEqual([]);
     expect(gapsClosed, 'panels listed in KNOWN_GAPS that now return series: remove them from the list').toEqual([]);
@@ -291,20 +237,17 @@ describe('metrics: the platform under a simulated workload', () => {
       desired: sampleValue(s, 'runnerhub_pool_desired_runners', { pool: 'e2e' }),
       idle: sampleValue(s, 'runnerhub_pool_runners', { pool: 'e2e', state: 'idle' }),
       busy: sampleValue(s, 'runnerhub_pool_runners', { pool: 'e2e', state: 'busy' }),
-      hostContainers: sampleValue(s, 'runnerhub_host_containers', { host: HOST }),
-      hostMax: sampleValue(s, 'runnerhub_host_max_containers', { host: HOST }),
+      hostContainers: sampleValue(s, 'runnerhub_host_containers', { host: platform.host }),
+      hostMax: sampleValue(s, 'runnerhub_host_max_containers', { host: platform.host }),
     });
     const truth = () => {
       const pool = latest?.pools.find((p) => p.pool === 'e2e');
-      const host = latest?.hosts.find((h) => h.host === HOST);
+      const host = latest?.hosts.find((h) => h.host === platform.host);
       const count = (state: RunnerState) => pool?.runners.find((r) => r.state === state)?.count ?? 0;
       return { desired: pool?.desired, idle: count(RunnerState.IDLE), busy: count(RunnerState.BUSY), hostContainers: host?.runningContainers, hostMax: host?.maxContainers };
     };
     try {
-      services['metrics']!.kill('SIGTERM');
-      await services['metrics']!.exited;
-      services['metrics'] = await startServiceProcess('metrics', envs['metrics']!);
-      await waitForReady(services['metrics'], 120_000);
+      await platform.restart('metrics', 'SIGTERM');
       const ready = Date.now();
       // The pool-manager publishes a snapshot every 5 s: one period, and a little for the consumer.
       await waitFor(async () => latest !== undefined && JSON.stringify(levels(await scrape('metrics'))) === JSON.stringify(truth()), {
