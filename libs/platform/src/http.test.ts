@@ -1,3 +1,5 @@
+import { request as httpRequest, Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
@@ -101,5 +103,70 @@ describe('HTTP chassis', () => {
     const doc = (await app.inject('/openapi.json')).json<{ paths: Record<string, unknown> }>();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/things/{id}', '/api/things']));
     expect(Object.keys(doc.paths)).not.toContain('/healthz');
+  });
+});
+
+describe('raw routes in front of fastify', () => {
+  let app: HttpServer;
+  let telemetry: Telemetry;
+  let base: string;
+  let release: () => void = () => undefined;
+  const agent = new Agent({ keepAlive: true });
+  const send = (path: string, body = '') =>
+    new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${base}${path}`, { method: 'POST', agent, headers: { 'content-type': 'text/plain' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      });
+      req.on('error', reject).end(body);
+    });
+
+  beforeAll(async () => {
+    telemetry = startTelemetry({ serviceName: 'raw-test' });
+    app = await createHttpServer({ service: 'raw', log, readiness: createReadiness(log, { intervalMs: 60_000 }), telemetry, adminTokens: [] });
+    app.post('/echo', async (req) => ({ via: 'fastify', body: req.body }));
+    app.rawRoute('POST', '/echo', (req, _res, answer) => {
+      let text = '';
+      req.setEncoding('utf8').on('data', (c: string) => (text += c));
+      req.on('end', () => answer(201, { via: 'raw', body: text }));
+    });
+    app.rawRoute('POST', '/slow', (_req, _res, answer) => {
+      release = () => answer(200, { via: 'raw', done: true });
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    agent.destroy();
+    await app.close();
+    await telemetry.shutdown();
+  });
+
+  it('answers its exact path and method on the socket, leaves the rest to fastify, and counts both', async () => {
+    expect(await send('/echo', 'hello')).toMatchObject({ status: 201, body: JSON.stringify({ via: 'raw', body: 'hello' }) });
+    expect((await send('/echo', 'hello')).headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(await send('/echo?x=1', 'hello')).toMatchObject({ status: 200, body: JSON.stringify({ via: 'fastify', body: 'hello' }) });
+    expect((await app.inject({ method: 'POST', url: '/echo', payload: 'hi', headers: { 'content-type': 'text/plain' } })).json()).toEqual({ via: 'fastify', body: 'hi' });
+    expect((await send('/nothing')).status).toBe(404);
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toMatch(/http_server_request_duration_seconds_count\{route="\/echo",method="POST",status="201"\} 2/);
+    expect(metrics).toMatch(/http_server_request_duration_seconds_count\{route="\/echo",method="POST",status="200"\} [12]/);
+  });
+
+  it('finishes a request in flight when closing, on a connection it then closes', async () => {
+    const inFlight = send('/slow');
+    await new Promise((r) => setTimeout(r, 50));
+    let closed = false;
+    const closing = app.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(false);
+    await expect(send('/echo', 'late')).rejects.toThrow();
+    release();
+    const res = await inFlight;
+    expect(res).toMatchObject({ status: 200, body: JSON.stringify({ via: 'raw', done: true }) });
+    expect(res.headers.connection).toBe('close');
+    await closing;
+    expect(closed).toBe(true);
   });
 });

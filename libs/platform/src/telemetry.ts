@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { context, metrics, propagation, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
@@ -16,6 +18,12 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
  * components that @opentelemetry/sdk-node wires together; sdk-node itself loads every exporter it
  * knows and cost about 20 MB of resident memory per process here, which six services on a NAS
  * cannot spare (docs/architecture.md "Telemetry").
+ *
+ * Without an OTLP endpoint nobody receives spans, so no tracer provider is registered: the API then
+ * hands out non-recording spans that carry their parent's trace and span id (a job's derived trace
+ * context included) and cost next to nothing. Context propagation stays on either way (the
+ * AsyncLocalStorage context manager and the W3C trace-context and baggage propagators), so
+ * `traceparent` still flows through NATS headers and a service that does export keeps each job's trace.
  */
 
 export interface Telemetry {
@@ -42,13 +50,18 @@ export function startTelemetry(s: TelemetrySettings): Telemetry {
     'service.instance.id': `${hostname()}:${process.pid}`,
   });
 
-  const spanProcessors: SpanProcessor[] = [];
+  let tracerProvider: NodeTracerProvider | undefined;
   if (s.otlpEndpoint) {
-    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${trimSlash(s.otlpEndpoint)}/v1/traces` })));
+    const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${trimSlash(s.otlpEndpoint)}/v1/traces` }))];
+    tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+    // Registers the AsyncLocalStorage context manager and the W3C trace-context propagator globally.
+    tracerProvider.register();
+  } else {
+    // The same context manager and propagators NodeTracerProvider.register() installs, without a
+    // tracer provider that would record spans for nobody.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   }
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
-  // Registers the AsyncLocalStorage context manager and the W3C trace-context propagator globally.
-  tracerProvider.register();
 
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
   const readers: IMetricReader[] = [prometheus];
@@ -71,7 +84,7 @@ export function startTelemetry(s: TelemetrySettings): Telemetry {
     serveMetrics: (req, res) => prometheus.getMetricsRequestHandler(req, res),
     async shutdown() {
       stopRuntime();
-      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await Promise.allSettled([tracerProvider?.shutdown(), meterProvider.shutdown()]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { context as otelContext, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { isJobId, jobTraceContext, messageSpanAttributes } from '@runnerhub/platform';
 
-const tracer = () => trace.getTracer('webhook-gateway');
+const tracer = trace.getTracer('webhook-gateway');
 
 export interface DeliverySpan {
   /** Publish under this, so `traceparent` carries the delivery's trace on to the consumers. */
@@ -17,11 +17,9 @@ export interface DeliverySpan {
 export function startDeliverySpan(d: { event: string; action: string; delivery: string; message: unknown }): DeliverySpan {
   const jobId = d.event === 'workflow_job' ? (d.message as { jobId?: bigint }).jobId : undefined;
   const parent = isJobId(jobId) ? jobTraceContext(jobId) : otelContext.active();
-  const span = tracer().startSpan(
-    `webhook ${d.event}.${d.action || 'none'}`,
-    { kind: SpanKind.SERVER, attributes: { 'github.delivery': d.delivery, 'github.event': d.event, 'github.action': d.action, ...messageSpanAttributes(d.message) } },
-    parent,
-  );
+  const span = tracer.startSpan(`webhook ${d.event}.${d.action || 'none'}`, { kind: SpanKind.SERVER }, parent);
+  // Without a trace exporter the span is a non-recording one that only carries the ids: skip the attributes.
+  if (span.isRecording()) span.setAttributes({ 'github.delivery': d.delivery, 'github.event': d.event, 'github.action': d.action, ...messageSpanAttributes(d.message) });
   return {
     traceContext: trace.setSpan(parent, span),
     end(error) {

@@ -1,4 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
+import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
 
 /** Outcome of one POST /webhooks/github, as counted and as answered. */
 export type IntakeOutcome = 'published' | 'duplicate' | 'ignored' | 'rejected' | 'invalid' | 'unavailable';
@@ -8,12 +8,24 @@ export type IntakeOutcome = 'published' | 'duplicate' | 'ignored' | 'rejected' |
  * own, small vocabulary); rejected requests are counted by reason alone.
  */
 export function intakeMetrics(meter: Meter) {
-  const deliveries = meter.createCounter('runnerhub_webhook_deliveries', {
-    description: 'Webhook deliveries by event, action and outcome.',
-  });
-  const rejected = meter.createCounter('runnerhub_webhook_rejections', {
-    description: 'Webhook requests refused before or at verification, by reason (valid="false" in garm terms).',
-  });
+  // Counted in plain maps and read at scrape time: a synchronous counter hashes its attribute set on
+  // every add(), a few µs per delivery on the hot path; a map lookup by a short key costs next to nothing.
+  const deliveries = new Map<string, { attributes: Attributes; count: number }>();
+  const rejected = new Map<string, { attributes: Attributes; count: number }>();
+  const count = (m: typeof deliveries, key: string, attributes: () => Attributes) => {
+    const c = m.get(key);
+    if (c) c.count++;
+    else m.set(key, { attributes: attributes(), count: 1 });
+  };
+  const report = (m: typeof deliveries) => (r: ObservableResult) => {
+    for (const c of m.values()) r.observe(c.count, c.attributes);
+  };
+  meter.createObservableCounter('runnerhub_webhook_deliveries', { description: 'Webhook deliveries by event, action and outcome.' }).addCallback(report(deliveries));
+  meter
+    .createObservableCounter('runnerhub_webhook_rejections', {
+      description: 'Webhook requests refused before or at verification, by reason (valid="false" in garm terms).',
+    })
+    .addCallback(report(rejected));
   const toPubAck = meter.createHistogram('runnerhub_webhook_persist_duration_seconds', {
     description: 'From request received to JetStream PubAck, for deliveries that were published.',
     unit: 's',
@@ -21,11 +33,11 @@ export function intakeMetrics(meter: Meter) {
   });
   return {
     delivery(outcome: IntakeOutcome, event: string, action: string) {
-      deliveries.add(1, { event, action: action || 'none', outcome });
+      count(deliveries, `${outcome}\n${event}\n${action}`, () => ({ event, action: action || 'none', outcome }));
     },
     rejection(reason: string) {
-      rejected.add(1, { reason });
-      deliveries.add(1, { event: 'unverified', action: 'none', outcome: 'rejected' });
+      count(rejected, reason, () => ({ reason }));
+      count(deliveries, 'rejected', () => ({ event: 'unverified', action: 'none', outcome: 'rejected' }));
     },
     persisted(seconds: number) {
       toPubAck.record(seconds);

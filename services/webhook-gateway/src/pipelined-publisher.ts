@@ -75,7 +75,7 @@ interface PubAck {
   error?: { code: number; err_code?: number; description?: string };
 }
 
-const tracer = () => trace.getTracer('@runnerhub/webhook-gateway');
+const tracer = trace.getTracer('@runnerhub/webhook-gateway');
 const setter = { set: (c: Record<string, string>, k: string, v: string) => void (c[k] = v) };
 const decoder = new TextDecoder();
 
@@ -188,15 +188,11 @@ export function createPipelinedPublisher<M>(nc: NatsConnection, codec: MessageCo
       if (closed || nc.isClosed()) return Promise.reject(new PublishUnavailableError(subject, `no PubAck for ${subject}: the NATS connection is closed`, undefined));
 
       const parent = opts.traceContext ?? otelContext.active();
-      const span = tracer().startSpan(
-        `publish ${subject}`,
-        {
-          kind: SpanKind.PRODUCER,
-          // The same attributes as the platform's createPublisher puts on its publish span.
-          attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': opts.msgId, ...messageSpanAttributes(message) },
-        },
-        parent,
-      );
+      const span = tracer.startSpan(`publish ${subject}`, { kind: SpanKind.PRODUCER }, parent);
+      if (span.isRecording()) {
+        // The same attributes as the platform's createPublisher puts on its publish span.
+        span.setAttributes({ 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': opts.msgId, ...messageSpanAttributes(message) });
+      }
       const h = natsHeaders();
       if (opts.headers) for (const k in opts.headers) h.set(k, opts.headers[k]!);
       h.set(HEADER_MSG_ID, opts.msgId);

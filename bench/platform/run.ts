@@ -1,0 +1,429 @@
+/**
+ * bench/platform: the whole platform (simulator, private NATS, fresh database, the six services as
+ * processes from source, real Docker through the socket proxy, the fake runner image) under load,
+ * against issue 10's goals. Four figures:
+ *
+ *  1. decision latency, webhook → create command, at 10 jobs/s for [seconds] (default 60);
+ *  2. pick-up time (queued → in_progress at the simulator) with a warm pool and from cold, beside the
+ *     floor: a bare dockerode create → start → wait of the same image with `true`, same samples;
+ *  3. sustained throughput: completed jobs per minute with real containers, bounded concurrency;
+ *  4. resident memory of each service idle and under that load.
+ *
+ *   node --conditions=runnerhub-source --import tsx bench/platform/run.ts [seconds]
+ *
+ * Environment: BENCH_RATE (jobs/s of phase 1, default 10), BENCH_SAMPLES (pick-up samples per
+ * variant, default 24, 8 when seconds < 60), BENCH_WAVE (jobs in flight in phase 2, default 4),
+ * BENCH_THROUGHPUT_SECONDS (default 2 × seconds), BENCH_CONCURRENCY (jobs in flight in phase 3,
+ * default 6), BENCH_REDIS_DB (the scratch Redis database the services use, default 13).
+ *
+ * Not a test: it prints figures and PASS/MISS against the goals; nothing fails on a time. The
+ * machine is shared, so the load average is printed with every phase.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  contractsCodec,
+  create,
+  executorHeartbeatSubject,
+  ExecutorHeartbeatSchema,
+  timestampNow,
+  type CreateRunnerCommand,
+  type DemandSnapshot,
+  type JobQueued,
+  type SubjectMessages,
+  type WorkflowJobEvent,
+} from '@runnerhub/contracts';
+import { createDockerClient } from '@runnerhub/docker';
+import { startPlatform, SERVICES, type Platform, type ServiceName } from '@runnerhub/e2e';
+import { createPublisher } from '@runnerhub/platform';
+import { DOCKER_PROXY_URL, REDIS_URL, waitFor } from '@runnerhub/testing';
+import { clearRedisDatabase, cpuSeconds, percentile, rssMB } from './proc.js';
+
+const SECONDS = Number(process.argv[2] ?? 60);
+const RATE = Number(process.env.BENCH_RATE ?? 10);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? (SECONDS < 60 ? 8 : 24));
+const WAVE = Number(process.env.BENCH_WAVE ?? 4);
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 2 * SECONDS);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 6);
+const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
+const IMAGE = 'runnerhub/fake-runner:dev';
+const SINK = 'bench-sink';
+const GOALS = { decisionP99Ms: 100, warmP95Ms: 1000, coldOverFloorP95Ms: 1000, rssTotalMiB: 450 };
+
+const now = (): number => performance.timeOrigin + performance.now();
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const fmt = (ms: number): string => (Number.isNaN(ms) ? '—' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
+const say = (line: string): void => console.log(line);
+
+// Runner pools. The real ones select the executor by its label; `sink` selects a host that only
+// exists as heartbeats this bench publishes (see phase 1). 0.25 CPU each as the e2e tests use:
+// placement never overcommits the host's 2 cores, which is what bounds the real pools here.
+const real = `    image: ${IMAGE}
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    pids: 256
+    hostSelector: { bench: real }`;
+const pools = `pools:
+  - name: sink
+    repository: acme/app
+    labels: [sink]
+    image: ${IMAGE}
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    pids: 256
+    max: 5000
+    bootTimeoutSeconds: 7200
+    checkRuns: false
+    hostSelector: { bench: sink }
+  - name: warm
+    repository: acme/app
+    labels: [warm]
+${real}
+    minIdle: ${WAVE}
+    max: ${2 * WAVE}
+  - name: cold
+    repository: acme/app
+    labels: [cold]
+${real}
+    max: ${WAVE}
+  - name: load
+    repository: acme/app
+    labels: [load]
+${real}
+    max: ${CONCURRENCY + 2}
+`;
+
+// ---------------------------------------------------------------------------------------------
+// Start the platform with a Redis database of its own and GitHub's JIT limit lifted.
+const redisUrl = `${REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
+await clearRedisDatabase(redisUrl);
+const withRedis = { REDIS_URL: redisUrl };
+say(`platform bench: decision ${SECONDS} s at ${RATE} jobs/s, pick-up ${SAMPLES} samples per variant in waves of ${WAVE}, throughput ${THROUGHPUT_SECONDS} s at ${CONCURRENCY} in flight`);
+say(`load average at start (1/5/15 min): ${load()} on this ${cpus().length}-core machine`);
+const startedAt = now();
+const platform: Platform = await startPlatform({
+  pools,
+  common: { GITHUB_JIT_PER_MINUTE: '1000' },
+  env: {
+    'container-executor': { EXECUTOR_MAX_CONTAINERS: '16', EXECUTOR_LABELS: 'bench=real' },
+    'pool-manager': { ...withRedis, POOL_REAPER_SECONDS: '30' },
+    scheduler: withRedis,
+    'webhook-gateway': withRedis,
+    'status-reporter': withRedis,
+    metrics: withRedis,
+  },
+});
+say(`platform up in ${((now() - startedAt) / 1000).toFixed(0)} s (deployment ${platform.deployment})`);
+const { sim, nc } = platform;
+// GitHub refuses JIT registrations beyond ≈166/min per App; 10 jobs/s needs 600/min (see the docs).
+sim.setRateLimits({ jitPerMinute: 100_000 });
+
+const pid = (name: ServiceName): number | undefined => platform.services[name]?.child.pid;
+
+// Timestamps of what the services publish, from plain subscriptions on the bench's connection.
+const ghAt = new Map<string, number>();
+const queuedAt = new Map<string, number>();
+const creates = new Map<string, number[]>();
+const demandAt: number[] = [];
+function follow(subject: string, handle: (subject: string, data: Uint8Array, at: number) => void): void {
+  const sub = nc.subscribe(subject);
+  void (async () => {
+    for await (const m of sub) handle(m.subject, m.data, now());
+  })();
+}
+follow('gh.workflow_job.queued', (s, d, at) => ghAt.set(String((contractsCodec.decode(s, d) as WorkflowJobEvent).jobId), at));
+follow('job.queued', (s, d, at) => queuedAt.set(String((contractsCodec.decode(s, d) as JobQueued).job?.jobId), at));
+follow('pool.demand', (s, d, at) => {
+  if ((contractsCodec.decode(s, d) as DemandSnapshot).pools.some((p) => (p.pending?.normal ?? 0) > 0)) demandAt.push(at);
+});
+follow('cmd.executor.*.create', (s, d, at) => {
+  const pool = (contractsCodec.decode(s, d) as CreateRunnerCommand).runner?.pool ?? '';
+  let list = creates.get(pool);
+  if (!list) creates.set(pool, (list = []));
+  list.push(at);
+});
+
+// Memory: every service's VmRSS once a second, tagged with the phase.
+type Phase = 'startup' | 'idle' | 'decision' | 'warm' | 'cold' | 'floor' | 'throughput';
+let phase: Phase = 'startup';
+const rss: Array<{ phase: Phase; values: Record<ServiceName, number> }> = [];
+const sampleRss = (): void => {
+  rss.push({ phase, values: Object.fromEntries(SERVICES.map((s) => [s, rssMB(pid(s))])) as Record<ServiceName, number> });
+};
+const cpuAt = new Map<Phase, Record<ServiceName, number>>();
+const cpuEnd = new Map<Phase, Record<ServiceName, number>>();
+const cpuNow = (): Record<ServiceName, number> => Object.fromEntries(SERVICES.map((s) => [s, cpuSeconds(pid(s))])) as Record<ServiceName, number>;
+const phaseLoad = new Map<Phase, string>();
+function enter(next: Phase): void {
+  if (cpuAt.has(phase) && !cpuEnd.has(phase)) cpuEnd.set(phase, cpuNow());
+  phase = next;
+  cpuAt.set(next, cpuNow());
+  phaseLoad.set(next, load());
+  say(`\n== ${next} (load average ${load()})`);
+}
+const rssTimer = setInterval(sampleRss, 1000);
+// The simulator runs in this process: its event loop delay says whether the bench itself held things up.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const benchCpu = process.cpuUsage();
+
+interface Result {
+  decision?: { jobs: number; commands: number; perSecond: number; loopP99: number; fromCreate: number[]; fromGateway: number[]; stages: Record<string, number[]> };
+  warm?: number[];
+  cold?: number[];
+  floor?: { exited: number[]; started: number[] };
+  throughput?: { completed: number; perMinute: number; seconds: number; latencies: number[]; decisions: number[] };
+}
+const result: Result = {};
+
+try {
+  // -------------------------------------------------------------------------------------------
+  // Idle: the services with nothing to do but the warm pool standing.
+  await waitFor(() => sim.runners().filter((r) => r.name.startsWith('rh-warm-') && r.status === 'online' && !r.busy).length >= WAVE, {
+    timeoutMs: 180_000,
+    intervalMs: 250,
+    what: `${WAVE} idle warm runners\n${platform.output()}`,
+  });
+  enter('idle');
+  await sleep(10_000);
+
+  // -------------------------------------------------------------------------------------------
+  // 1. Decision latency. The pool `sink` places on a host that only exists as heartbeats published
+  // here (room for thousands of runners), so every job's create command is issued as soon as the
+  // platform decided, and no container is started: 600 runner containers in a minute would
+  // measure this machine's Docker (≈5 containers/s, bench-executor), not the decision. The
+  // scheduler, pool-manager (JIT registration at the simulator included) and NATS path is the
+  // real one; the create commands wait unconsumed on cmd.executor.bench-sink.create.
+  enter('decision');
+  loopDelay.reset();
+  const heartbeats = createPublisher<SubjectMessages>(nc, contractsCodec);
+  const instance = randomBytes(3).toString('hex');
+  let beat = 0;
+  const sinkBeat = (): void => {
+    void heartbeats
+      .publish(
+        executorHeartbeatSubject(SINK),
+        create(ExecutorHeartbeatSchema, {
+          host: SINK,
+          deploymentId: platform.deployment,
+          instanceId: instance,
+          sentAt: timestampNow(),
+          cpus: 100_000,
+          memoryBytes: 1n << 50n,
+          maxContainers: 1_000_000,
+          images: [IMAGE],
+          labels: { bench: 'sink' },
+        }),
+        { msgId: `heartbeat:${instance}:${beat++}` },
+      )
+      .catch(() => undefined);
+  };
+  sinkBeat();
+  const beatTimer = setInterval(sinkBeat, 1000);
+  await sleep(2000);
+  const sinkJobs: Array<{ id: number; t0: number }> = [];
+  const total = Math.round(SECONDS * RATE);
+  const t = now();
+  for (let i = 0; i < total; i++) {
+    const wait = t + (i * 1000) / RATE - now();
+    if (wait > 0) await sleep(wait);
+    const t0 = now();
+    sinkJobs.push({ id: sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'sink'], command: 'true' }).id, t0 });
+  }
+  say(`${total} jobs created in ${((now() - t) / 1000).toFixed(1)} s`);
+  await waitFor(() => (creates.get('sink')?.length ?? 0) >= total, { timeoutMs: 120_000, intervalMs: 200, what: 'a create command per job' }).catch(() => undefined);
+  clearInterval(beatTimer);
+  const sinkCreates = creates.get('sink') ?? [];
+  const paired = sinkJobs.slice(0, sinkCreates.length).map((j, i) => ({ ...j, created: sinkCreates[i]! }));
+  const stages: Record<string, number[]> = { 'sim → gateway published (gh.workflow_job.queued)': [], 'gateway → scheduler job.queued': [], 'job.queued → next pool.demand': [], 'pool.demand → create command (k-th)': [] };
+  for (const p of paired) {
+    const gw = ghAt.get(String(p.id));
+    const q = queuedAt.get(String(p.id));
+    const d = q === undefined ? undefined : demandAt.find((x) => x >= q);
+    if (gw !== undefined) stages['sim → gateway published (gh.workflow_job.queued)']!.push(gw - p.t0);
+    if (gw !== undefined && q !== undefined) stages['gateway → scheduler job.queued']!.push(q - gw);
+    if (q !== undefined && d !== undefined) stages['job.queued → next pool.demand']!.push(d - q);
+    if (d !== undefined) stages['pool.demand → create command (k-th)']!.push(p.created - d);
+  }
+  result.decision = {
+    jobs: total,
+    commands: sinkCreates.length,
+    perSecond: sinkCreates.length > 1 ? ((sinkCreates.length - 1) * 1000) / (sinkCreates.at(-1)! - sinkCreates[0]!) : Number.NaN,
+    loopP99: loopDelay.percentile(99) / 1e6,
+    fromCreate: paired.map((p) => p.created - p.t0),
+    fromGateway: paired.flatMap((p) => (ghAt.has(String(p.id)) ? [p.created - ghAt.get(String(p.id))!] : [])),
+    stages,
+  };
+  // Clean up: the jobs are cancelled at "GitHub", the pool drained; the sink runners stay registered.
+  for (const j of sinkJobs) sim.cancelJob(j.id);
+  await platform.api('pool-manager', '/api/pools/sink/drain', { method: 'POST' });
+  printDecision();
+
+  // -------------------------------------------------------------------------------------------
+  // 2a. Warm pick-up: waves of WAVE jobs, each wave only once WAVE warm runners wait idle.
+  const idleWarm = (): number => sim.runners().filter((r) => r.name.startsWith('rh-warm-') && r.status === 'online' && !r.busy).length;
+  enter('warm');
+  result.warm = [];
+  while (result.warm.length < SAMPLES) {
+    await waitFor(() => idleWarm() >= WAVE, { timeoutMs: 180_000, intervalMs: 100, what: `${WAVE} idle warm runners\n${platform.output()}` });
+    await sleep(500);
+    const wave = Array.from({ length: Math.min(WAVE, SAMPLES - result.warm.length) }, () => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'warm'], command: 'true' }).id);
+    const jobs = await waitFor(() => { const js = wave.map((id) => sim.job(id)!); return js.every((j) => j.status === 'completed') && js; }, { timeoutMs: 180_000, what: `warm wave\n${platform.output()}` });
+    result.warm.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
+  }
+  say(`warm pick-up: p50 ${fmt(percentile(result.warm, 50))}, p95 ${fmt(percentile(result.warm, 95))} (${result.warm.length} jobs)`);
+  await platform.api('pool-manager', '/api/pools/warm/drain', { method: 'POST' });
+
+  // 2b. Cold pick-up: the same waves on a pool with no runner waiting (minIdle 0, nothing left over).
+  enter('cold');
+  result.cold = [];
+  while (result.cold.length < SAMPLES) {
+    await waitFor(async () => (await platform.containers()).every((c) => c.pool !== 'cold') && sim.runners().every((r) => !r.name.startsWith('rh-cold-') || r.status === 'offline'), {
+      timeoutMs: 180_000,
+      intervalMs: 250,
+      what: 'no cold runner left',
+    });
+    await sleep(500);
+    const wave = Array.from({ length: Math.min(WAVE, SAMPLES - result.cold.length) }, () => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'cold'], command: 'true' }).id);
+    const jobs = await waitFor(() => { const js = wave.map((id) => sim.job(id)!); return js.every((j) => j.status === 'completed') && js; }, { timeoutMs: 180_000, what: `cold wave\n${platform.output()}` });
+    result.cold.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
+  }
+  say(`cold pick-up: p50 ${fmt(percentile(result.cold, 50))}, p95 ${fmt(percentile(result.cold, 95))} (${result.cold.length} jobs)`);
+
+  // 2c. The floor: `docker run --rm --network none <image> true` as dockerode does it, through the
+  // same socket proxy, the same samples in the same waves. Timed create → start → wait (exit); the
+  // removal after it is not timed.
+  enter('floor');
+  const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+  result.floor = { exited: [], started: [] };
+  while (result.floor.exited.length < SAMPLES) {
+    const n = Math.min(WAVE, SAMPLES - result.floor.exited.length);
+    const wave = await Promise.all(
+      Array.from({ length: n }, async () => {
+        const t0 = now();
+        const container = await docker.createContainer({ Image: IMAGE, Cmd: ['true'], Labels: { 'runnerhub.bench': 'platform-floor' }, HostConfig: { NetworkMode: 'none' } });
+        await container.start();
+        const started = now() - t0;
+        await container.wait();
+        const exited = now() - t0;
+        await container.remove({ force: true, v: true });
+        return { started, exited };
+      }),
+    );
+    result.floor.exited.push(...wave.map((w) => w.exited));
+    result.floor.started.push(...wave.map((w) => w.started));
+  }
+  say(`floor: create → exit p50 ${fmt(percentile(result.floor.exited, 50))}, p95 ${fmt(percentile(result.floor.exited, 95))}; create → started p95 ${fmt(percentile(result.floor.started, 95))}`);
+
+  // -------------------------------------------------------------------------------------------
+  // 3. Sustained throughput: CONCURRENCY jobs in flight for THROUGHPUT_SECONDS, each completion
+  // replaced at once; jobs completed inside the window count.
+  enter('throughput');
+  const inFlight = new Map<number, number>();
+  const done: Array<{ id: number; t0: number; completedAt: number; createdAt: number }> = [];
+  const loadJobs: Array<{ id: number; t0: number }> = [];
+  const createsBefore = creates.get('load')?.length ?? 0;
+  const windowStart = now();
+  const windowEnd = windowStart + THROUGHPUT_SECONDS * 1000;
+  let lastReport = windowStart;
+  while (now() < windowEnd) {
+    while (inFlight.size < CONCURRENCY) {
+      const t0 = now();
+      const id = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'load'], command: 'true' }).id;
+      inFlight.set(id, t0);
+      loadJobs.push({ id, t0 });
+    }
+    await sleep(50);
+    for (const [id, t0] of inFlight) {
+      const job = sim.job(id)!;
+      if (job.status === 'completed') {
+        inFlight.delete(id);
+        done.push({ id, t0, completedAt: Date.parse(job.completedAt!), createdAt: Date.parse(job.createdAt) });
+      }
+    }
+    if (now() - lastReport >= 30_000) {
+      lastReport = now();
+      say(`  ${((lastReport - windowStart) / 1000).toFixed(0)} s: ${done.length} jobs completed, load average ${load()}`);
+    }
+  }
+  const completed = done.filter((d) => d.completedAt <= windowEnd);
+  const loadCreates = (creates.get('load') ?? []).slice(createsBefore);
+  result.throughput = {
+    completed: completed.length,
+    seconds: THROUGHPUT_SECONDS,
+    perMinute: (completed.length * 60) / THROUGHPUT_SECONDS,
+    latencies: completed.map((d) => d.completedAt - d.createdAt),
+    decisions: loadJobs.slice(0, loadCreates.length).map((j, i) => loadCreates[i]! - j.t0),
+  };
+  cpuEnd.set('throughput', cpuNow());
+  say(`throughput: ${completed.length} jobs in ${THROUGHPUT_SECONDS} s = ${result.throughput.perMinute.toFixed(1)} jobs/min`);
+  // Let the last jobs finish before stopping, so nothing is killed mid-job.
+  await waitFor(() => [...inFlight.keys()].every((id) => sim.job(id)?.status === 'completed'), { timeoutMs: 120_000 }).catch(() => undefined);
+} finally {
+  clearInterval(rssTimer);
+  report();
+  await platform.stop();
+  await clearRedisDatabase(redisUrl).catch(() => undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+function printDecision(): void {
+  const d = result.decision;
+  if (!d) return;
+  say(`decision: ${d.jobs} jobs at ${RATE}/s, ${d.commands} create commands for pool sink, issued at ${d.perSecond.toFixed(1)}/s; bench (simulator) event loop delay p99 ${fmt(d.loopP99)}`);
+  say('  method: jobs in creation order paired with the pool\'s create commands in arrival order (runners are made per pool demand, not per job: the k-th command answers the k-th job)');
+  say(`  webhook at the gateway (gh.workflow_job.queued published) → create command: p50 ${fmt(percentile(d.fromGateway, 50))}, p99 ${fmt(percentile(d.fromGateway, 99))}, max ${fmt(Math.max(...d.fromGateway))}`);
+  say(`  createJob (webhook queued at the simulator, which delivers one at a time) → create command: p50 ${fmt(percentile(d.fromCreate, 50))}, p99 ${fmt(percentile(d.fromCreate, 99))}`);
+  for (const [stage, values] of Object.entries(d.stages)) say(`    ${stage.padEnd(52)} p50 ${fmt(percentile(values, 50)).padStart(7)}  p99 ${fmt(percentile(values, 99)).padStart(7)}`);
+}
+
+function report(): void {
+  say('\n================ platform bench results ================');
+  const used = process.cpuUsage(benchCpu);
+  say(`bench process (simulator included) CPU: ${((used.user + used.system) / 1e6).toFixed(1)} s`);
+  say(`load average now: ${load()}; per phase at its start: ${[...phaseLoad].map(([p, l]) => `${p} ${l}`).join('; ')}`);
+  printDecision();
+  const w = result.warm ?? [];
+  const c = result.cold ?? [];
+  const f = result.floor?.exited ?? [];
+  if (w.length) say(`pick-up warm (queued → in_progress): p50 ${fmt(percentile(w, 50))}, p95 ${fmt(percentile(w, 95))}, n=${w.length}`);
+  if (c.length) say(`pick-up cold:                         p50 ${fmt(percentile(c, 50))}, p95 ${fmt(percentile(c, 95))}, n=${c.length}`);
+  if (f.length) {
+    say(`floor docker create+start+wait:       p50 ${fmt(percentile(f, 50))}, p95 ${fmt(percentile(f, 95))}, n=${f.length} (create+start only: p95 ${fmt(percentile(result.floor!.started, 95))})`);
+    if (c.length) say(`cold p95 − floor p95: ${fmt(percentile(c, 95) - percentile(f, 95))}; cold/floor p50 ratio ${(percentile(c, 50) / percentile(f, 50)).toFixed(2)}`);
+  }
+  const tp = result.throughput;
+  if (tp) {
+    say(`throughput: ${tp.perMinute.toFixed(1)} jobs/min (${tp.completed} in ${tp.seconds} s, ${CONCURRENCY} in flight); job created → completed p50 ${fmt(percentile(tp.latencies, 50))}, p95 ${fmt(percentile(tp.latencies, 95))}`);
+    say(`  decision under this load (real executor, pool max ${CONCURRENCY + 2}, includes waiting for a slot): p50 ${fmt(percentile(tp.decisions, 50))}, p99 ${fmt(percentile(tp.decisions, 99))}`);
+  }
+
+  // Memory and CPU per service.
+  const idle = rss.filter((s) => s.phase === 'idle');
+  const busy = rss.filter((s) => s.phase !== 'idle' && s.phase !== 'startup');
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+  const cpu = (p: Phase, s: ServiceName): number => (cpuEnd.get(p)?.[s] ?? Number.NaN) - (cpuAt.get(p)?.[s] ?? Number.NaN);
+  say('\nservice              idle RSS MB   peak RSS under load  CPU s in decision  CPU s in throughput');
+  for (const s of SERVICES) {
+    say(
+      `${s.padEnd(20)} ${mean(idle.map((x) => x.values[s])).toFixed(0).padStart(12)}  ${Math.max(...busy.map((x) => x.values[s])).toFixed(0).padStart(19)}  ${cpu('decision', s).toFixed(1).padStart(17)}  ${cpu('throughput', s).toFixed(1).padStart(19)}`,
+    );
+  }
+  const sum = (x: { values: Record<ServiceName, number> }): number => SERVICES.reduce((a, s) => a + x.values[s], 0);
+  const idleTotal = mean(idle.map(sum));
+  const peakTotal = Math.max(...busy.map(sum));
+  say(`${'all six'.padEnd(20)} ${idleTotal.toFixed(0).padStart(12)}  ${peakTotal.toFixed(0).padStart(19)}   (peak of the sum of the six, sampled once a second)`);
+
+  // Goals.
+  const goal = (name: string, figure: number, limit: number, unit: string): void =>
+    say(`${name.padEnd(44)} ${`${figure.toFixed(0)} ${unit}`.padStart(10)}  goal < ${limit} ${unit}  ${Number.isNaN(figure) ? 'n/a' : figure < limit ? 'PASS' : 'MISS'}`);
+  say('\ngoal                                             figure  goal          result');
+  goal('decision p99 (gateway → create command)', percentile(result.decision?.fromGateway ?? [], 99), GOALS.decisionP99Ms, 'ms');
+  goal('warm pick-up p95', percentile(w, 95), GOALS.warmP95Ms, 'ms');
+  goal('cold pick-up p95 − floor p95', percentile(c, 95) - percentile(f, 95), GOALS.coldOverFloorP95Ms, 'ms');
+  goal('RSS of all six under load (peak)', peakTotal, GOALS.rssTotalMiB, 'MB');
+}
