@@ -62,6 +62,19 @@ const FAILURE_WINDOW_S = 300;
  * removes whatever is still there (an executor that was down at the time, a lost stop).
  */
 const LIFETIME_GRACE_S = 120;
+/** Runners of one pool registered and requested at once; GitHub's JIT budget still paces them. */
+const CREATE_CONCURRENCY = 4;
+
+/** Runs `work` for every item, at most `size` at a time; the first failure is thrown after all ran. */
+async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const failures: unknown[] = [];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item).catch((err: unknown) => void failures.push(err));
+  };
+  await Promise.all(Array.from({ length: Math.min(size, queue.length) }, worker));
+  if (failures.length > 0) throw failures[0];
+}
 
 export function createSupply(deps: SupplyDeps) {
   const facts = runnerFacts(deps.publisher, deps.log);
@@ -241,6 +254,10 @@ export function createSupply(deps: SupplyDeps) {
       hostSelector: pool.hostSelector,
       policy: pool.placement === PlacementPolicy.SPREAD ? 'spread' : 'pack',
     };
+    // Place every runner of this pass first (each placement sees the ones before), then register
+    // and request them a few at a time: each is about ten round trips (Postgres, GitHub, NATS), and
+    // one after another they made a burst of demand wait seconds.
+    const placed: string[] = [];
     for (let i = 0; i < decision.create; i++) {
       const placement = placeRunner(hosts, needs);
       if (placement.host === null) {
@@ -248,8 +265,9 @@ export function createSupply(deps: SupplyDeps) {
         break;
       }
       hosts = hosts.map((h) => (h.host === placement.host ? reserve(h, needs) : h));
-      await createOne(pool, placement.host);
+      placed.push(placement.host);
     }
+    await inBatches(placed, CREATE_CONCURRENCY, (host) => createOne(pool, host));
   }
 
   return {

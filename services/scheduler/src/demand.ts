@@ -16,7 +16,7 @@ import type { Caps } from './rules.js';
 /** The pool-manager sees a lost or missed snapshot corrected within this long. */
 const DEMAND_INTERVAL_MS = 5_000;
 /** Bursts of job events produce one snapshot per this window. */
-const COALESCE_MS = 250;
+const COALESCE_MS = 50;
 
 export async function readDemand(db: pg.Pool, poolNames: readonly string[], caps: Caps, now = new Date()): Promise<DemandSnapshot> {
   const { pools } = demandLevels(await activeMatchedJobs(db), caps);
