@@ -2,6 +2,7 @@ import { streamDefinitions } from '@runnerhub/contracts';
 import { bootService, connectNatsFor, createHttpServer, createRedis, parseAdminTokens, runConsumersWhenReady, startHttp } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { consumeStreams } from './consumers.js';
+import { registerDeadLetterRoutes } from './dead-letters.js';
 import { factMetrics } from './facts.js';
 import { githubBudgetMetrics } from './github-budget.js';
 import { levelMetrics } from './levels.js';
@@ -24,6 +25,7 @@ try {
   runConsumersWhenReady(base, await consumeStreams(nc, { facts, levels, log }));
 
   const http = await createHttpServer({ service: 'metrics', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
+  registerDeadLetterRoutes(http, nc);
   await startHttp(base, http, config.http);
   readiness.markStarted();
 } catch (err) {

@@ -148,6 +148,22 @@ describe('metrics: the platform under a simulated workload', () => {
     });
   }, 120_000);
 
+  it('lists the dead letter with its reason, replays it (dead again: still undecodable) and deletes it', async () => {
+    type Letter = { seq: number; stream: string; subject: string; reason: string; consumer: string };
+    const list = async () => (await platform.api<{ deadLetters: Letter[] }>('metrics', '/api/dead-letters?stream=JOBS')).body.deadLetters;
+    const [poison] = await list();
+    expect(poison).toMatchObject({ stream: 'JOBS', subject: 'job.stuck', reason: expect.stringMatching(/^undecodable/) as unknown });
+    const detail = await platform.api<{ headers: Record<string, string>; decoded: unknown; dataBase64: string }>('metrics', `/api/dead-letters/${poison!.seq}`);
+    expect(detail.body).toMatchObject({ decoded: null, dataBase64: Buffer.from([0xff, 0xff, 0xff]).toString('base64'), headers: { 'rh-schema': 'runnerhub.v1.JobStuck' } });
+    const replay = await platform.api<{ subject: string; msgId: string }>('metrics', `/api/dead-letters/${poison!.seq}/replay`, { method: 'POST' });
+    expect(replay.body).toMatchObject({ subject: 'job.stuck', msgId: `replay:${poison!.seq}:poison-${suffix}` });
+    // Gone from the DEAD stream, and back in it once its consumer gives up on it again.
+    const again = await waitFor(async () => (await list()).find((l) => l.seq !== poison!.seq && l.subject === 'job.stuck'), { what: 'the replayed message dead-lettered again' });
+    expect((await platform.api('metrics', `/api/dead-letters/${poison!.seq}`)).status).toBe(404);
+    expect((await platform.api('metrics', `/api/dead-letters/${again.seq}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await list()).some((l) => l.seq === again.seq)).toBe(false);
+  });
+
   it('loads every alert rule into Prometheus, and the rule tests pass', async () => {
     expect(await promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: \d+ rules found/);
     expect(await promtool('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/);
