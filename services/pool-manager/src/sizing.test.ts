@@ -25,6 +25,13 @@ describe('sizePool', () => {
     expect(sizePool({ counts, pending: 1, running: 0, minIdle: 0, maxRunners: 10, drained: false, backingOff: false }).create).toBe(0);
   });
 
+  it('does not create for a job whose runner finished before the snapshot says it completed', () => {
+    // Snapshot still says 1 running; its runner is already finished (gone from our live counts).
+    const counts = { requested: 0, registered: 0, starting: 0, idle: 0, busy: 0 };
+    expect(sizePool({ counts, pending: 0, running: 1, minIdle: 0, maxRunners: 4, drained: false, backingOff: false }).create).toBe(0);
+    expect(sizePool({ counts: { ...counts, idle: 1 }, pending: 0, running: 1, minIdle: 0, maxRunners: 4, drained: false, backingOff: false }).surplusIdle).toBe(1);
+  });
+
   it('never plans beyond the maximum, never creates while drained or backing off, never counts busy runners as surplus', () => {
     fc.assert(
       fc.property(input, (i: SizingInput) => {

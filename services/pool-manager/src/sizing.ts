@@ -2,11 +2,13 @@
  * How many runners a pool should have, as a level (not a reaction to single events): called on
  * every reconcile with the current counts, so a lost message or a restart changes nothing.
  *
- * wanted = min(max, running + pending + warm minimum), where running and pending come from the same
+ * wanted = min(max, running + pending + warm minimum), where pending and running come from the same
  * demand snapshot of the scheduler. Taking both from one moment matters: a runner that just took a
  * job is busy in our table before the next snapshot says the job left "pending"; counting our busy
- * runners against a stale pending would create one runner too many. GitHub hands any runner any
- * matching job, so demand is counted per pool, never per runner.
+ * runners against a stale pending would create one runner too many. The other way round, a runner
+ * that finished is gone from our table before the snapshot says its job completed: so running counts
+ * at most our busy runners, or that moment would create a runner nobody needs. GitHub hands any
+ * runner any matching job, so demand is counted per pool, never per runner.
  */
 
 export interface PoolCounts {
@@ -46,7 +48,8 @@ export function live(c: PoolCounts): number {
 
 export function sizePool(input: SizingInput): SizingDecision {
   const { counts } = input;
-  const wanted = input.drained ? 0 : Math.min(input.maxRunners, input.running + input.pending + input.minIdle);
+  const running = Math.min(input.running, counts.busy);
+  const wanted = input.drained ? 0 : Math.min(input.maxRunners, running + input.pending + input.minIdle);
   const total = live(counts);
   const create = input.drained || input.backingOff ? 0 : Math.max(0, Math.min(wanted, input.maxRunners) - total);
   // Only runners waiting for a job can go: one being created is about to take one, a busy one works.

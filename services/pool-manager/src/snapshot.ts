@@ -2,6 +2,7 @@ import { create, PoolSnapshotSchema, RunnerState, timestampFromMs, timestampNow,
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
 import type { RunnersStore } from './runners-store.js';
+import { sizePool } from './sizing.js';
 import type { Supply } from './supply.js';
 import { warmMinimum } from './warm-schedule.js';
 
@@ -30,7 +31,7 @@ export function startSnapshots(deps: {
         const minIdle = warmMinimum(pool, new Date());
         return {
           pool: pool.name,
-          desired: pool.drained ? 0 : Math.min(pool.maxRunners, deps.levels.running(pool.name) + pending + minIdle),
+          desired: sizePool({ counts, pending, running: deps.levels.running(pool.name), minIdle, maxRunners: pool.maxRunners, drained: pool.drained, backingOff: false }).desired,
           runners: STATES.filter(([key]) => counts[key] > 0).map(([key, runnerState]) => ({ state: runnerState, count: counts[key] })),
           pendingDemand: pending,
           minIdle,

@@ -22,8 +22,8 @@ import type { SchedulingRules } from './rules.js';
  * The missed-job reconciler: what webhooks did not tell us, GitHub's API does. For every repository
  * a pool serves, it lists the queued and in-progress workflow runs and their jobs, records queued
  * jobs we never heard of and moves known jobs forward to what GitHub says; then it asks GitHub about
- * the jobs we still think are waiting but did not see listed (a job cancelled while its webhook was
- * lost), oldest check first. Every answer goes through the same fold as a webhook, so it can only
+ * the jobs we still think are waiting or running but did not see listed (a job cancelled, or
+ * finished, while its webhook was lost), oldest check first. Every answer goes through the same fold as a webhook, so it can only
  * move a job forward. Runs on one replica at a time (a lease) and stops when the shared GitHub
  * budget runs low, continuing in the next cycle.
  */
@@ -57,6 +57,11 @@ export interface ReconcileSummary {
 const CALLS_PER_REPOSITORY = 3;
 /** A waiting job is asked about again after this long. */
 const RECHECK_AFTER_S = 120;
+/**
+ * A running job that no list showed (its run is over, or its completed webhook was lost for good)
+ * is asked about after it has run this long, and again as often: jobs run for minutes to hours.
+ */
+const RECHECK_RUNNING_AFTER_S = 300;
 
 interface Target {
   installationId: number;
@@ -163,16 +168,18 @@ export async function reconcileMissedJobs(deps: ReconcilerDeps, signal?: AbortSi
     }
   }
 
-  // Jobs we think wait for a runner but that GitHub's lists did not show: ask about each.
+  // Jobs we think wait or run but that GitHub's lists did not show: ask about each.
   if (!summary.stoppedBy) {
     const { rows } = await deps.db.query<{ id: string; installationId: string; owner: string; name: string; organization: string }>(
       `SELECT job_id::text AS id, installation_id::text AS "installationId", repo_owner AS owner, repo_name AS name, organization
          FROM jobs
-        WHERE status NOT IN ('in_progress', 'completed') AND match <> 'not_ours' AND installation_id IS NOT NULL
+        WHERE status <> 'completed' AND match <> 'not_ours' AND installation_id IS NOT NULL
           AND first_seen_at < $1
-          AND (checked_at IS NULL OR checked_at < now() - make_interval(secs => $2))
+          AND CASE WHEN status = 'in_progress'
+                   THEN COALESCE(checked_at, started_at, first_seen_at) < now() - make_interval(secs => $4)
+                   ELSE checked_at IS NULL OR checked_at < now() - make_interval(secs => $2) END
         ORDER BY checked_at NULLS FIRST, first_seen_at LIMIT $3`,
-      [listedAt, RECHECK_AFTER_S, deps.maxChecksPerCycle],
+      [listedAt, RECHECK_AFTER_S, deps.maxChecksPerCycle, RECHECK_RUNNING_AFTER_S],
     );
     for (const row of rows.filter((r) => !seen.has(r.id))) {
       if (signal?.aborted && stop('stopping')) break;
