@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { streamDefinitions } from '@runnerhub/contracts';
 import { createDockerClient, LABEL } from '@runnerhub/docker';
-import { startGitHubSim, type GitHubSim } from '@runnerhub/github-sim';
+import { startGitHubSim, type GitHubSim, type SimOptions } from '@runnerhub/github-sim';
 import { connectNats, createLogger, ensureStreams } from '@runnerhub/platform';
 import { createTestDatabase, DOCKER_PROXY_URL, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
 
@@ -33,6 +33,8 @@ export interface PlatformOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Extra variables for every service (an OTLP endpoint, say). */
   common?: Record<string, string>;
+  /** Simulator timings: how soon GitHub fails the job of a runner that stopped renewing, say. */
+  sim?: Pick<SimOptions, 'lostRunnerSeconds' | 'runnerHeartbeatSeconds' | 'queuedJobTimeoutSeconds'>;
 }
 
 export interface Platform {
@@ -69,7 +71,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   await run('bash', [`${repoRoot}scripts/build-runner-image.sh`]);
   const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
-  const sim = await startGitHubSim({ host: '0.0.0.0', runnerHost: bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1', webhookSecret });
+  // An App id of its own: the services keep installation tokens and rate budgets in the shared Redis
+  // under the App id, and other platforms and service tests on this machine run simulators too.
+  const appId = 100_000 + randomBytes(3).readUIntBE(0, 3);
+  const sim = await startGitHubSim({ ...options.sim, host: '0.0.0.0', runnerHost: bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1', webhookSecret, appId });
   sim.createInstallation({ account: 'acme', repositories: options.repositories ?? ['app'] });
   const nats = await startNatsServer();
   const nc = await connectNats({ servers: nats.url, name: 'e2e', log: quiet });
@@ -101,7 +106,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const start = async (name: ServiceName): Promise<ServiceProcess> => {
     const service = await startServiceProcess(name, envs[name]);
     services[name] = service;
-    await waitForReady(service, 120_000);
+    // A service that stops at once (a bad variable) says so now rather than after the timeout.
+    const died = service.exited.then(({ code, signal }) => {
+      throw new Error(`${name} exited (${signal ?? `code ${code ?? '?'}`}) before it was ready`);
+    });
+    died.catch(() => undefined);
+    await Promise.race([waitForReady(service, 120_000), died]);
     if (name === 'webhook-gateway') sim.setWebhook({ url: `${service.url}/webhooks/github` });
     return service;
   };

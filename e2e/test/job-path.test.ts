@@ -49,8 +49,9 @@ describe('whole path: jobs from webhook to removed container', () => {
     expect(sim.job(warm.id)).toMatchObject({ conclusion: 'success', runnerName: expect.stringMatching(/^rh-warm-/) as unknown });
     expect(sim.job(cold.id)).toMatchObject({ conclusion: 'success', runnerName: expect.stringMatching(/^rh-cold-/) as unknown });
     // The scheduler saw both through, and the warm pool is warm again.
-    const jobs = await platform.api<{ jobs: { jobId: string; status: string; pool: string }[] }>('scheduler', '/api/jobs');
-    expect(jobs.body.jobs.filter((j) => j.status === 'completed').map((j) => j.pool).sort()).toEqual(['cold', 'warm']);
+    const completedPools = async () => (await platform.api<{ jobs: { status: string; pool: string }[] }>('scheduler', '/api/jobs')).body.jobs.filter((j) => j.status === 'completed').map((j) => j.pool).sort();
+    await waitFor(async () => (await completedPools()).length === 2, { what: 'the scheduler to see both jobs completed' });
+    expect(await completedPools()).toEqual(['cold', 'warm']);
     await waitFor(async () => (await platform.containers()).filter((c) => c.pool === 'cold').length === 0, { what: 'the cold runner gone', timeoutMs: 60_000 });
     await waitFor(async () => (await platform.containers()).filter((c) => c.pool === 'warm' && c.state === 'running').length === 1, { what: 'one warm runner again', timeoutMs: 60_000 });
     expect(sim.violations()).toEqual([]);

@@ -1,0 +1,190 @@
+import { createDockerClient } from '@runnerhub/docker';
+import type { SimJob } from '@runnerhub/github-sim';
+import { DOCKER_PROXY_URL, waitFor } from '@runnerhub/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type Platform } from '../src/index.js';
+
+// Capacity and failure on the whole path: GitHub handing a runner another job of its pool, two
+// pools sharing a host that fits two runners, an image that cannot start, a runner container killed
+// in the middle of a job. One platform for all four; each test leaves its pools without demand.
+
+const HOST_BUDGET = 2;
+const pool = (name: string, extra: string) => `  - name: ${name}
+    repository: acme/app
+    labels: [${name}]
+    image: runnerhub/fake-runner:dev
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    pids: 256
+    idleTimeoutSeconds: 5
+    bootTimeoutSeconds: 60
+${extra}`;
+
+interface RunnerView {
+  id: string;
+  name: string;
+  pool: string;
+  state: string;
+  containerId: string | null;
+  jobId: string | null;
+  failure: string | null;
+}
+interface Why {
+  reason: string;
+  detail: string;
+  lastError: string | null;
+}
+
+const ENDED = ['finished', 'removed', 'failed'];
+const LIVE_CONTAINER = ['created', 'running', 'restarting', 'paused'];
+
+describe('whole path: capacity and failures', () => {
+  let platform: Platform;
+  const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+
+  const runners = async (name: string): Promise<RunnerView[]> =>
+    (await platform.api<{ runners: RunnerView[] }>('pool-manager', `/api/runners?pool=${name}&limit=500`)).body.runners;
+  const why = async (jobId: number): Promise<Why | undefined> => {
+    const answer = await platform.api<Why>('scheduler', `/api/jobs/${jobId}/why`);
+    return answer.status === 200 ? answer.body : undefined;
+  };
+  const completed = (jobs: SimJob[], timeoutMs: number, what: string) =>
+    waitFor(() => jobs.every((j) => platform.sim.job(j.id)?.status === 'completed'), { what: `${what}\n${platform.output()}`, timeoutMs, intervalMs: 250 });
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      pools: `pools:
+${pool('solo', '    max: 1')}
+${pool('alpha', '    max: 2')}
+${pool('beta', '    max: 2')}
+  - name: broken
+    repository: acme/app
+    labels: [broken]
+    image: runnerhub/no-such-image:1
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    max: 2
+`,
+      env: { 'container-executor': { EXECUTOR_MAX_CONTAINERS: String(HOST_BUDGET) } },
+      // GitHub fails the job of a runner that stopped renewing after 60 s; the fake runner renews every 5 s.
+      sim: { lostRunnerSeconds: 15 },
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('fails the runners of an image that cannot start, backs off, and says why on the commit', async () => {
+    const { sim } = platform;
+    const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'broken'] });
+    const failed = await waitFor(async () => (await runners('broken')).find((r) => r.state === 'failed'), { what: `a failed runner of pool broken\n${platform.output()}`, timeoutMs: 60_000 });
+    expect(failed.failure).toContain('no-such-image');
+
+    // The user's commit says it, with the reason.
+    const checkRun = await waitFor(() => sim.checkRuns().find((c) => c.externalId === `runnerhub:${job.id}:runner_failed`), { what: `the runner_failed check run\n${platform.output()}`, timeoutMs: 30_000 });
+    expect(JSON.stringify(checkRun.output)).toContain('no-such-image');
+    // And so does the scheduler.
+    const answer = await waitFor(async () => {
+      const w = await why(job.id);
+      return w?.reason === 'provisioning_failing' ? w : undefined;
+    }, { what: 'why to say provisioning_failing', timeoutMs: 30_000 });
+    expect(answer.lastError ?? answer.detail).toContain('no-such-image');
+
+    // No spinning: over 15 s the pool makes a handful of attempts, not one per reconcile pass (1 s).
+    const before = (await runners('broken')).length;
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    const attempts = (await runners('broken')).length - before;
+    expect(attempts).toBeLessThanOrEqual(3);
+    const status = await platform.api<{ backoffUntil: string | null; lastError: string }>('pool-manager', '/api/pools/broken');
+    expect(status.body.lastError).toContain('no-such-image');
+    expect(sim.job(job.id)?.status).toBe('queued');
+    expect(await platform.containers()).toEqual([]);
+
+    sim.cancelJob(job.id);
+    await waitFor(async () => (await runners('broken')).every((r) => ENDED.includes(r.state)), { what: 'no live runner of pool broken', timeoutMs: 30_000 });
+  }, 150_000);
+
+  it('runs two jobs on a one-runner pool, each runner taking whichever job GitHub hands it', async () => {
+    const { sim } = platform;
+    // The older job's webhook arrives two seconds late: the first runner is made for the younger
+    // job, and GitHub hands it the older one.
+    sim.setFaults({ webhooks: { delayMs: [2000, 2000] } });
+    const older = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'solo'], durationMs: 1500 });
+    sim.setFaults({});
+    const younger = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'solo'], durationMs: 1500 });
+    let most = 0;
+    await waitFor(async () => {
+      most = Math.max(most, (await platform.containers()).filter((c) => c.pool === 'solo' && LIVE_CONTAINER.includes(c.state)).length);
+      return [older, younger].every((j) => sim.job(j.id)?.status === 'completed');
+    }, { what: `both solo jobs to complete\n${platform.output()}`, timeoutMs: 120_000, intervalMs: 250 });
+
+    const done = [sim.job(older.id)!, sim.job(younger.id)!];
+    expect(done.map((j) => j.conclusion)).toEqual(['success', 'success']);
+    expect(new Set(done.map((j) => j.runnerName)).size).toBe(2);
+    expect(most).toBe(1);
+    // Each runner ran one job, and the pool-manager recorded the job GitHub actually gave it.
+    const rows = await waitFor(async () => {
+      const list = await runners('solo');
+      return list.length === 2 && list.every((r) => r.state === 'finished' || r.state === 'removed') && list.every((r) => r.jobId) ? list : undefined;
+    }, { what: 'two finished solo runners with their jobs', timeoutMs: 30_000 });
+    for (const job of done) expect(rows.find((r) => r.name === job.runnerName)?.jobId).toBe(String(job.id));
+    // The scheduler knows which runner ran what.
+    for (const job of done) {
+      await waitFor(async () => (await platform.api<{ status: string; runnerName: string | null }>('scheduler', `/api/jobs/${job.id}`)).body.runnerName === job.runnerName, {
+        what: `the scheduler to record runner ${job.runnerName ?? '?'} for job ${job.id}`,
+      });
+    }
+    await waitFor(async () => (await platform.containers()).length === 0, { what: 'no container left', timeoutMs: 30_000 });
+  }, 150_000);
+
+  it('fails the job of a runner whose container is killed mid-job, cleans up, and serves the next job', async () => {
+    const { sim } = platform;
+    const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'solo'], durationMs: 120_000 });
+    const victim = await waitFor(async () => {
+      if (sim.job(job.id)?.status !== 'in_progress') return undefined;
+      return (await runners('solo')).find((r) => r.state === 'busy' && r.jobId === String(job.id) && r.containerId);
+    }, { what: `the job running on a solo runner\n${platform.output()}`, timeoutMs: 60_000 });
+    await docker.getContainer(victim.containerId!).kill();
+
+    await waitFor(() => sim.job(job.id)?.status === 'completed', { what: 'GitHub to fail the job of the lost runner', timeoutMs: 60_000 });
+    expect(sim.job(job.id)?.conclusion).toBe('failure');
+    const ended = await waitFor(async () => (await runners('solo')).find((r) => r.id === victim.id && ENDED.includes(r.state)), { what: `runner ${victim.name} to end\n${platform.output()}`, timeoutMs: 30_000 });
+    expect(ended.state).not.toBe('busy');
+    await waitFor(async () => !(await platform.containers()).some((c) => c.name === victim.name), { what: `container ${victim.name} gone`, timeoutMs: 30_000 });
+    await waitFor(() => !sim.runners().some((r) => r.name === victim.name), { what: `GitHub registration of ${victim.name} gone`, timeoutMs: 30_000 });
+    await waitFor(async () => (await platform.api<{ status: string }>('scheduler', `/api/jobs/${job.id}`)).body.status === 'completed', { what: 'the scheduler to see the job completed' });
+
+    const next = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'solo'], durationMs: 500 });
+    await completed([next], 90_000, 'the next solo job to complete');
+    expect(sim.job(next.id)).toMatchObject({ conclusion: 'success' });
+    expect(sim.job(next.id)?.runnerName).not.toBe(victim.name);
+    await waitFor(async () => (await platform.containers()).length === 0, { what: 'no container left', timeoutMs: 30_000 });
+  }, 180_000);
+
+  it('shares a host that fits two runners between two pools: every job runs, never more than two at once', async () => {
+    const { sim } = platform;
+    const jobs = [0, 1, 2].flatMap(() => ['alpha', 'beta'].map((p) => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', p], durationMs: 4000 })));
+    let most = 0;
+    const reasons = new Set<string>();
+    await waitFor(async () => {
+      most = Math.max(most, (await platform.containers()).filter((c) => LIVE_CONTAINER.includes(c.state)).length);
+      const waiting = jobs.filter((j) => sim.job(j.id)?.status === 'queued');
+      if (waiting.length > 0 && most >= HOST_BUDGET) {
+        const w = await why(waiting[waiting.length - 1]!.id);
+        if (w) reasons.add(w.reason);
+      }
+      return jobs.every((j) => sim.job(j.id)?.status === 'completed');
+    }, { what: `all six jobs to complete\n${platform.output()}`, timeoutMs: 180_000, intervalMs: 250 });
+
+    expect(jobs.map((j) => sim.job(j.id)?.conclusion)).toEqual(jobs.map(() => 'success'));
+    expect(most).toBeLessThanOrEqual(HOST_BUDGET);
+    // While the host was full, a waiting job was explained by the host budget or its pool's maximum.
+    expect([...reasons].some((r) => r === 'host_budget_exhausted' || r === 'pool_at_maximum'), `reasons seen: ${[...reasons].join(', ')}`).toBe(true);
+    expect([...reasons].filter((r) => r === 'provisioning_failing'), `reasons seen: ${[...reasons].join(', ')}`).toEqual([]);
+    await waitFor(async () => (await platform.containers()).length === 0, { what: 'no container left', timeoutMs: 30_000 });
+    expect(sim.violations()).toEqual([]);
+  }, 240_000);
+});
