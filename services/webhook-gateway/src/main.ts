@@ -9,7 +9,7 @@ import {
   createHttpServer,
   createLease,
   parseAdminTokens,
-  runWhileLeader,
+  runPeriodicallyWhileLeader,
   startHttp,
 } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
@@ -62,19 +62,7 @@ try {
   };
   if (redeliveryDeps) {
     const lease = createLease({ nc, bucket: 'rh-leases-2m', key: 'gateway-redelivery', ttlMs: 120_000, holderId: `${hostname()}:${process.pid}`, log });
-    const leader = runWhileLeader(
-      lease,
-      async (signal) => {
-        while (!signal.aborted) {
-          await runCycle(signal).catch((err: unknown) => log.warn({ err }, 'redelivery reconciler cycle failed'));
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, config.redelivery.intervalSeconds * 1000);
-            signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-          });
-        }
-      },
-      { log },
-    );
+    const leader = runPeriodicallyWhileLeader(lease, config.redelivery.intervalSeconds * 1000, runCycle, { log, what: 'redelivery reconciler cycle' });
     lifecycle.onStop('redelivery-reconciler', () => leader.stop());
   } else {
     log.info('no GitHub App configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY): the redelivery reconciler is off');
