@@ -1,5 +1,5 @@
 import type { SimJob } from '@runnerhub/github-sim';
-import { waitFor } from '@runnerhub/testing';
+import { parsePrometheusText, sampleSum, waitFor } from '@runnerhub/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES, startPlatform, type Platform, type ServiceName } from '../src/index.js';
 
@@ -23,15 +23,7 @@ interface RunnerView {
 
 /** The sum of a counter's samples whose labels include `labels`, from the metrics service's /metrics. */
 async function counter(platform: Platform, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${platform.services.metrics!.url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
+  return sampleSum(parsePrometheusText(await (await fetch(`${platform.services.metrics!.url}/metrics`)).text()), name, labels);
 }
 
 const JOBS = 50;

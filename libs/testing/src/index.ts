@@ -6,3 +6,4 @@ export { NATS_URL, DATABASE_URL, REDIS_URL, DOCKER_PROXY_URL, TEST_DATABASE_ADMI
 export { startServiceProcess, waitForReady, freePort, repoRoot, type ServiceProcess } from './service-process.js';
 export { describeServiceChassis, type ChassisNeeds } from './service-chassis.js';
 export { ensureTestImage, TEST_IMAGE } from './docker-image.js';
+export { parsePrometheusText, sampleSum, sampleValue, type Sample } from './prometheus-text.js';

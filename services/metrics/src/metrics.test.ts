@@ -18,7 +18,7 @@ import {
 } from '@runnerhub/contracts';
 import { startTelemetry, type Telemetry } from '@runnerhub/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePrometheusText, sampleSum, sampleValue, type Sample } from '../test/scrape.js';
+import { parsePrometheusText, sampleSum, sampleValue, type Sample } from '@runnerhub/testing';
 import { factMetrics, type FactMetrics } from './facts.js';
 import { levelMetrics, type LevelMetrics } from './levels.js';
 

@@ -7,11 +7,10 @@ import { contractsCodec, RunnerState, type PoolSnapshot } from '@runnerhub/contr
 import { startPlatform, type Platform, type ServiceName } from '@runnerhub/e2e';
 import type { GitHubSim } from '@runnerhub/github-sim';
 import { jobTraceId } from '@runnerhub/platform';
-import { repoRoot, waitFor } from '@runnerhub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
 import { deployedJobs, GRAFANA_DASHBOARDS_DIR, promtool, startPrometheus, type Prometheus } from './prometheus.js';
-import { parsePrometheusText, sampleSum, sampleValue, type Sample } from './scrape.js';
+import { parsePrometheusText, repoRoot, sampleSum, sampleValue, waitFor, type Sample } from '@runnerhub/testing';
 
 // The whole job path under a small simulated workload (simulator → gateway → scheduler →
 // pool-manager → executor → fake-runner containers), with the metrics service consuming every
