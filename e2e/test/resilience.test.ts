@@ -195,14 +195,15 @@ describe('whole path: lost, duplicated and reordered webhooks; services killed m
     await explained(allCompleted(jobs, 180_000, `all ${JOBS} jobs to complete`), () => `kills: ${kills.join(', ')}`);
     expect(jobs.filter((j) => sim.job(j.id)?.conclusion !== 'success').map((j) => sim.job(j.id)), `kills: ${kills.join(', ')}`).toEqual([]);
 
-    // After a reaper period (5 s) and an idle timeout: the warm runner, and nothing else.
+    // After the reconcilers found what the kills lost (a killed leader holds its lease up to 30 s, then
+    // a cycle every 5 or 10 s), a reaper period (5 s) and an idle timeout: the warm runner, nothing else.
     await explained(
       waitFor(
         async () => {
           const containers = await platform.containers();
           return containers.length === WARM && containers.every((c) => c.state === 'running') && sim.runners().length === WARM;
         },
-        { what: 'only the warm runner left', timeoutMs: 60_000, intervalMs: 500 },
+        { what: 'only the warm runner left', timeoutMs: 90_000, intervalMs: 500 },
       ),
       async () =>
         [

@@ -81,7 +81,8 @@ try {
     return cycle;
   };
   if (gh) {
-    const lease = createLease({ nc, bucket: 'rh-leases-2m', key: 'scheduler-reconciler', ttlMs: 120_000, holderId: `${hostname()}:${process.pid}`, log });
+    // A leader killed without releasing it holds the lease at most 30 s; renewed every 10 s.
+    const lease = createLease({ nc, bucket: 'rh-leases-30s', key: 'scheduler-reconciler', ttlMs: 30_000, holderId: `${hostname()}:${process.pid}`, log });
     const leader = runPeriodicallyWhileLeader(lease, config.scheduling.reconcileSeconds * 1000, runCycle, { log, what: 'missed-job reconciler cycle' });
     lifecycle.onStop('missed-job-reconciler', () => leader.stop());
   } else {

@@ -127,6 +127,8 @@ export async function reconcileMissedJobs(deps: ReconcilerDeps, signal?: AbortSi
   // A job first seen after the lists were read may simply not have been in them.
   const listedAt = new Date();
   const seen = new Set<string>();
+  /** Repositories whose queued and in-progress runs were read this cycle. */
+  const listed = new Set<string>();
   const known = async (ids: string[]): Promise<Map<string, JobStatus>> => {
     const { rows } = await deps.db.query<{ id: string; status: JobStatus }>('SELECT job_id::text AS id, status FROM jobs WHERE job_id = ANY($1::bigint[])', [ids]);
     return new Map(rows.map((r) => [r.id, r.status]));
@@ -150,6 +152,7 @@ export async function reconcileMissedJobs(deps: ReconcilerDeps, signal?: AbortSi
     if (!(await budgetLeft(target.installationId, CALLS_PER_REPOSITORY)) && stop(`GitHub rate budget of installation ${target.installationId}`)) break;
     summary.repositories += 1;
     const repository = `${target.owner}/${target.name}`;
+    listed.add(repository.toLowerCase());
     // A run that started some jobs is in_progress while later ones still wait.
     const runs = [...(await listRuns(deps.gh, target.installationId, repository, 'queued')), ...(await listRuns(deps.gh, target.installationId, repository, 'in_progress'))];
     for (const run of runs) {
@@ -168,20 +171,23 @@ export async function reconcileMissedJobs(deps: ReconcilerDeps, signal?: AbortSi
     }
   }
 
-  // Jobs we think wait or run but that GitHub's lists did not show: ask about each.
+  // Jobs we think wait or run but that GitHub's lists did not show: ask about each. In a repository
+  // listed just now, such a job has moved on for certain (finished, cancelled): asked at once. In
+  // others (no pool serves them, or the cycle stopped early) they are asked about now and then.
   if (!summary.stoppedBy) {
     const { rows } = await deps.db.query<{ id: string; installationId: string; owner: string; name: string; organization: string }>(
       `SELECT job_id::text AS id, installation_id::text AS "installationId", repo_owner AS owner, repo_name AS name, organization
          FROM jobs
         WHERE status <> 'completed' AND match <> 'not_ours' AND installation_id IS NOT NULL
-          AND first_seen_at < $1
-          AND CASE WHEN status = 'in_progress'
-                   THEN COALESCE(checked_at, started_at, first_seen_at) < now() - make_interval(secs => $4)
-                   ELSE checked_at IS NULL OR checked_at < now() - make_interval(secs => $2) END
+          AND first_seen_at < $1 AND NOT (job_id = ANY($6::bigint[]))
+          AND (lower(repo_owner || '/' || repo_name) = ANY($5::text[])
+               OR CASE WHEN status = 'in_progress'
+                       THEN COALESCE(checked_at, started_at, first_seen_at) < now() - make_interval(secs => $4)
+                       ELSE checked_at IS NULL OR checked_at < now() - make_interval(secs => $2) END)
         ORDER BY checked_at NULLS FIRST, first_seen_at LIMIT $3`,
-      [listedAt, RECHECK_AFTER_S, deps.maxChecksPerCycle, RECHECK_RUNNING_AFTER_S],
+      [listedAt, RECHECK_AFTER_S, deps.maxChecksPerCycle, RECHECK_RUNNING_AFTER_S, [...listed], [...seen]],
     );
-    for (const row of rows.filter((r) => !seen.has(r.id))) {
+    for (const row of rows) {
       if (signal?.aborted && stop('stopping')) break;
       const installationId = Number(row.installationId);
       if (!(await budgetLeft(installationId, 1)) && stop(`GitHub rate budget of installation ${installationId}`)) break;

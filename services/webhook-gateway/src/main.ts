@@ -61,7 +61,8 @@ try {
     return cycle;
   };
   if (redeliveryDeps) {
-    const lease = createLease({ nc, bucket: 'rh-leases-2m', key: 'gateway-redelivery', ttlMs: 120_000, holderId: `${hostname()}:${process.pid}`, log });
+    // A leader killed without releasing it holds the lease at most 30 s; renewed every 10 s.
+    const lease = createLease({ nc, bucket: 'rh-leases-30s', key: 'gateway-redelivery', ttlMs: 30_000, holderId: `${hostname()}:${process.pid}`, log });
     const leader = runPeriodicallyWhileLeader(lease, config.redelivery.intervalSeconds * 1000, runCycle, { log, what: 'redelivery reconciler cycle' });
     lifecycle.onStop('redelivery-reconciler', () => leader.stop());
   } else {
