@@ -35,6 +35,8 @@ export interface PlatformOptions {
   common?: Record<string, string>;
   /** Simulator timings: how soon GitHub fails the job of a runner that stopped renewing, say. */
   sim?: Pick<SimOptions, 'lostRunnerSeconds' | 'runnerHeartbeatSeconds' | 'queuedJobTimeoutSeconds'>;
+  /** Run the services from `dist/` (after `make build`), as their images do, instead of from source. */
+  compiled?: boolean;
 }
 
 export interface Platform {
@@ -104,7 +106,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const services: Partial<Record<ServiceName, ServiceProcess>> = {};
   const start = async (name: ServiceName): Promise<ServiceProcess> => {
-    const service = await startServiceProcess(name, envs[name]);
+    const service = await startServiceProcess(name, envs[name], { compiled: options.compiled });
     services[name] = service;
     // A service that stops at once (a bad variable) says so now rather than after the timeout.
     const died = service.exited.then(({ code, signal }) => {

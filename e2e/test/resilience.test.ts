@@ -28,6 +28,7 @@ async function counter(platform: Platform, name: string, labels: Record<string, 
 
 const JOBS = 50;
 const WARM = 1;
+const sameNames = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** `wait`, with what things looked like when it gave up. */
 const explained = <T>(wait: Promise<T>, details: () => string | Promise<string>): Promise<T> =>
@@ -200,8 +201,17 @@ describe('whole path: lost, duplicated and reordered webhooks; services killed m
     await explained(
       waitFor(
         async () => {
+          // The same runners in all three views: a finished runner's container can outlive its
+          // registration while its replacement is registered but not yet started, so counts alone lie.
           const containers = await platform.containers();
-          return containers.length === WARM && containers.every((c) => c.state === 'running') && sim.runners().length === WARM;
+          const live = await platform.api<{ runners: { name: string }[] }>('pool-manager', '/api/runners?pool=crash&live=true');
+          const names = containers.map((c) => c.name).sort();
+          return (
+            containers.length === WARM &&
+            containers.every((c) => c.state === 'running') &&
+            sameNames(names, sim.runners().map((r) => r.name)) &&
+            sameNames(names, live.body.runners.map((r) => r.name))
+          );
         },
         { what: 'only the warm runner left', timeoutMs: 90_000, intervalMs: 500 },
       ),

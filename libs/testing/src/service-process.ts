@@ -30,12 +30,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts a service from source as its own process, exactly as `make run` does, with `env` added to a
- * clean environment (PATH and HOME only), on a free port.
+ * Starts a service as its own process, with `env` added to a clean environment (PATH and HOME only),
+ * on a free port: from source as `make run` does, or `compiled` from `dist/` (after `make build`) as
+ * the service images run it.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcess(name: string, env: Record<string, string>, options: { compiled?: boolean } = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--conditions=runnerhub-source', '--import', 'tsx', `services/${name}/src/main.ts`], {
+  const args = options.compiled ? [`services/${name}/dist/main.js`] : ['--conditions=runnerhub-source', '--import', 'tsx', `services/${name}/src/main.ts`];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
