@@ -51,14 +51,16 @@ test: ## What CI runs: infra, lint, typecheck, contract and docs checks, then ev
 
 bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks (prints ratios)
 	bash scripts/infra.sh up
+	$(NX) run-many -t build
 	node --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts $(or $(BENCH_SECONDS),10)
 
 bench-executor: ## Benchmark runner containers/s through the executor against a bare dockerode loop (prints ratios)
 	bash scripts/infra.sh up
 	node --conditions=runnerhub-source --import tsx bench/executor/run.ts $(or $(BENCH_CONTAINERS),16)
 
-bench-platform: ## Benchmark the whole platform against issue 10's goals: decision latency, pick-up warm/cold vs bare docker run, jobs/min, RSS
+bench-platform: ## Benchmark the whole platform against issue 10's goals: decision latency, pick-up warm/cold vs bare docker run, jobs/min, memory
 	bash scripts/infra.sh up
+	$(NX) run-many -t build
 	node --conditions=runnerhub-source --import tsx bench/platform/run.ts $(or $(BENCH_SECONDS),60)
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it

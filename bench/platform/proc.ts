@@ -9,14 +9,31 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-/** Resident set size of a process in MB (10^6 bytes; VmRSS from /proc/<pid>/status); NaN once it is gone. */
-export function rssMB(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+export interface Memory {
+  /** Resident set size: every page the process has in memory, shared ones included. */
+  rss: number;
+  /** Proportional set size: private pages, plus each shared page divided by the processes sharing it. */
+  pss: number;
+  /** Unique set size: the pages only this process has (what stopping it would give back). */
+  uss: number;
+}
+
+/**
+ * Memory of a process in MB (10^6 bytes) from /proc/<pid>/smaps_rollup; NaN once it is gone. RSS
+ * alone overstates a group of Node processes: each counts the pages of the node binary it has
+ * touched (≈40 MB), which are one copy in the page cache for all of them. The sum of PSS is what
+ * the group occupies together.
+ */
+export function memoryMB(pid: number | undefined): Memory {
+  const gone = { rss: Number.NaN, pss: Number.NaN, uss: Number.NaN };
+  if (pid === undefined) return gone;
   try {
-    const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kib === undefined ? Number.NaN : (Number(kib) * 1024) / 1e6;
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const mb = (k: number): number => (k * 1024) / 1e6;
+    return { rss: mb(kib('Rss')), pss: mb(kib('Pss')), uss: mb(kib('Private_Clean') + kib('Private_Dirty')) };
   } catch {
-    return Number.NaN;
+    return gone;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * bench/platform: the whole platform (simulator, private NATS, fresh database, the six services as
- * processes from source, real Docker through the socket proxy, the fake runner image) under load,
+ * processes compiled as their images run them (BENCH_FROM=source: from source as `make run`), real
+ * Docker through the socket proxy, the fake runner image) under load,
  * against issue 10's goals. Four figures:
  *
  *  1. decision latency, webhook → create command, at 10 jobs/s for [seconds] (default 60);
@@ -14,12 +15,14 @@
  * Environment: BENCH_RATE (jobs/s of phase 1, default 10), BENCH_SAMPLES (pick-up samples per
  * variant, default 24, 8 when seconds < 60), BENCH_WAVE (jobs in flight in phase 2, default 4),
  * BENCH_THROUGHPUT_SECONDS (default 2 × seconds), BENCH_CONCURRENCY (jobs in flight in phase 3,
- * default 6), BENCH_REDIS_DB (the scratch Redis database the services use, default 13).
+ * default 6), BENCH_REDIS_DB (the scratch Redis database the services use, default 13), BENCH_FROM
+ * (`dist`, the default, needs `make build`; `source` runs them through tsx).
  *
  * Not a test: it prints figures and PASS/MISS against the goals; nothing fails on a time. The
  * machine is shared, so the load average is printed with every phase.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,8 +41,8 @@ import {
 import { createDockerClient } from '@runnerhub/docker';
 import { startPlatform, SERVICES, type Platform, type ServiceName } from '@runnerhub/e2e';
 import { createPublisher } from '@runnerhub/platform';
-import { DOCKER_PROXY_URL, REDIS_URL, waitFor } from '@runnerhub/testing';
-import { clearRedisDatabase, cpuSeconds, percentile, rssMB } from './proc.js';
+import { DOCKER_PROXY_URL, REDIS_URL, repoRoot, waitFor } from '@runnerhub/testing';
+import { clearRedisDatabase, cpuSeconds, memoryMB, percentile, type Memory } from './proc.js';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const RATE = Number(process.env.BENCH_RATE ?? 10);
@@ -50,7 +53,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 6);
 const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
 const IMAGE = 'runnerhub/fake-runner:dev';
 const SINK = 'bench-sink';
-const GOALS = { decisionP99Ms: 100, warmP95Ms: 1000, coldOverFloorP95Ms: 1000, rssTotalMiB: 450 };
+const GOALS = { decisionP99Ms: 100, warmP95Ms: 1000, coldOverFloorP95Ms: 1000, residentTotalMB: 450 };
+// As the service images run them (compiled, `make build`), unless BENCH_FROM=source (as `make run`).
+const COMPILED = process.env.BENCH_FROM !== 'source';
 
 const now = (): number => performance.timeOrigin + performance.now();
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -105,8 +110,10 @@ const withRedis = { REDIS_URL: redisUrl };
 say(`platform bench: decision ${SECONDS} s at ${RATE} jobs/s, pick-up ${SAMPLES} samples per variant in waves of ${WAVE}, throughput ${THROUGHPUT_SECONDS} s at ${CONCURRENCY} in flight`);
 say(`load average at start (1/5/15 min): ${load()} on this ${cpus().length}-core machine`);
 const startedAt = now();
+if (COMPILED && !existsSync(`${repoRoot}services/${SERVICES[0]}/dist/main.js`)) throw new Error('the services are not compiled: run `make build` first (or BENCH_FROM=source)');
 const platform: Platform = await startPlatform({
   pools,
+  compiled: COMPILED,
   common: { GITHUB_JIT_PER_MINUTE: '1000' },
   env: {
     'container-executor': { EXECUTOR_MAX_CONTAINERS: '16', EXECUTOR_LABELS: 'bench=real' },
@@ -147,12 +154,12 @@ follow('cmd.executor.*.create', (s, d, at) => {
   list.push(at);
 });
 
-// Memory: every service's VmRSS once a second, tagged with the phase.
+// Memory: every service's RSS, PSS and USS once a second, tagged with the phase.
 type Phase = 'startup' | 'idle' | 'decision' | 'warm' | 'cold' | 'floor' | 'throughput';
 let phase: Phase = 'startup';
-const rss: Array<{ phase: Phase; values: Record<ServiceName, number> }> = [];
-const sampleRss = (): void => {
-  rss.push({ phase, values: Object.fromEntries(SERVICES.map((s) => [s, rssMB(pid(s))])) as Record<ServiceName, number> });
+const memory: Array<{ phase: Phase; values: Record<ServiceName, Memory> }> = [];
+const sampleMemory = (): void => {
+  memory.push({ phase, values: Object.fromEntries(SERVICES.map((s) => [s, memoryMB(pid(s))])) as Record<ServiceName, Memory> });
 };
 const cpuAt = new Map<Phase, Record<ServiceName, number>>();
 const cpuEnd = new Map<Phase, Record<ServiceName, number>>();
@@ -165,7 +172,7 @@ function enter(next: Phase): void {
   phaseLoad.set(next, load());
   say(`\n== ${next} (load average ${load()})`);
 }
-const rssTimer = setInterval(sampleRss, 1000);
+const memoryTimer = setInterval(sampleMemory, 1000);
 // The simulator runs in this process: its event loop delay says whether the bench itself held things up.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -364,7 +371,7 @@ try {
   // Let the last jobs finish before stopping, so nothing is killed mid-job.
   await waitFor(() => [...inFlight.keys()].every((id) => sim.job(id)?.status === 'completed'), { timeoutMs: 120_000 }).catch(() => undefined);
 } finally {
-  clearInterval(rssTimer);
+  clearInterval(memoryTimer);
   report();
   await platform.stop();
   await clearRedisDatabase(redisUrl).catch(() => undefined);
@@ -403,20 +410,25 @@ function report(): void {
   }
 
   // Memory and CPU per service.
-  const idle = rss.filter((s) => s.phase === 'idle');
-  const busy = rss.filter((s) => s.phase !== 'idle' && s.phase !== 'startup');
+  const idle = memory.filter((s) => s.phase === 'idle');
+  const busy = memory.filter((s) => s.phase !== 'idle' && s.phase !== 'startup');
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
   const cpu = (p: Phase, s: ServiceName): number => (cpuEnd.get(p)?.[s] ?? Number.NaN) - (cpuAt.get(p)?.[s] ?? Number.NaN);
-  say('\nservice              idle RSS MB   peak RSS under load  CPU s in decision  CPU s in throughput');
+  const col = (n: number, width: number): string => n.toFixed(0).padStart(width);
+  say(`\nmemory in MB, services ${COMPILED ? 'compiled (dist/, as the images run them)' : 'from source (tsx)'}, NODE_OPTIONS as the images set them`);
+  say('service              idle RSS  idle PSS   peak RSS  peak PSS  peak USS   CPU s in decision  CPU s in throughput');
   for (const s of SERVICES) {
+    const peak = (k: keyof Memory): number => Math.max(...busy.map((x) => x.values[s][k]));
     say(
-      `${s.padEnd(20)} ${mean(idle.map((x) => x.values[s])).toFixed(0).padStart(12)}  ${Math.max(...busy.map((x) => x.values[s])).toFixed(0).padStart(19)}  ${cpu('decision', s).toFixed(1).padStart(17)}  ${cpu('throughput', s).toFixed(1).padStart(19)}`,
+      `${s.padEnd(20)} ${col(mean(idle.map((x) => x.values[s].rss)), 8)}  ${col(mean(idle.map((x) => x.values[s].pss)), 8)}   ${col(peak('rss'), 8)}  ${col(peak('pss'), 8)}  ${col(peak('uss'), 8)}   ${cpu('decision', s).toFixed(1).padStart(17)}  ${cpu('throughput', s).toFixed(1).padStart(19)}`,
     );
   }
-  const sum = (x: { values: Record<ServiceName, number> }): number => SERVICES.reduce((a, s) => a + x.values[s], 0);
-  const idleTotal = mean(idle.map(sum));
-  const peakTotal = Math.max(...busy.map(sum));
-  say(`${'all six'.padEnd(20)} ${idleTotal.toFixed(0).padStart(12)}  ${peakTotal.toFixed(0).padStart(19)}   (peak of the sum of the six, sampled once a second)`);
+  const sum = (k: keyof Memory) => (x: { values: Record<ServiceName, Memory> }): number => SERVICES.reduce((a, s) => a + x.values[s][k], 0);
+  const peakTotal = (k: keyof Memory): number => Math.max(...busy.map(sum(k)));
+  say(
+    `${'all six'.padEnd(20)} ${col(mean(idle.map(sum('rss'))), 8)}  ${col(mean(idle.map(sum('pss'))), 8)}   ${col(peakTotal('rss'), 8)}  ${col(peakTotal('pss'), 8)}  ${col(peakTotal('uss'), 8)}   (peaks of the sum of the six, sampled once a second)`,
+  );
+  say('  RSS counts the node binary\'s pages once per process; PSS shares them out, so the sum of PSS is what the six occupy together.');
 
   // Goals.
   const goal = (name: string, figure: number, limit: number, unit: string): void =>
@@ -425,5 +437,6 @@ function report(): void {
   goal('decision p99 (gateway → create command)', percentile(result.decision?.fromGateway ?? [], 99), GOALS.decisionP99Ms, 'ms');
   goal('warm pick-up p95', percentile(w, 95), GOALS.warmP95Ms, 'ms');
   goal('cold pick-up p95 − floor p95', percentile(c, 95) - percentile(f, 95), GOALS.coldOverFloorP95Ms, 'ms');
-  goal('RSS of all six under load (peak)', peakTotal, GOALS.rssTotalMiB, 'MB');
+  goal('resident memory of all six under load (peak PSS sum)', peakTotal('pss'), GOALS.residentTotalMB, 'MB');
+  say(`  (the sum of their RSS, which counts shared pages six times: ${peakTotal('rss').toFixed(0)} MB)`);
 }

@@ -74,7 +74,12 @@ function startPeer(kind: 'probot' | 'octokit', port: number): Promise<ChildProce
 
 const nats = await startNatsServer();
 const db = await createTestDatabase('bench_gateway');
-const gateway = await startServiceProcess('webhook-gateway', { NATS_URL: nats.url, DATABASE_URL: db.url, GITHUB_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'warn' });
+// As its image runs it: compiled (make build), with the images' V8 settings unless BENCH_NODE_OPTIONS says otherwise.
+const gateway = await startServiceProcess(
+  'webhook-gateway',
+  { NATS_URL: nats.url, DATABASE_URL: db.url, GITHUB_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }) },
+  { compiled: process.env.BENCH_FROM !== 'source' },
+);
 const probotPort = await freePort();
 const octokitPort = await freePort();
 const peers = [await startPeer('probot', probotPort), await startPeer('octokit', octokitPort)];
