@@ -127,7 +127,9 @@ export function createSupply(deps: SupplyDeps) {
     const name = `rh-${pool.name}-${id}`;
     await deps.runners.insert({ id, name, pool: pool.name, host, forJobId: 0n });
     const ref = create(RunnerRefSchema, { runnerId: id, runnerName: name, pool: pool.name, host });
-    await facts.requested(ref, 0n);
+    // Facts and the command are written to NATS in call order, so they need not wait for each
+    // other's PubAck: the row is what must come first (an orphaned registration is found by it).
+    const requested = facts.requested(ref, 0n);
     let scope: RunnerScope;
     let registration: Awaited<ReturnType<typeof generateJitConfig>>;
     try {
@@ -136,12 +138,13 @@ export function createSupply(deps: SupplyDeps) {
       registration = await generateJitConfig(deps.gh, scope, { name, labels: pool.labels, runnerGroupId, waitForSlotMs: 5_000 });
     } catch (error) {
       const message = error instanceof ConflictError ? `GitHub already has a runner named ${name}` : `JIT registration failed: ${(error as Error).message}`;
+      await requested;
       await fail(pool, ref, RunnerFailureReason.JIT_CONFIG, message);
       return;
     }
     await deps.runners.registered(id, scope.installationId, registration.runner.id);
-    await facts.registered(ref, registration.runner.id, registration.runner.runner_group_id ?? 0);
-    await deps.publisher.publish(
+    const registered = facts.registered(ref, registration.runner.id, registration.runner.runner_group_id ?? 0);
+    const command = deps.publisher.publish(
       executorCommandSubject(host, 'create'),
       create(CreateRunnerCommandSchema, {
         runner: ref,
@@ -162,6 +165,7 @@ export function createSupply(deps: SupplyDeps) {
       }),
       { msgId: `create:${id}` },
     );
+    await Promise.all([requested, registered, command]);
     deps.log.info({ pool: pool.name, runner: name, host }, 'runner requested');
   }
 

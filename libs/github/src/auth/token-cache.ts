@@ -28,6 +28,9 @@ const RELEASE_OWN_LOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return r
 const DELETE_IF_TOKEN = "local v = redis.call('GET', KEYS[1]) if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export class InstallationTokens {
+  /** The last token this process read or minted per installation: most calls need no Redis read. */
+  private readonly known = new Map<number, MintedToken>();
+
   constructor(
     private readonly redis: Redis,
     /** e.g. `runnerhub:github:<appId>`. */
@@ -41,16 +44,22 @@ export class InstallationTokens {
 
   private async read(installationId: number): Promise<MintedToken | undefined> {
     const raw = await this.redis.get(this.key(installationId));
-    return raw ? (JSON.parse(raw) as MintedToken) : undefined;
+    const token = raw ? (JSON.parse(raw) as MintedToken) : undefined;
+    if (token) this.known.set(installationId, token);
+    return token;
   }
 
   private async store(installationId: number, minted: MintedToken): Promise<void> {
+    this.known.set(installationId, minted);
     const ttl = minted.expiresAt - Date.now();
     if (ttl > 0) await this.redis.set(this.key(installationId), JSON.stringify(minted), 'PX', ttl);
   }
 
   /** A token with more than REFRESH_MARGIN_MS left (or, while another process refreshes, one with a minute). */
   async get(installationId: number): Promise<string> {
+    // Another process may have replaced it meanwhile; this one stays valid until GitHub says 401.
+    const known = this.known.get(installationId);
+    if (known && known.expiresAt - Date.now() > REFRESH_MARGIN_MS) return known.token;
     const cached = await this.read(installationId);
     if (cached && cached.expiresAt - Date.now() > REFRESH_MARGIN_MS) return cached.token;
     const lockKey = `${this.key(installationId)}:lock`;
@@ -81,6 +90,7 @@ export class InstallationTokens {
 
   /** After GitHub refused `token` (401): forget it, unless another process already replaced it. */
   async invalidate(installationId: number, token: string): Promise<void> {
+    if (this.known.get(installationId)?.token === token) this.known.delete(installationId);
     await this.redis.eval(DELETE_IF_TOKEN, 1, this.key(installationId), token);
   }
 }
