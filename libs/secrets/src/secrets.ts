@@ -1,5 +1,5 @@
 import { readSecretFile, dockerSecretPath } from './files.js';
-import { connectVault, type VaultSource } from './vault.js';
+import type { VaultSource } from './vault.js';
 import { MissingSecretsError, UnknownSecretError, type SecretSpec, type Secrets, type SecretsLog } from './types.js';
 
 export interface LoadOptions {
@@ -50,6 +50,8 @@ export async function loadSecrets(specs: readonly SecretSpec[], o: LoadOptions):
       let v = (await envOrFile(o.env, spec.name)) ?? (await readSecretFile(dockerSecretPath(dir, spec.name)));
       if (v === undefined && vaultAddr) {
         if (!vault) {
+          // Loaded only when Vault is used: node-vault and its HTTP stack cost every service ≈18 MB resident.
+          const { connectVault } = await import('./vault.js');
           vault = await connectVault({
             addr: vaultAddr,
             token: await envOrFile(o.env, 'VAULT_TOKEN'),
