@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image
+.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image images
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -68,6 +68,11 @@ run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 
 runner-image: ## Build the fake runner image (runnerhub/fake-runner:dev) from local files, no registry
 	bash scripts/build-runner-image.sh
+
+IMAGE_SERVICES := webhook-gateway scheduler pool-manager container-executor status-reporter metrics
+images: ## Build the six images runnerhub/<service>; from BASE_IMAGE if given, else a local Node 20 base (no registry)
+	$(if $(BASE_IMAGE),,bash scripts/build-node-base-image.sh)
+	for s in $(IMAGE_SERVICES); do docker build --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),runnerhub/node-base:dev) --build-arg SERVICE=$$s -t runnerhub/$$s .; done
 
 sim: ## Run the GitHub simulator on its own on :8900 (drive it with npx github-sim; tools/github-sim/README.md)
 	node tools/github-sim/bin/github-sim.js serve --port 8900 --installation demo:hello-world $(SIM_ARGS)

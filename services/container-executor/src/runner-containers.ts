@@ -188,11 +188,15 @@ async function ensureImage(deps: RunnerContainerDeps, image: string, policy: Pul
 async function ensureNetwork(command: CreateRunnerCommand, runner: RunnerRef, deps: RunnerContainerDeps): Promise<{ name: string; own: boolean }> {
   const own = command.networkMode !== NetworkMode.POOL;
   const name = command.networkName || (own ? runner.runnerName : `rh-${runner.pool}`);
-  try {
-    await deps.docker.getNetwork(name).inspect();
-    return { name, own };
-  } catch (error) {
-    if (dockerStatus(error) !== 404) throw error;
+  // A runner's own network is new but for a redelivered command, and creating asks Docker once where
+  // looking first asks twice; a shared or named one usually exists.
+  if (!own || command.networkName) {
+    try {
+      await deps.docker.getNetwork(name).inspect();
+      return { name, own };
+    } catch (error) {
+      if (dockerStatus(error) !== 404) throw error;
+    }
   }
   try {
     await deps.docker.createNetwork({
