@@ -6,7 +6,7 @@
  *
  *  1. decision latency, webhook → create command, at 10 jobs/s for [seconds] (default 60);
  *  2. pick-up time (queued → in_progress at the simulator) with a warm pool and from cold, beside the
- *     floor: a bare dockerode create → start → wait of the same image with `true`, same samples;
+ *     floor: a bare `docker run` of the same runner image with a JIT config made beforehand;
  *  3. sustained throughput: completed jobs per minute with real containers, bounded concurrency;
  *  4. resident memory of each service idle and under that load.
  *
@@ -35,6 +35,7 @@ import {
   type CreateRunnerCommand,
   type DemandSnapshot,
   type JobQueued,
+  type RunnerStarted,
   type SubjectMessages,
   type WorkflowJobEvent,
 } from '@runnerhub/contracts';
@@ -147,12 +148,18 @@ follow('job.queued', (s, d, at) => queuedAt.set(String((contractsCodec.decode(s,
 follow('pool.demand', (s, d, at) => {
   if ((contractsCodec.decode(s, d) as DemandSnapshot).pools.some((p) => (p.pending?.normal ?? 0) > 0)) demandAt.push(at);
 });
+// Per runner name: when its create command went out and when the executor reported it started.
+const commandedAt = new Map<string, number>();
+const runnerStartedAt = new Map<string, number>();
 follow('cmd.executor.*.create', (s, d, at) => {
-  const pool = (contractsCodec.decode(s, d) as CreateRunnerCommand).runner?.pool ?? '';
+  const runner = (contractsCodec.decode(s, d) as CreateRunnerCommand).runner;
+  const pool = runner?.pool ?? '';
   let list = creates.get(pool);
   if (!list) creates.set(pool, (list = []));
   list.push(at);
+  commandedAt.set(runner?.runnerName ?? '', at);
 });
+follow('runner.started', (s, d, at) => runnerStartedAt.set((contractsCodec.decode(s, d) as RunnerStarted).runner?.runnerName ?? '', at));
 
 // Memory: every service's RSS, PSS and USS once a second, tagged with the phase.
 type Phase = 'startup' | 'idle' | 'decision' | 'warm' | 'cold' | 'floor' | 'throughput';
@@ -182,7 +189,9 @@ interface Result {
   decision?: { jobs: number; commands: number; perSecond: number; loopP99: number; fromCreate: number[]; fromGateway: number[]; stages: Record<string, number[]> };
   warm?: number[];
   cold?: number[];
-  floor?: { exited: number[]; started: number[] };
+  floor?: number[];
+  coldStages?: Record<string, number[]>;
+  floorStarts?: number[];
   throughput?: { completed: number; perMinute: number; seconds: number; latencies: number[]; decisions: number[] };
 }
 const result: Result = {};
@@ -288,6 +297,11 @@ try {
   // 2b. Cold pick-up: the same waves on a pool with no runner waiting (minIdle 0, nothing left over).
   enter('cold');
   result.cold = [];
+  const coldStages = (result.coldStages = {
+    'queued → create command for the runner that took it': [] as number[],
+    'create command → runner.started (executor)': [] as number[],
+    'runner.started → in_progress (runner boots, polls)': [] as number[],
+  });
   while (result.cold.length < SAMPLES) {
     await waitFor(async () => (await platform.containers()).every((c) => c.pool !== 'cold') && sim.runners().every((r) => !r.name.startsWith('rh-cold-') || r.status === 'offline'), {
       timeoutMs: 180_000,
@@ -298,33 +312,45 @@ try {
     const wave = Array.from({ length: Math.min(WAVE, SAMPLES - result.cold.length) }, () => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'cold'], command: 'true' }).id);
     const jobs = await waitFor(() => { const js = wave.map((id) => sim.job(id)!); return js.every((j) => j.status === 'completed') && js; }, { timeoutMs: 180_000, what: `cold wave\n${platform.output()}` });
     result.cold.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
+    // Where each job's wait went, through the runner that took it (made for it or not).
+    for (const j of jobs) {
+      const commanded = commandedAt.get(j.runnerName ?? '');
+      const started = runnerStartedAt.get(j.runnerName ?? '');
+      if (commanded === undefined || started === undefined) continue;
+      coldStages['queued → create command for the runner that took it'].push(commanded - Date.parse(j.createdAt));
+      coldStages['create command → runner.started (executor)'].push(started - commanded);
+      coldStages['runner.started → in_progress (runner boots, polls)'].push(Date.parse(j.startedAt!) - started);
+    }
   }
   say(`cold pick-up: p50 ${fmt(percentile(result.cold, 50))}, p95 ${fmt(percentile(result.cold, 95))} (${result.cold.length} jobs)`);
 
-  // 2c. The floor: `docker run --rm --network none <image> true` as dockerode does it, through the
-  // same socket proxy, the same samples in the same waves. Timed create → start → wait (exit); the
-  // removal after it is not timed.
+  // 2c. The floor: what a person gets from a bare `docker run --rm -e ACTIONS_RUNNER_INPUT_JITCONFIG=…
+  // <image> /home/runner/run.sh` of a runner registered beforehand, through the same socket proxy: no
+  // webhook, no decision, no registration, Docker's default bridge, none of our hardening. Timed as the
+  // cold samples (queued → in_progress at the simulator), each wave's containers started the moment its
+  // jobs are queued; labels no pool of ours serves.
   enter('floor');
   const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
-  result.floor = { exited: [], started: [] };
-  while (result.floor.exited.length < SAMPLES) {
-    const n = Math.min(WAVE, SAMPLES - result.floor.exited.length);
-    const wave = await Promise.all(
-      Array.from({ length: n }, async () => {
+  result.floor = [];
+  const floorStarts = (result.floorStarts = [] as number[]);
+  while (result.floor.length < SAMPLES) {
+    const n = Math.min(WAVE, SAMPLES - result.floor.length);
+    const configs = Array.from({ length: n }, () => sim.createJitRunner({ repository: 'acme/app', name: `bench-floor-${randomBytes(3).toString('hex')}`, labels: ['self-hosted', 'floor'] }).encodedJitConfig);
+    const wave = configs.map(() => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'floor'], command: 'true' }).id);
+    const containers = await Promise.all(
+      configs.map(async (config) => {
         const t0 = now();
-        const container = await docker.createContainer({ Image: IMAGE, Cmd: ['true'], Labels: { 'runnerhub.bench': 'platform-floor' }, HostConfig: { NetworkMode: 'none' } });
+        const container = await docker.createContainer({ Image: IMAGE, Cmd: ['/home/runner/run.sh'], Env: [`ACTIONS_RUNNER_INPUT_JITCONFIG=${config}`], Labels: { 'runnerhub.bench': 'platform-floor' } });
         await container.start();
-        const started = now() - t0;
-        await container.wait();
-        const exited = now() - t0;
-        await container.remove({ force: true, v: true });
-        return { started, exited };
+        floorStarts.push(now() - t0);
+        return container;
       }),
     );
-    result.floor.exited.push(...wave.map((w) => w.exited));
-    result.floor.started.push(...wave.map((w) => w.started));
+    const jobs = await waitFor(() => { const js = wave.map((id) => sim.job(id)!); return js.every((j) => j.status === 'completed') && js; }, { timeoutMs: 180_000, what: 'floor wave' });
+    result.floor.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
+    await Promise.all(containers.map(async (c) => { await c.wait(); await c.remove({ force: true, v: true }); }));
   }
-  say(`floor: create → exit p50 ${fmt(percentile(result.floor.exited, 50))}, p95 ${fmt(percentile(result.floor.exited, 95))}; create → started p95 ${fmt(percentile(result.floor.started, 95))}`);
+  say(`floor (bare docker run of the runner): p50 ${fmt(percentile(result.floor, 50))}, p95 ${fmt(percentile(result.floor, 95))}`);
 
   // -------------------------------------------------------------------------------------------
   // 3. Sustained throughput: CONCURRENCY jobs in flight for THROUGHPUT_SECONDS, each completion
@@ -396,13 +422,14 @@ function report(): void {
   printDecision();
   const w = result.warm ?? [];
   const c = result.cold ?? [];
-  const f = result.floor?.exited ?? [];
+  const f = result.floor ?? [];
   if (w.length) say(`pick-up warm (queued → in_progress): p50 ${fmt(percentile(w, 50))}, p95 ${fmt(percentile(w, 95))}, n=${w.length}`);
   if (c.length) say(`pick-up cold:                         p50 ${fmt(percentile(c, 50))}, p95 ${fmt(percentile(c, 95))}, n=${c.length}`);
   if (f.length) {
-    say(`floor docker create+start+wait:       p50 ${fmt(percentile(f, 50))}, p95 ${fmt(percentile(f, 95))}, n=${f.length} (create+start only: p95 ${fmt(percentile(result.floor!.started, 95))})`);
+    say(`floor, bare docker run of the runner: p50 ${fmt(percentile(f, 50))}, p95 ${fmt(percentile(f, 95))}, n=${f.length}; its create + start p50 ${fmt(percentile(result.floorStarts ?? [], 50))}, p95 ${fmt(percentile(result.floorStarts ?? [], 95))}`);
     if (c.length) say(`cold p95 − floor p95: ${fmt(percentile(c, 95) - percentile(f, 95))}; cold/floor p50 ratio ${(percentile(c, 50) / percentile(f, 50)).toFixed(2)}`);
   }
+  for (const [stage, values] of Object.entries(result.coldStages ?? {})) say(`    cold: ${stage.padEnd(52)} p50 ${fmt(percentile(values, 50)).padStart(7)}  p95 ${fmt(percentile(values, 95)).padStart(7)}`);
   const tp = result.throughput;
   if (tp) {
     say(`throughput: ${tp.perMinute.toFixed(1)} jobs/min (${tp.completed} in ${tp.seconds} s, ${CONCURRENCY} in flight); job created → completed p50 ${fmt(percentile(tp.latencies, 50))}, p95 ${fmt(percentile(tp.latencies, 95))}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { timestampFromDate, type DemandSnapshot, type SubjectMessages } from '@runnerhub/contracts';
 import type { Logger, Publisher } from '@runnerhub/platform';
@@ -15,7 +16,10 @@ import type { Caps } from './rules.js';
 
 /** The pool-manager sees a lost or missed snapshot corrected within this long. */
 const DEMAND_INTERVAL_MS = 5_000;
-/** Bursts of job events produce one snapshot per this window. */
+/**
+ * Snapshots start at least this far apart: the first change after a quiet spell is published at
+ * once, the changes of a burst together at the end of the window.
+ */
 const COALESCE_MS = 50;
 
 export async function readDemand(db: pg.Pool, poolNames: readonly string[], caps: Caps, now = new Date()): Promise<DemandSnapshot> {
@@ -39,7 +43,7 @@ export async function readDemand(db: pg.Pool, poolNames: readonly string[], caps
 }
 
 export interface DemandPublisher {
-  /** Something changed: publish soon (coalesced). */
+  /** Something changed: publish now, or at the end of the current window if one just went out. */
   nudge(): void;
   stop(): Promise<void>;
 }
@@ -48,12 +52,17 @@ export function startDemandPublisher(deps: { db: pg.Pool; publisher: Publisher<S
   let pending: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
   let failing = false;
+  let lastStartedAt = 0;
+  // Unique per snapshot: two in the same millisecond (the timer and a nudge) are not duplicates.
+  const instance = randomBytes(4).toString('hex');
+  let sequence = 0;
   const publishNow = () => {
+    lastStartedAt = Date.now();
     inFlight = inFlight.then(async () => {
       try {
         const snapshot = await readDemand(deps.db, deps.pools.current().map((p) => p.name), deps.caps);
         // A level, not part of any job: the nudge runs inside whichever job's consumer span caused it.
-        await deps.publisher.publish('pool.demand', snapshot, { msgId: `demand:${Date.now()}`, traceContext: ROOT_CONTEXT });
+        await deps.publisher.publish('pool.demand', snapshot, { msgId: `demand:${instance}:${++sequence}`, traceContext: ROOT_CONTEXT });
         failing = false;
       } catch (err) {
         if (!failing) deps.log.warn({ err: (err as Error).message }, 'cannot publish the demand snapshot; the next interval tries again');
@@ -66,10 +75,16 @@ export function startDemandPublisher(deps: { db: pg.Pool; publisher: Publisher<S
   publishNow();
   return {
     nudge() {
-      pending ??= setTimeout(() => {
+      if (pending) return;
+      const wait = lastStartedAt + COALESCE_MS - Date.now();
+      if (wait <= 0) {
+        publishNow();
+        return;
+      }
+      pending = setTimeout(() => {
         pending = undefined;
         publishNow();
-      }, COALESCE_MS);
+      }, wait);
     },
     async stop() {
       clearInterval(timer);
