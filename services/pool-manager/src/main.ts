@@ -69,6 +69,7 @@ try {
   lifecycle.onStop('reconcile', async () => {
     clearInterval(timer);
     await running;
+    await supply.settle();
   });
   runConsumersWhenReady(base, await consumeFacts(nc, { runners, log, onChange: pass }));
 

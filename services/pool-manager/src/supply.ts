@@ -62,18 +62,23 @@ const FAILURE_WINDOW_S = 300;
  * removes whatever is still there (an executor that was down at the time, a lost stop).
  */
 const LIFETIME_GRACE_S = 120;
-/** Runners of one pool registered and requested at once; GitHub's JIT budget still paces them. */
+/** Runners registered and requested at once (all pools); GitHub's JIT budget still paces them. */
 const CREATE_CONCURRENCY = 4;
 
-/** Runs `work` for every item, at most `size` at a time; the first failure is thrown after all ran. */
-async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const failures: unknown[] = [];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item).catch((err: unknown) => void failures.push(err));
+/** At most `size` of the started tasks run at once; the others wait their turn in order. */
+function concurrencyLimit(size: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await task();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(size, queue.length) }, worker));
-  if (failures.length > 0) throw failures[0];
 }
 
 export function createSupply(deps: SupplyDeps) {
@@ -122,11 +127,30 @@ export function createSupply(deps: SupplyDeps) {
     s.backoffUntil = failures.lastAt.getTime() + Math.min(300_000, 10_000 * 2 ** (failures.count - 1));
   }
 
-  async function createOne(pool: PoolDefinition, host: string): Promise<void> {
+  /**
+   * New runners' registration and request run beside the passes: a pass writes their rows (so the
+   * next pass counts them) and goes on, and a burst of demand no longer waits for the registrations
+   * of the one before it.
+   */
+  const creating = new Set<Promise<void>>();
+  const limit = concurrencyLimit(CREATE_CONCURRENCY);
+
+  async function addRunner(pool: PoolDefinition, host: string): Promise<void> {
     const id = randomBytes(4).toString('hex');
     const name = `rh-${pool.name}-${id}`;
     await deps.runners.insert({ id, name, pool: pool.name, host, forJobId: 0n });
     const ref = create(RunnerRefSchema, { runnerId: id, runnerName: name, pool: pool.name, host });
+    const work = limit(() => registerAndRequest(pool, ref)).catch((error: unknown) => {
+      // The row stays 'requested': its boot timeout retires it.
+      poolState(pool.name).lastError = (error as Error).message;
+      deps.log.warn({ pool: pool.name, runner: name, err: (error as Error).message }, 'runner request failed; its boot timeout cleans up');
+    });
+    creating.add(work);
+    void work.finally(() => creating.delete(work));
+  }
+
+  async function registerAndRequest(pool: PoolDefinition, ref: RunnerRef): Promise<void> {
+    const { runnerId: id, runnerName: name, host } = ref;
     // Facts and the command are written to NATS in call order, so they need not wait for each
     // other's PubAck: the row is what must come first (an orphaned registration is found by it).
     const requested = facts.requested(ref, 0n);
@@ -258,9 +282,8 @@ export function createSupply(deps: SupplyDeps) {
       hostSelector: pool.hostSelector,
       policy: pool.placement === PlacementPolicy.SPREAD ? 'spread' : 'pack',
     };
-    // Place every runner of this pass first (each placement sees the ones before), then register
-    // and request them a few at a time: each is about ten round trips (Postgres, GitHub, NATS), and
-    // one after another they made a burst of demand wait seconds.
+    // Place every runner of this pass first (each placement sees the ones before), then write their
+    // rows; registering and requesting them (Postgres, GitHub, NATS round trips) goes on after the pass.
     const placed: string[] = [];
     for (let i = 0; i < decision.create; i++) {
       const placement = placeRunner(hosts, needs);
@@ -271,13 +294,15 @@ export function createSupply(deps: SupplyDeps) {
       hosts = hosts.map((h) => (h.host === placement.host ? reserve(h, needs) : h));
       placed.push(placement.host);
     }
-    await inBatches(placed, CREATE_CONCURRENCY, (host) => createOne(pool, host));
+    for (const host of placed) await addRunner(pool, host);
   }
 
   return {
     async reconcile(): Promise<void> {
-      // Higher-priority pools place first when hosts are short of room.
-      for (const pool of [...deps.pools()].sort((a, b) => b.priority - a.priority)) {
+      // Higher-priority pools place first when hosts are short of room; among equals, those with
+      // more jobs waiting (which are also the ones a demand snapshot woke this pass for).
+      const waiting = (pool: PoolDefinition) => deps.levels.pending(pool.name);
+      for (const pool of [...deps.pools()].sort((a, b) => b.priority - a.priority || waiting(b) - waiting(a))) {
         try {
           await reconcilePool(pool);
         } catch (error) {
@@ -285,6 +310,10 @@ export function createSupply(deps: SupplyDeps) {
           deps.log.warn({ pool: pool.name, err: (error as Error).message }, 'pool reconcile failed; next pass retries');
         }
       }
+    },
+    /** Waits for the registrations and requests under way (shutdown). */
+    async settle(): Promise<void> {
+      while (creating.size > 0) await Promise.all([...creating]);
     },
     state: (pool: string): PoolState => poolState(pool),
     scopeOf,
