@@ -101,7 +101,9 @@ start_service() {
       --installation demo:hello-world --private-key-file "$RUN_DIR/github-sim-app.pem" --app-file "$RUN_DIR/github-sim-app.json" \
       </dev/null >>"$log" 2>&1 &
   else
-    HTTP_PORT=${PORT[$name]} setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts" \
+    # The images' V8 settings (Dockerfile), unless the settings file gives NODE_OPTIONS.
+    HTTP_PORT=${PORT[$name]} NODE_OPTIONS=${NODE_OPTIONS:---max-semi-space-size=1} \
+      setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts" \
       </dev/null >>"$log" 2>&1 &
   fi
   printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
