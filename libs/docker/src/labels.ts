@@ -15,6 +15,8 @@ export const LABEL = {
   memoryBytes: 'io.runnerhub.memory-bytes',
   keepAfterExit: 'io.runnerhub.keep-after-exit',
   ownNetwork: 'io.runnerhub.own-network',
+  // On a network the executor made ahead of need, before any runner took it.
+  spareNetwork: 'io.runnerhub.spare-network',
   maxLifetimeSeconds: 'io.runnerhub.max-lifetime-seconds',
 } as const;
 

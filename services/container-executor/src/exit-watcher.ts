@@ -23,6 +23,8 @@ export interface ExitWatcherDeps {
   statsSeconds?: number;
   /** A runner network without its container is removed once older than this. */
   strayNetworkSeconds: number;
+  /** Spare networks the stock still holds or just handed out: not stray. */
+  spareNetworks?: { holds(name: string): boolean };
   /** The job a runner took, so its exit report joins the job's trace. */
   jobOf?(runnerName: string): bigint | undefined;
 }
@@ -144,7 +146,7 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
         }
       }
     }
-    await removeStrayNetworks(new Set(containers.map((c) => c.Labels[LABEL.runnerId] ?? '')));
+    await removeStrayNetworks(new Set(containers.map((c) => c.Labels[LABEL.runnerId] ?? '')), new Set(containers.map((c) => c.Labels[LABEL.ownNetwork] ?? '')));
     for (const id of usage.keys()) if (!live.has(id)) usage.delete(id);
     for (const id of reportedKept) if (!live.has(id)) reportedKept.delete(id);
   }
@@ -154,13 +156,17 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
    * between creating the network and the container) would otherwise stay forever, and a host has only
    * a few dozen address pools for bridge networks.
    */
-  async function removeStrayNetworks(runnersWithContainers: Set<string>): Promise<void> {
+  async function removeStrayNetworks(runnersWithContainers: Set<string>, networksOfContainers: Set<string>): Promise<void> {
     const networks = await deps.docker.listNetworks({ filters: { label: [...filters.label] } });
     for (const network of networks) {
       const runnerId = network.Labels?.[LABEL.runnerId];
       const ageMs = Date.now() - Date.parse((network as { Created?: string }).Created ?? '');
       // A create may be between its network and its container right now: leave young networks alone.
-      if (!runnerId || runnersWithContainers.has(runnerId) || !(ageMs > deps.strayNetworkSeconds * 1000)) continue;
+      if (!(ageMs > deps.strayNetworkSeconds * 1000)) continue;
+      if (network.Labels?.[LABEL.spareNetwork] === 'true') {
+        // Made ahead: stray once no container names it and the stock neither holds nor just handed it out.
+        if (networksOfContainers.has(network.Name) || deps.spareNetworks?.holds(network.Name)) continue;
+      } else if (!runnerId || runnersWithContainers.has(runnerId)) continue;
       await deps.docker
         .getNetwork(network.Id)
         .remove()

@@ -9,6 +9,7 @@ import { startExitWatcher } from './exit-watcher.js';
 import { startHeartbeats } from './heartbeat-loop.js';
 import { parseHostLabels, type HostSettings } from './host-state.js';
 import { registerExecutorRoutes } from './http.js';
+import { startNetworkStock } from './network-stock.js';
 import { trackRunnerJobs } from './runner-jobs.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
@@ -33,6 +34,8 @@ try {
     labels: parseHostLabels(config.executor.labels),
     draining: () => draining,
   };
+  const networks = startNetworkStock({ docker, deploymentId, host: hostId, size: config.executor.spareNetworks, log });
+  lifecycle.onStop('spare-networks', () => networks.stop());
   const allowedSecrets = new Set(config.executor.runnerSecrets);
   const runners = {
     docker,
@@ -41,11 +44,12 @@ try {
     deploymentId,
     runnerUid: config.executor.runnerUid,
     runnerSecret: (name: string) => (allowedSecrets.has(name) ? secrets.find(name) : undefined),
+    networks,
     log,
   };
   const runnerJobs = trackRunnerJobs(nc, log);
   lifecycle.onStop('runner-jobs', () => runnerJobs.stop());
-  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, jobOf: (name) => runnerJobs.jobOf(name), log });
+  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, spareNetworks: networks, jobOf: (name) => runnerJobs.jobOf(name), log });
   lifecycle.onStop('exit-watcher', () => exits.stop());
   const heartbeats = startHeartbeats({ docker, publisher, host, seconds: config.executor.heartbeatSeconds, log });
   lifecycle.onStop('heartbeats', () => heartbeats.stop());

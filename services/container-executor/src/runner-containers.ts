@@ -15,6 +15,7 @@ import {
 import { ContainerSpecError, dockerStatus, isOwnedBy, JIT_DIR, jitArchive, LABEL, ownershipLabels, runnerContainerSpec } from '@runnerhub/docker';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type Docker from 'dockerode';
+import type { NetworkStock } from './network-stock.js';
 
 /**
  * Create and remove runner containers, idempotently: the container name is the runner name, so a
@@ -31,6 +32,8 @@ export interface RunnerContainerDeps {
   runnerUid: number;
   /** A secret pools may hand to runners, or undefined when it is not allowlisted. */
   runnerSecret(name: string): string | undefined;
+  /** Networks made ahead for runners that get their own. */
+  networks?: NetworkStock;
   log: Logger;
 }
 
@@ -188,6 +191,10 @@ async function ensureImage(deps: RunnerContainerDeps, image: string, policy: Pul
 async function ensureNetwork(command: CreateRunnerCommand, runner: RunnerRef, deps: RunnerContainerDeps): Promise<{ name: string; own: boolean }> {
   const own = command.networkMode !== NetworkMode.POOL;
   const name = command.networkName || (own ? runner.runnerName : `rh-${runner.pool}`);
+  if (own && !command.networkName) {
+    const spare = deps.networks?.take();
+    if (spare) return { name: spare, own };
+  }
   // A runner's own network is new but for a redelivered command, and creating asks Docker once where
   // looking first asks twice; a shared or named one usually exists.
   if (!own || command.networkName) {

@@ -126,16 +126,24 @@ describe('container-executor against the real Docker engine, through the socket 
     await nats?.stop();
   });
 
-  it('runs a runner container: create → start → exit → remove, with its network, and reports the exit', async () => {
-    await send('a', { command: ['sh', '-c', 'echo "about to fail"; exit 3'] });
+  const spareNetworks = async () => (await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.spareNetwork}=true`] } })).map((n) => n.Name);
+
+  it('runs a runner container on a network made ahead: create → start → exit → remove, with its network, and reports the exit', async () => {
+    // The executor keeps two networks ready (EXECUTOR_SPARE_NETWORKS' default).
+    await waitFor(async () => (await spareNetworks()).length === 2, { what: `two spare networks\n${executor.output()}` });
+    await send('a', { command: ['sh', '-c', 'echo "about to fail"; sleep 2; exit 3'] });
+    await waitFor(() => started('a').length === 1, { what: `runner.started for a\n${executor.output()}` });
+    const network = (await docker.getContainer(`rh-t-${suffix}-a`).inspect()).Config.Labels[LABEL.ownNetwork]!;
+    expect(network).toMatch(/^rh-net-/);
     const fact = await waitFor(() => exited('a'), { what: `runner.exited for a\n${executor.output()}`, timeoutMs: 25_000 });
     expect(started('a')).toHaveLength(1);
     expect(fact.exitCode).toBe(3);
     expect(fact.oomKilled).toBe(false);
     expect(fact.lastLogLines).toContain('about to fail');
     await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'a'), { what: 'container a removed' });
-    // The runner's own network goes right after its container.
-    await waitFor(async () => (await docker.listNetworks({ filters: { name: [`rh-t-${suffix}-a`] } })).length === 0, { what: "runner a's network removed" });
+    // The runner's network goes right after its container, and the stock is made up again.
+    await waitFor(async () => (await docker.listNetworks({ filters: { name: [network] } })).length === 0, { what: "runner a's network removed" });
+    await waitFor(async () => { const spares = await spareNetworks(); return spares.length === 2 && !spares.includes(network); }, { what: 'two spare networks again' });
   });
 
   it('keeps the JIT config out of docker inspect and removes a running runner on command', async () => {
@@ -203,10 +211,19 @@ describe('container-executor against the real Docker engine, through the socket 
     expect(answer.containers.map((c) => c.runnerId)).toEqual(['f']);
     // A runner network whose container never came (the executor died in between) is swept up.
     const stray = await docker.createNetwork({ Name: `rh-t-${suffix}-stray`, Labels: ownershipLabels({ deploymentId: DEPLOYMENT, host: HOST, pool: 't', runnerId: 'stray', runnerName: `rh-t-${suffix}-stray`, jobId: '0' }) });
+    // So is a spare network a previous executor made and no runner took.
+    const oldSpare = await docker.createNetwork({
+      Name: `rh-net-t${suffix}`,
+      Labels: { ...ownershipLabels({ deploymentId: DEPLOYMENT, host: HOST, pool: '', runnerId: '', runnerName: '', jobId: '0' }), [LABEL.spareNetwork]: 'true' },
+    });
     // The executor re-lists every 15 s; the foreign exited container must still be there after one pass.
     await new Promise((resolve) => setTimeout(resolve, 16_000));
     expect((await foreign.inspect()).State.Status).toBe('exited');
     expect(await stray.inspect().then(() => 'still there', () => 'removed')).toBe('removed');
+    expect(await oldSpare.inspect().then(() => 'still there', () => 'removed')).toBe('removed');
+    // The executor's own spares stay (runner f runs on a third, taken one).
+    const named = new Set((await containersOf(DEPLOYMENT)).map((c) => c.Labels[LABEL.ownNetwork]));
+    expect((await spareNetworks()).filter((n) => !named.has(n))).toHaveLength(2);
     const beat = facts.filter((f) => f.subject === `executor.heartbeat.${HOST}`).at(-1)?.message as ExecutorHeartbeat | undefined;
     expect(beat?.runningContainers).toBe(1);
     expect(beat?.images).toContain(image);
