@@ -76,7 +76,10 @@ class Simulator implements GitHubSim {
       (job, action) => this.emitJob(job, action),
       (run, action) => this.emitRun(run, action),
     );
-    this.server = Fastify({ logger: options.logger ? { level: 'info' } : false, bodyLimit: 25 * 1024 * 1024 });
+    // Closing ends every connection at once: a request held by a delay fault, or a keep-alive
+    // connection that went idle after close() began, would otherwise hold close() for fastify's
+    // 72 s keep-alive timeout.
+    this.server = Fastify({ logger: options.logger ? { level: 'info' } : false, bodyLimit: 25 * 1024 * 1024, forceCloseConnections: true });
     // GitHub's clients read the server's Date to correct their JWT clocks: give them ours.
     this.server.addHook('onSend', async (_request, reply) => {
       void reply.header('date', new Date(this.clock.now()).toUTCString());
