@@ -17,9 +17,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMAGE=${1:-${NODE_BASE_IMAGE:-runnerhub/node-base:dev}}
 say() { printf 'node-base-image: %s\n' "$*" >&2; }
+# shellcheck source=lib/node-rootfs.sh
+source "$ROOT/scripts/lib/node-rootfs.sh"
 
-command -v docker >/dev/null || { say "the docker CLI is missing (bash scripts/infra.sh up installs docker.io)"; exit 1; }
-docker info >/dev/null 2>&1 || { say "Docker does not answer at ${DOCKER_HOST:-/var/run/docker.sock} (start it: bash scripts/infra.sh up)"; exit 1; }
+require_docker
 command -v node >/dev/null && command -v npm >/dev/null || { say "node and npm must be installed on this machine"; exit 1; }
 node_bin=$(readlink -f "$(command -v node)")
 node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
@@ -29,15 +30,10 @@ npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 [[ -f $npm_dir/package.json && -f $npm_dir/bin/npm-cli.js ]] || { say "cannot find npm's package next to $(command -v npm)"; exit 1; }
 ca_file=/etc/ssl/certs/ca-certificates.crt
 [[ -f $ca_file ]] || { say "missing $ca_file (apt-get install ca-certificates)"; exit 1; }
-# busybox-static: the image has no libc of its own for a dynamic busybox (ldd succeeds only on those).
-if [[ ! -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
-  say "installing busybox-static"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null 2>&1 ||
-    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null; }
-fi
+ensure_static_busybox
 
 libs=$(ldd "$node_bin" | grep -oE '/[^ ]+' | sort -u)
-hash=$( { cat "${BASH_SOURCE[0]}" "$node_bin" /bin/busybox "$ca_file"; for lib in $libs; do cat "$lib"; done
+hash=$( { cat "${BASH_SOURCE[0]}" "$ROOT/scripts/lib/node-rootfs.sh" "$node_bin" /bin/busybox "$ca_file"; for lib in $libs; do cat "$lib"; done
   tar -C "$npm_dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -c .; } | sha256sum | cut -c1-16)
 if [[ $(docker image inspect "$IMAGE" --format '{{index .Config.Labels "runnerhub.node-base.hash"}}' 2>/dev/null) == "$hash" ]]; then
   say "$IMAGE is up to date ($hash)"
@@ -48,19 +44,10 @@ started=$SECONDS
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
-mkdir -p "$rootfs"/{bin,usr/bin,usr/local/bin,usr/local/lib/node_modules,etc/ssl/certs,tmp,root,home/node,var/tmp}
-cp /bin/busybox "$rootfs/bin/busybox"
-for applet in $(/bin/busybox --list); do
-  [[ -e $rootfs/bin/$applet ]] || ln -s busybox "$rootfs/bin/$applet"
-done
+node_rootfs "$rootfs" "$node_bin"
+mkdir -p "$rootfs"/{usr/bin,usr/local/lib/node_modules,etc/ssl/certs,tmp,root,home/node,var/tmp}
 # Shebangs such as npm's `#!/usr/bin/env node`.
 ln -s ../../bin/busybox "$rootfs/usr/bin/env"
-cp "$node_bin" "$rootfs/usr/local/bin/node"
-# The shared libraries node links, at the paths the loader looks for them.
-for lib in $libs; do
-  mkdir -p "$rootfs$(dirname "$lib")"
-  cp -L "$lib" "$rootfs$lib"
-done
 cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
@@ -72,16 +59,9 @@ chmod 1777 "$rootfs/tmp" "$rootfs/var/tmp"
 chmod 700 "$rootfs/root"
 chown 1000:1000 "$rootfs/home/node"
 
-tar -C "$rootfs" --numeric-owner -c . | docker import \
+version=$(import_checked "$rootfs" "$IMAGE" sh -c 'echo "node $(node --version), npm $(npm --version)"; id node >/dev/null' -- \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION='"$("$node_bin" -p process.versions.node)" \
   --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["node"]' \
-  --change "LABEL runnerhub.node-base.hash=$hash" \
-  - "$IMAGE" >/dev/null
-# An image whose node or npm cannot start must not stay tagged, or the hash check would keep it.
-if ! version=$(docker run --rm --network none "$IMAGE" sh -c 'echo "node $(node --version), npm $(npm --version)"; id node >/dev/null' 2>&1); then
-  docker image rm "$IMAGE" >/dev/null 2>&1 || true
-  say "the built image does not start: $version"
-  exit 1
-fi
-say "built $IMAGE ($hash, $version, $(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{ printf "%.0f MB", $1 / 1e6 }'), $((SECONDS - started)) s)"
+  --change "LABEL runnerhub.node-base.hash=$hash")
+say "built $IMAGE ($hash, $version, $(image_size_mb "$IMAGE"), $((SECONDS - started)) s)"

@@ -1,0 +1,57 @@
+# Shared by the scripts that build images from this machine's files with no registry
+# (build-runner-image.sh, build-node-base-image.sh): source it after defining say().
+
+# Docker's CLI and daemon, or a clear way out.
+require_docker() {
+  command -v docker >/dev/null || { say "the docker CLI is missing (bash scripts/infra.sh up installs docker.io)"; exit 1; }
+  docker info >/dev/null 2>&1 || { say "Docker does not answer at ${DOCKER_HOST:-/var/run/docker.sock} (start it: bash scripts/infra.sh up)"; exit 1; }
+}
+
+# busybox-static: the images have no libc of their own for a dynamic busybox (ldd succeeds only on those).
+ensure_static_busybox() {
+  if [[ ! -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
+    say "installing busybox-static"
+    # A fresh machine may have no package lists yet.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null; }
+  fi
+}
+
+# node_rootfs <rootfs> <node binary>: busybox with its applets in /bin, node in /usr/local/bin, and
+# the shared libraries node links at the paths the loader looks for them.
+node_rootfs() {
+  local rootfs=$1 node_bin=$2 applet lib
+  mkdir -p "$rootfs"/{bin,usr/local/bin}
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [[ -e $rootfs/bin/$applet ]] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  cp "$node_bin" "$rootfs/usr/local/bin/node"
+  for lib in $(ldd "$node_bin" | grep -oE '/[^ ]+'); do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+}
+
+# import_checked <rootfs> <image> <check command...> -- <docker import --change options...>:
+# imports the root filesystem as the image, then runs the check in it; an image that does not start
+# is untagged (the callers' input-hash check would otherwise keep it). Prints the check's output.
+import_checked() {
+  local rootfs=$1 image=$2 check=() changes=() output
+  shift 2
+  while (($#)) && [[ $1 != -- ]]; do check+=("$1"); shift; done
+  shift
+  changes=("$@")
+  tar -C "$rootfs" --numeric-owner -c . | docker import "${changes[@]}" - "$image" >/dev/null
+  if ! output=$(docker run --rm --network none "$image" "${check[@]}" 2>&1); then
+    docker image rm "$image" >/dev/null 2>&1 || true
+    say "the built image does not start: $output"
+    exit 1
+  fi
+  printf '%s' "$output"
+}
+
+# The image's size in MB, for the closing line.
+image_size_mb() {
+  docker image inspect "$1" --format '{{.Size}}' | awk '{ printf "%.0f MB", $1 / 1e6 }'
+}
