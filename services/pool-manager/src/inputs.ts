@@ -16,6 +16,8 @@ export interface Levels {
   pending(pool: string): number;
   /** The pool's jobs in progress, from the same snapshot as pending. */
   running(pool: string): number;
+  /** When the snapshot that pending and running come from arrived (epoch when none has yet). */
+  demandReceivedAt(): Date;
   hosts(): HostCapacity[];
   stop(): void;
 }
@@ -23,6 +25,7 @@ export interface Levels {
 export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => void): Levels {
   const pending = new Map<string, number>();
   const running = new Map<string, number>();
+  let demandReceivedAt = new Date(0);
   const beats = new Map<string, { beat: ExecutorHeartbeat; at: number }>();
   const subscriptions: Subscription[] = [];
   const follow = (subject: string, handle: (subject: string, data: Uint8Array) => void): void => {
@@ -42,6 +45,7 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
     const snapshot = contractsCodec.decode(subject, data) as DemandSnapshot;
     pending.clear();
     running.clear();
+    demandReceivedAt = new Date();
     for (const p of snapshot.pools) {
       running.set(p.pool, p.running);
       const byClass = p.pending;
@@ -58,6 +62,7 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
   return {
     pending: (pool) => pending.get(pool) ?? 0,
     running: (pool) => running.get(pool) ?? 0,
+    demandReceivedAt: () => demandReceivedAt,
     hosts: () =>
       [...beats.values()].map(({ beat, at }) => ({
         host: beat.host,

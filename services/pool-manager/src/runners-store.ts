@@ -57,6 +57,17 @@ export function runnersStore(db: pg.Pool) {
       for (const row of rows) if (row.state in counts) counts[row.state as keyof PoolCounts] = row.n;
       return counts;
     },
+    /**
+     * Runners that took a job after `since` (went busy then, or were never seen busy) and have already
+     * finished: a demand snapshot received at `since` may still count their jobs as pending.
+     */
+    async finishedSince(pool: string, since: Date): Promise<number> {
+      const { rows } = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM runners WHERE pool = $1 AND state = 'finished' AND finished_at > $2 AND (busy_at IS NULL OR busy_at > $2)",
+        [pool, since],
+      );
+      return rows[0]?.n ?? 0;
+    },
     /** Runners still being made or waiting for a job, older than `seconds`. */
     async notBusyOlderThan(pool: string, seconds: number): Promise<RunnerRow[]> {
       const { rows } = await db.query<RunnerRow>(

@@ -5,6 +5,7 @@ import { live, sizePool, type SizingInput } from './sizing.js';
 const input = fc.record({
   counts: fc.record({ requested: fc.nat(20), registered: fc.nat(20), starting: fc.nat(20), idle: fc.nat(20), busy: fc.nat(20) }),
   pending: fc.nat(50),
+  finishedSinceDemand: fc.nat(5),
   running: fc.nat(30),
   minIdle: fc.nat(10),
   maxRunners: fc.nat(40),
@@ -23,6 +24,13 @@ describe('sizePool', () => {
     // Snapshot still says 1 pending and 0 running; our runner is already busy with that job.
     const counts = { requested: 0, registered: 0, starting: 0, idle: 0, busy: 1 };
     expect(sizePool({ counts, pending: 1, running: 0, minIdle: 0, maxRunners: 10, drained: false, backingOff: false }).create).toBe(0);
+  });
+
+  it('does not create for a job whose runner took it and finished before the next snapshot', () => {
+    // Snapshot still says 1 pending; the runner that took that job is already finished (a short job).
+    const counts = { requested: 0, registered: 0, starting: 0, idle: 0, busy: 0 };
+    expect(sizePool({ counts, pending: 1, finishedSinceDemand: 1, running: 0, minIdle: 0, maxRunners: 10, drained: false, backingOff: false }).create).toBe(0);
+    expect(sizePool({ counts, pending: 3, finishedSinceDemand: 1, running: 0, minIdle: 1, maxRunners: 10, drained: false, backingOff: false }).create).toBe(3);
   });
 
   it('does not create for a job whose runner finished before the snapshot says it completed', () => {

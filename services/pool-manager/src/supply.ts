@@ -255,9 +255,11 @@ export function createSupply(deps: SupplyDeps) {
       }
     }
     const counts = await deps.runners.counts(pool.name);
+    const pending = deps.levels.pending(pool.name);
     const decision = sizePool({
       counts,
-      pending: deps.levels.pending(pool.name),
+      pending,
+      finishedSinceDemand: pending > 0 ? await deps.runners.finishedSince(pool.name, deps.levels.demandReceivedAt()) : 0,
       running: deps.levels.running(pool.name),
       minIdle: warmMinimum(pool, new Date()),
       maxRunners: pool.maxRunners,
