@@ -5,6 +5,7 @@
  *
  *   node --conditions=runnerhub-source --import tsx bench/webhook-ingest/profile.ts [seconds] [profile dir]
  *
+ * Runs the compiled gateway (`make build` first); BENCH_FROM=source runs its TypeScript through tsx.
  * PROFILE=0 runs without the profiler (CPU figures only); CONNECTIONS sets autocannon's connections (20),
  * RATE a fixed request rate (the bench's latency run is RATE=300 CONNECTIONS=10), PERF=1 lets
  * `perf record -g -p <gateway pid>` name JS functions.
@@ -27,7 +28,9 @@ const profile = process.env.PROFILE !== '0' ? ['--cpu-prof', `--cpu-prof-dir=${D
 // --cpu-prof samples wall time: a syscall that wakes another process is charged for the wait. For
 // CPU only, PROFILE=0 PERF=1 and `perf record -g -p <gateway pid>` (JS frames via /tmp/perf-<pid>.map).
 if (process.env.PERF === '1') profile.push('--perf-basic-prof');
-const child = spawn(process.execPath, [...profile, '--conditions=runnerhub-source', '--import', 'tsx', 'services/webhook-gateway/src/main.ts'], {
+// As its image runs it (compiled, after `make build`), unless BENCH_FROM=source.
+const entry = process.env.BENCH_FROM === 'source' ? ['--conditions=runnerhub-source', '--import', 'tsx', 'services/webhook-gateway/src/main.ts'] : ['services/webhook-gateway/dist/main.js'];
+const child = spawn(process.execPath, [...profile, ...entry], {
   cwd: repoRoot,
   stdio: ['ignore', 'inherit', 'inherit'],
   env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'warn', NATS_URL: nats.url, DATABASE_URL: db.url, GITHUB_WEBHOOK_SECRET: SECRET },

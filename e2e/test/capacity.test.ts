@@ -164,6 +164,34 @@ ${pool('beta', '    max: 2')}
     await waitFor(async () => (await platform.containers()).length === 0, { what: 'no container left', timeoutMs: 30_000 });
   }, 180_000);
 
+  it('cancels a running job and a queued one: the runner stops, everything goes, nothing is made for either', async () => {
+    const { sim } = platform;
+    const before = new Set((await runners('solo')).map((r) => r.id));
+    const running = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'solo'], durationMs: 120_000 });
+    const runner = await waitFor(async () => {
+      if (sim.job(running.id)?.status !== 'in_progress') return undefined;
+      return (await runners('solo')).find((r) => r.state === 'busy' && r.jobId === String(running.id));
+    }, { what: `the job running on a solo runner\n${platform.output()}`, timeoutMs: 60_000 });
+    // The pool's one runner is busy: the second job waits, then is cancelled before any runner took it.
+    const queued = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'solo'], durationMs: 500 });
+    await waitFor(async () => (await why(queued.id))?.reason === 'pool_at_maximum', { what: 'the second job waiting for the pool at its maximum', timeoutMs: 30_000 });
+    sim.cancelJob(queued.id);
+    sim.cancelJob(running.id);
+
+    await waitFor(() => sim.job(running.id)?.status === 'completed', { what: 'the runner to notice the cancellation', timeoutMs: 30_000 });
+    expect([sim.job(running.id)?.conclusion, sim.job(queued.id)?.conclusion]).toEqual(['cancelled', 'cancelled']);
+    const scheduler = async (id: number) => (await platform.api<{ status: string; conclusion: string }>('scheduler', `/api/jobs/${id}`)).body;
+    await waitFor(async () => (await scheduler(running.id)).status === 'completed' && (await scheduler(queued.id)).status === 'completed', { what: 'the scheduler to close both jobs' });
+    expect((await scheduler(queued.id)).conclusion).toBe('cancelled');
+    await waitFor(async () => (await platform.containers()).length === 0, { what: `no container left\n${platform.output()}`, timeoutMs: 30_000 });
+    await waitFor(() => !sim.runners().some((r) => r.name.startsWith('rh-solo-')), { what: 'no solo runner registered at GitHub', timeoutMs: 30_000 });
+    // The cancelled queued job got no runner of its own, neither while waiting nor once the pool had room.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const made = (await runners('solo')).filter((r) => !before.has(r.id));
+    expect(made.map((r) => r.id)).toEqual([runner.id]);
+    expect((await platform.containers()).length).toBe(0);
+  }, 180_000);
+
   it('shares a host that fits two runners between two pools: every job runs, never more than two at once', async () => {
     const { sim } = platform;
     const jobs = [0, 1, 2].flatMap(() => ['alpha', 'beta'].map((p) => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', p], durationMs: 4000 })));
