@@ -51,6 +51,8 @@ interface DockerEvent {
 }
 
 const LOG_LINES = 50;
+/** Bound on one exit report's Docker calls (inspect, logs, removals); ordinary ones take well under a second. */
+const REPORT_DEADLINE_MS = 60_000;
 
 export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
   const reconcileMs = (deps.reconcileSeconds ?? 15) * 1000;
@@ -72,9 +74,12 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
   };
 
   async function report(containerId: string): Promise<void> {
+    // A Docker call that never answers must not hold this container's handling (and its removal) for
+    // good: past the deadline the calls are aborted and the next re-list tries again.
+    const abortSignal = AbortSignal.timeout(REPORT_DEADLINE_MS);
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await deps.docker.getContainer(containerId).inspect();
+      info = await deps.docker.getContainer(containerId).inspect({ abortSignal });
     } catch (error) {
       if (dockerStatus(error) === 404) return; // removed already: reported by whoever removed it
       throw error;
@@ -87,7 +92,7 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
     const exitCode = info.State.ExitCode;
     const oomKilled = info.State.OOMKilled;
     const wantLogs = exitCode !== 0 || oomKilled || ranSeconds < deps.earlyExitSeconds;
-    const lastLogLines = wantLogs ? await tailLogs(deps.docker, info.Id) : [];
+    const lastLogLines = wantLogs ? await tailLogs(deps.docker, info.Id, abortSignal) : [];
     const used = usage.get(info.Id);
     const runnerName = labels[LABEL.runnerName] ?? info.Name.replace(/^\//, '');
     const labelledJob = labels[LABEL.jobId];
@@ -116,7 +121,7 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
     }
     await deps.docker
       .getContainer(info.Id)
-      .remove({ force: true, v: true })
+      .remove({ force: true, v: true, abortSignal })
       .catch((error: unknown) => {
         if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
       });
@@ -124,7 +129,7 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
     if (network) {
       await deps.docker
         .getNetwork(network)
-        .remove()
+        .remove({ abortSignal })
         .catch((error: unknown) => {
           if (dockerStatus(error) !== 404) deps.log.warn({ network, err: String(error) }, 'could not remove the runner network');
         });
@@ -248,9 +253,9 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
   };
 }
 
-async function tailLogs(docker: Docker, containerId: string): Promise<string[]> {
+async function tailLogs(docker: Docker, containerId: string, abortSignal: AbortSignal): Promise<string[]> {
   try {
-    const buffer = await docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: LOG_LINES, follow: false });
+    const buffer = await docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: LOG_LINES, follow: false, abortSignal });
     return demuxLogLines(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)), LOG_LINES);
   } catch {
     return [];

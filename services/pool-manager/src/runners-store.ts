@@ -27,6 +27,8 @@ const ORDER: Record<RunnerState, number> = { requested: 0, registered: 1, starti
 const EARLIER = (state: RunnerState): string[] => Object.entries(ORDER).filter(([, n]) => n < ORDER[state]).map(([s]) => s);
 
 export function runnersStore(db: pg.Pool) {
+  /** When this process last saw a runner of each pool finish: most passes need no finishedSince query. */
+  const lastFinishedAt = new Map<string, number>();
   const move = async (where: string, value: string, state: RunnerState, extra: Record<string, unknown> = {}): Promise<RunnerRow | undefined> => {
     const sets = Object.keys(extra).map((column, i) => `${column} = $${i + 4}`);
     const stamp = { registered: 'registered_at', starting: 'started_at', busy: 'busy_at', finished: 'finished_at' }[state as string];
@@ -44,7 +46,11 @@ export function runnersStore(db: pg.Pool) {
     registered: (id: string, installationId: number, githubRunnerId: number) => move('id', id, 'registered', { installation_id: installationId, github_runner_id: githubRunnerId }),
     started: (id: string, containerId: string) => move('id', id, 'starting', { container_id: containerId }),
     busyByName: (name: string, jobId: bigint) => move('name', name, 'busy', { job_id: jobId.toString() }),
-    finished: (id: string) => move('id', id, 'finished'),
+    async finished(id: string): Promise<RunnerRow | undefined> {
+      const row = await move('id', id, 'finished');
+      if (row) lastFinishedAt.set(row.pool, Date.now());
+      return row;
+    },
     failed: (id: string, failure: string) => move('id', id, 'failed', { failure }),
     /** `why` is kept for removals a person should know about (maximum lifetime, an operator, a vanished container). */
     removed: (id: string, why: string | null = null) => move('id', id, 'removed', why ? { failure: why } : {}),
@@ -62,6 +68,10 @@ export function runnersStore(db: pg.Pool) {
      * finished: a demand snapshot received at `since` may still count their jobs as pending.
      */
     async finishedSince(pool: string, since: Date): Promise<number> {
+      // Runners are finished by this process's fact consumer only, so no finish seen here since
+      // `since` means none in the table either (a restarted process has seen none, and its first
+      // snapshot arrives after the restart).
+      if ((lastFinishedAt.get(pool) ?? 0) <= since.getTime()) return 0;
       const { rows } = await db.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM runners WHERE pool = $1 AND state = 'finished' AND finished_at > $2 AND (busy_at IS NULL OR busy_at > $2)",
         [pool, since],
