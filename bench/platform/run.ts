@@ -255,14 +255,22 @@ try {
   clearInterval(beatTimer);
   const sinkCreates = creates.get('sink') ?? [];
   const paired = sinkJobs.slice(0, sinkCreates.length).map((j, i) => ({ ...j, created: sinkCreates[i]! }));
-  const stages: Record<string, number[]> = { 'sim → gateway published (gh.workflow_job.queued)': [], 'gateway → scheduler job.queued': [], 'job.queued → next pool.demand': [], 'pool.demand → create command (k-th)': [] };
+  // The scheduler publishes a job's job.queued fact and the demand snapshot that counts it from the
+  // same commit, in either order: the snapshot paired with a job is the first one after the gateway
+  // published its webhook (jobs are 1/RATE apart, far more than the scheduler takes for one).
+  const stages: Record<string, number[]> = {
+    'sim → gateway published (gh.workflow_job.queued)': [],
+    'gateway → scheduler job.queued': [],
+    'gateway → next pool.demand (scheduler)': [],
+    'pool.demand → create command (k-th)': [],
+  };
   for (const p of paired) {
     const gw = ghAt.get(String(p.id));
     const q = queuedAt.get(String(p.id));
-    const d = q === undefined ? undefined : demandAt.find((x) => x >= q);
+    const d = gw === undefined ? undefined : demandAt.find((x) => x >= gw);
     if (gw !== undefined) stages['sim → gateway published (gh.workflow_job.queued)']!.push(gw - p.t0);
     if (gw !== undefined && q !== undefined) stages['gateway → scheduler job.queued']!.push(q - gw);
-    if (q !== undefined && d !== undefined) stages['job.queued → next pool.demand']!.push(d - q);
+    if (gw !== undefined && d !== undefined) stages['gateway → next pool.demand (scheduler)']!.push(d - gw);
     if (d !== undefined) stages['pool.demand → create command (k-th)']!.push(p.created - d);
   }
   result.decision = {
