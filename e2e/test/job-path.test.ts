@@ -32,7 +32,18 @@ describe('whole path: jobs from webhook to removed container', () => {
     pids: 256
     max: 2
     idleTimeoutSeconds: 5
+  - name: shared
+    org: acme
+    labels: [shared]
+    image: runnerhub/fake-runner:dev
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    pids: 256
+    max: 2
+    idleTimeoutSeconds: 5
 `,
+      repositories: ['app', 'lib'],
     });
   }, 600_000);
 
@@ -56,6 +67,22 @@ describe('whole path: jobs from webhook to removed container', () => {
     await waitFor(async () => (await platform.containers()).filter((c) => c.pool === 'warm' && c.state === 'running').length === 1, { what: 'one warm runner again', timeoutMs: 60_000 });
     expect(sim.violations()).toEqual([]);
   }, 240_000);
+
+  it('runs jobs of two repositories on runners of an organization pool, registered with the organization', async () => {
+    const { sim } = platform;
+    const jobs = ['acme/app', 'acme/lib'].map((repository) => sim.createJob({ repository, labels: ['self-hosted', 'shared'], command: 'echo org' }));
+    const orgRunners = new Set<string>();
+    await waitFor(() => {
+      for (const r of sim.runners()) if (r.name.startsWith('rh-shared-')) orgRunners.add(r.scope);
+      return jobs.every((j) => sim.job(j.id)?.status === 'completed');
+    }, { what: `both jobs to complete\n${platform.output()}`, timeoutMs: 120_000, intervalMs: 50 });
+    for (const j of jobs) expect(sim.job(j.id)).toMatchObject({ conclusion: 'success', runnerName: expect.stringMatching(/^rh-shared-/) as unknown });
+    // Registered at the organization, not at either repository.
+    expect([...orgRunners]).toEqual(['org:acme']);
+    await waitFor(async () => (await platform.containers()).filter((c) => c.pool === 'shared').length === 0, { what: 'the shared runners gone', timeoutMs: 60_000 });
+    await waitFor(() => !sim.runners().some((r) => r.name.startsWith('rh-shared-')), { what: 'their registrations gone', timeoutMs: 30_000 });
+    expect(sim.violations()).toEqual([]);
+  }, 180_000);
 
   it('explains a job no pool serves, in the admin API and as a check run on the commit', async () => {
     const { sim } = platform;
