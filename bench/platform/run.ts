@@ -16,7 +16,9 @@
  * variant, default 24, 8 when seconds < 60), BENCH_WAVE (jobs in flight in phase 2, default 4),
  * BENCH_THROUGHPUT_SECONDS (default 2 × seconds), BENCH_CONCURRENCY (jobs in flight in phase 3,
  * default 6), BENCH_REDIS_DB (the scratch Redis database the services use, default 13), BENCH_FROM
- * (`dist`, the default, needs `make build`; `source` runs them through tsx).
+ * (`dist`, the default, needs `make build`; `source` runs them through tsx), BENCH_PROFILE (services
+ * to run under `--cpu-prof`, comma-separated; their .cpuprofile files land in
+ * /tmp/runnerhub-bench-profiles/<service> when the platform stops).
  *
  * Not a test: it prints figures and PASS/MISS against the goals; nothing fails on a time. The
  * machine is shared, so the load average is printed with every phase.
@@ -108,6 +110,7 @@ ${real}
 const redisUrl = `${REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
 await clearRedisDatabase(redisUrl);
 const withRedis = { REDIS_URL: redisUrl };
+const profiled = (process.env.BENCH_PROFILE?.split(',').filter(Boolean) ?? []) as ServiceName[];
 say(`platform bench: decision ${SECONDS} s at ${RATE} jobs/s, pick-up ${SAMPLES} samples per variant in waves of ${WAVE}, throughput ${THROUGHPUT_SECONDS} s at ${CONCURRENCY} in flight`);
 say(`load average at start (1/5/15 min): ${load()} on this ${cpus().length}-core machine`);
 const startedAt = now();
@@ -115,6 +118,7 @@ if (COMPILED && !existsSync(`${repoRoot}services/${SERVICES[0]}/dist/main.js`)) 
 const platform: Platform = await startPlatform({
   pools,
   compiled: COMPILED,
+  nodeArgs: Object.fromEntries(profiled.map((service) => [service, ['--cpu-prof', `--cpu-prof-dir=/tmp/runnerhub-bench-profiles/${service}`]])),
   common: { GITHUB_JIT_PER_MINUTE: '1000' },
   env: {
     'container-executor': { EXECUTOR_MAX_CONTAINERS: '16', EXECUTOR_LABELS: 'bench=real' },

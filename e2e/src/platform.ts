@@ -37,6 +37,8 @@ export interface PlatformOptions {
   sim?: Pick<SimOptions, 'lostRunnerSeconds' | 'runnerHeartbeatSeconds' | 'queuedJobTimeoutSeconds'>;
   /** Run the services from `dist/` (after `make build`), as their images do, instead of from source. */
   compiled?: boolean;
+  /** Extra node flags per service (bench profiles: --cpu-prof). */
+  nodeArgs?: Partial<Record<ServiceName, string[]>>;
 }
 
 export interface Platform {
@@ -106,7 +108,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const services: Partial<Record<ServiceName, ServiceProcess>> = {};
   const start = async (name: ServiceName): Promise<ServiceProcess> => {
-    const service = await startServiceProcess(name, envs[name], { compiled: options.compiled });
+    const service = await startServiceProcess(name, envs[name], { compiled: options.compiled, nodeArgs: options.nodeArgs?.[name] });
     services[name] = service;
     // A service that stops at once (a bad variable) says so now rather than after the timeout.
     const died = service.exited.then(({ code, signal }) => {

@@ -41,9 +41,10 @@ export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=1';
  * on a free port: from source as `make run` does, or `compiled` from `dist/` (after `make build`) as
  * the service images run it.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>, options: { compiled?: boolean } = {}): Promise<ServiceProcess> {
+export async function startServiceProcess(name: string, env: Record<string, string>, options: { compiled?: boolean; nodeArgs?: readonly string[] } = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const args = options.compiled ? [`services/${name}/dist/main.js`] : ['--conditions=runnerhub-source', '--import', 'tsx', `services/${name}/src/main.ts`];
+  // nodeArgs: flags NODE_OPTIONS may not carry (--cpu-prof, for a profile of a bench run).
+  const args = [...(options.nodeArgs ?? []), ...(options.compiled ? [`services/${name}/dist/main.js`] : ['--conditions=runnerhub-source', '--import', 'tsx', `services/${name}/src/main.ts`])];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'info', NODE_OPTIONS: SERVICE_NODE_OPTIONS, ...env },

@@ -20,7 +20,7 @@ import type { Levels } from './inputs.js';
 import { placeRunner, reserve, withOwnRunners, type OwnUsage, type RunnerNeeds } from './placement.js';
 import type { RunnersStore } from './runners-store.js';
 import { runnerFacts } from './runner-facts.js';
-import { sizePool } from './sizing.js';
+import { live, sizePool } from './sizing.js';
 import { warmMinimum } from './warm-schedule.js';
 
 /**
@@ -237,24 +237,31 @@ export function createSupply(deps: SupplyDeps) {
   async function reconcilePool(pool: PoolDefinition): Promise<void> {
     const s = poolState(pool.name);
     await updateBackoff(pool);
+    // The retirements below look for runners only where the counts say there can be some: most
+    // pools have none being made and none alive most of the time, and a pass runs on every demand
+    // snapshot. Whatever they retire is counted afresh.
+    let counts = await deps.runners.counts(pool.name);
+    let retired = false;
     // Boot timeout: asked for, but never took a job in time.
-    for (const stale of await deps.runners.notBusyOlderThan(pool.name, pool.bootTimeoutSeconds)) {
-      if (stale.state === 'requested' || stale.state === 'registered') await retire(pool, stale, RemovalReason.BOOT_TIMEOUT, `no container came up within ${pool.bootTimeoutSeconds} s`);
+    if (counts.requested + counts.registered > 0) {
+      for (const stale of await deps.runners.notBusyOlderThan(pool.name, pool.bootTimeoutSeconds)) {
+        if (stale.state === 'requested' || stale.state === 'registered') retired = (await retire(pool, stale, RemovalReason.BOOT_TIMEOUT, `no container came up within ${pool.bootTimeoutSeconds} s`)) || retired;
+      }
     }
     // Maximum lifetime: whatever outlived it, busy or not (the executor should have stopped it already).
-    if (pool.maxLifetimeSeconds > 0) {
+    if (pool.maxLifetimeSeconds > 0 && live(counts) > 0) {
       for (const old of await deps.runners.liveOlderThan(pool.name, pool.maxLifetimeSeconds + LIFETIME_GRACE_S)) {
-        await retire(pool, old, RemovalReason.MAX_LIFETIME, `alive for more than the pool's maximum lifetime of ${pool.maxLifetimeSeconds} s`, { force: true });
+        retired = (await retire(pool, old, RemovalReason.MAX_LIFETIME, `alive for more than the pool's maximum lifetime of ${pool.maxLifetimeSeconds} s`, { force: true })) || retired;
       }
     }
     // Drained hosts keep their busy runners until the job ends; waiting ones go now.
     const drainedHosts = deps.drainedHosts();
-    if (drainedHosts.size > 0) {
+    if (drainedHosts.size > 0 && counts.starting + counts.idle > 0) {
       for (const waiting of await deps.runners.notBusyOlderThan(pool.name, 0)) {
-        if (drainedHosts.has(waiting.host) && (waiting.state === 'starting' || waiting.state === 'idle')) await retire(pool, waiting, RemovalReason.DRAINED, `host ${waiting.host} is drained`);
+        if (drainedHosts.has(waiting.host) && (waiting.state === 'starting' || waiting.state === 'idle')) retired = (await retire(pool, waiting, RemovalReason.DRAINED, `host ${waiting.host} is drained`)) || retired;
       }
     }
-    const counts = await deps.runners.counts(pool.name);
+    if (retired) counts = await deps.runners.counts(pool.name);
     const pending = deps.levels.pending(pool.name);
     const decision = sizePool({
       counts,

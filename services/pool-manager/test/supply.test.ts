@@ -388,6 +388,19 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     });
   }, 150_000);
 
+  it('stops a runner that outlives its maximum lifetime and puts a fresh one in its place', async () => {
+    const spec = { name: 'aged', repository: 'acme/app', labels: [`aged-${suffix}`], image: 'runnerhub/fake-runner:dev', pullPolicy: 'never', cpus: 0.25, memoryMb: 128, pids: 256, minIdle: 1, max: 1, maxLifetimeSeconds: 2 };
+    expect((await api('POST', '/api/pools', spec)).status).toBe(201);
+    const first = await waitFor(async () => (await runners('aged')).find((r) => r.state === 'starting' && r.containerId), { what: 'the first aged runner running', timeoutMs: 30_000 });
+    // The executor stops a container past its lifetime at its next re-list (every 15 s).
+    await waitFor(async () => ['finished', 'removed', 'failed'].includes((await runners('aged')).find((r) => r.id === first.id)?.state ?? ''), { what: 'the first runner ended', timeoutMs: 40_000 });
+    const inspected = await docker.getContainer(first.containerId!).inspect().catch(() => undefined);
+    expect(inspected?.State.Running ?? false).toBe(false);
+    await waitFor(async () => (await runners('aged')).some((r) => r.id !== first.id && WAITING.includes(r.state)), { what: 'a fresh runner in its place', timeoutMs: 30_000 });
+    expect((await api('DELETE', '/api/pools/aged')).status).toBe(202);
+    await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.pool}=aged`] } })).length === 0, { what: 'no container of the aged pool', timeoutMs: 30_000 });
+  }, 120_000);
+
   it('places nothing on a drained host and retires its waiting runners; undrained, it is used again', async () => {
     const waiting = async () => (await runners('warm')).filter((r) => WAITING.includes(r.state));
     await waitFor(async () => (await waiting()).length === 1, { what: 'the warm runner', timeoutMs: 30_000 });
