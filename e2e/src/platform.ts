@@ -55,8 +55,13 @@ export interface Platform {
   api<T = unknown>(service: ServiceName, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
   /** Stops a service (SIGKILL by default: a power cut) and starts it again with the same settings. */
   restart(service: ServiceName, signal?: NodeJS.Signals): Promise<ServiceProcess>;
+  /**
+   * Another Docker host: a second executor with its own host id (and `env`, e.g. EXECUTOR_LABELS)
+   * on the same engine, as a NAS and a second box would be. Stopped by stop() if still running.
+   */
+  startExecutor(hostId: string, env?: Record<string, string>): Promise<ServiceProcess>;
   /** This platform's runner containers (all states). */
-  containers(): Promise<Array<{ id: string; name: string; state: string; pool: string }>>;
+  containers(): Promise<Array<{ id: string; name: string; state: string; pool: string; host: string }>>;
   /** The last lines every service wrote, for failure messages. */
   output(chars?: number): string;
   stop(): Promise<void>;
@@ -119,8 +124,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     if (name === 'webhook-gateway') sim.setWebhook({ url: `${service.url}/webhooks/github` });
     return service;
   };
+  const extraExecutors: ServiceProcess[] = [];
   const output = (chars = 1500) =>
-    Object.values(services)
+    [...Object.values(services), ...extraExecutors]
       .map((s) => `--- ${s.name}\n${s.output().slice(-chars)}`)
       .join('\n');
 
@@ -157,11 +163,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await s?.exited;
       return start(service);
     },
+    async startExecutor(hostId, env = {}) {
+      const executor = await startServiceProcess('container-executor', { ...envs['container-executor'], EXECUTOR_HOST_ID: hostId, ...env }, { compiled: options.compiled });
+      extraExecutors.push(executor);
+      await waitForReady(executor, 120_000);
+      return executor;
+    },
     async containers() {
       const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } });
-      return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, pool: c.Labels[LABEL.pool] ?? '' }));
+      return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, pool: c.Labels[LABEL.pool] ?? '', host: c.Labels[LABEL.host] ?? '' }));
     },
     async stop() {
+      for (const executor of extraExecutors) {
+        executor.kill('SIGTERM');
+        await executor.exited;
+      }
       for (const name of [...SERVICES].reverse()) {
         services[name]?.kill('SIGTERM');
         await services[name]?.exited;

@@ -215,4 +215,38 @@ ${pool('beta', '    max: 2')}
     await waitFor(async () => (await platform.containers()).length === 0, { what: 'no container left', timeoutMs: 30_000 });
     expect(sim.violations()).toEqual([]);
   }, 240_000);
+
+  it('places runners on a second Docker host: spread over both, or only where the host selector matches', async () => {
+    const { sim } = platform;
+    const second = `${platform.host}-b`;
+    const executor = await platform.startExecutor(second, { EXECUTOR_LABELS: 'disk=ssd', EXECUTOR_MAX_CONTAINERS: '2' });
+    const spec = (name: string, extra: Record<string, unknown>) => ({ name, repository: 'acme/app', labels: [name], image: 'runnerhub/fake-runner:dev', pullPolicy: 'never', cpus: 0.25, memoryMb: 128, pids: 256, max: 2, idleTimeoutSeconds: 5, ...extra });
+    try {
+      await waitFor(async () => (await platform.api<{ hosts: { host: string; healthy: boolean }[] }>('pool-manager', '/api/hosts')).body.hosts.filter((h) => h.healthy).length === 2, { what: 'the pool-manager to see both hosts' });
+      expect((await platform.api('pool-manager', '/api/pools', { method: 'POST', body: spec('wide', { placement: 'spread' }) })).status).toBe(201);
+      expect((await platform.api('pool-manager', '/api/pools', { method: 'POST', body: spec('ssd', { hostSelector: { disk: 'ssd' } }) })).status).toBe(201);
+      // Hosts each pool's containers ran on, sampled while the jobs run.
+      const hostsOf = { wide: new Set<string>(), ssd: new Set<string>() };
+      const runAll = async (pool: 'wide' | 'ssd') => {
+        const jobs = [0, 1].map(() => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', pool], durationMs: 3000 }));
+        await waitFor(async () => {
+          for (const c of await platform.containers()) if (c.pool === pool) hostsOf[pool].add(c.host);
+          return jobs.every((j) => sim.job(j.id)?.status === 'completed');
+        }, { what: `the ${pool} jobs to complete\n${platform.output()}`, timeoutMs: 120_000, intervalMs: 100 });
+        expect(jobs.map((j) => sim.job(j.id)?.conclusion)).toEqual(['success', 'success']);
+      };
+      // Both hosts empty: spread puts one runner on each.
+      await runAll('wide');
+      expect([...hostsOf.wide].sort()).toEqual([platform.host, second].sort());
+      // Only the second host carries disk=ssd.
+      await runAll('ssd');
+      expect([...hostsOf.ssd]).toEqual([second]);
+    } finally {
+      for (const pool of ['wide', 'ssd']) await platform.api('pool-manager', `/api/pools/${pool}`, { method: 'DELETE' });
+      await waitFor(async () => !(await platform.containers()).some((c) => c.host === second), { what: 'no container left on the second host', timeoutMs: 60_000 }).catch(() => undefined);
+      executor.kill('SIGTERM');
+      await executor.exited;
+    }
+    await waitFor(async () => (await platform.containers()).length === 0, { what: 'no container left', timeoutMs: 30_000 });
+  }, 240_000);
 });
