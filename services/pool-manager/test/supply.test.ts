@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -61,6 +61,7 @@ describe('pool-manager with an executor, the simulator and the fake runner image
   let demandTimer: NodeJS.Timeout | undefined;
   let pending = 0;
   let demandPaused = false;
+  let poolsFile: string;
   const pendingBy: Record<string, number> = {};
 
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
@@ -85,7 +86,7 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     nc = await connectNats({ servers: nats.url, name: 'test', log });
     await ensureStreams(nc, Object.values(streamDefinitions));
     testDb = await createTestDatabase('pool_manager_supply');
-    const poolsFile = join(mkdtempSync(join(tmpdir(), 'pools-')), 'pools.yaml');
+    poolsFile = join(mkdtempSync(join(tmpdir(), 'pools-')), 'pools.yaml');
     writeFileSync(
       poolsFile,
       `pools:
@@ -400,6 +401,47 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     expect((await api('DELETE', '/api/pools/aged')).status).toBe(202);
     await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.pool}=aged`] } })).length === 0, { what: 'no container of the aged pool', timeoutMs: 30_000 });
   }, 120_000);
+
+  it('reloads POOLS_FILE: a new pool is served, a broken file changes nothing, a removed pool lets its running job finish', async () => {
+    const declared = readFileSync(poolsFile, 'utf8');
+    const later = `  - name: later
+    repository: acme/app
+    labels: [later-${suffix}]
+    image: runnerhub/fake-runner:dev
+    pullPolicy: never
+    cpus: 0.25
+    memoryMb: 128
+    pids: 256
+    max: 1
+`;
+    const containers = async () => docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.pool}=later`] } });
+    try {
+      writeFileSync(poolsFile, declared + later);
+      expect((await api('POST', '/api/pools/reload')).json['pools']).toContain('later');
+      pendingBy['later'] = 1;
+      const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', `later-${suffix}`], durationMs: 8000 });
+      await waitFor(() => sim.job(job.id)?.status === 'in_progress', { what: `a later runner to take the job\n${poolManager.output().slice(-2000)}`, timeoutMs: 60_000 });
+      pendingBy['later'] = 0;
+
+      // A mistake in the file is refused with the pool and field named; the pools stay as they were.
+      writeFileSync(poolsFile, declared + later.replace('max: 1', 'max: -1'));
+      const refused = await api('POST', '/api/pools/reload');
+      expect(refused.status).toBe(400);
+      expect(refused.json['message']).toMatch(/later.*max/);
+      expect((await api('GET', '/api/pools/later')).status).toBe(200);
+
+      // Gone from the file while its job runs: the runner is not taken from under the job.
+      writeFileSync(poolsFile, declared);
+      expect((await api('POST', '/api/pools/reload')).json['pools']).not.toContain('later');
+      await waitFor(() => sim.job(job.id)?.status === 'completed', { what: 'the job to complete', timeoutMs: 60_000 });
+      expect(sim.job(job.id)?.conclusion).toBe('success');
+      await waitFor(async () => (await containers()).length === 0 && !sim.runners().some((r) => r.name.startsWith('rh-later-')), { what: 'nothing of the removed pool left', timeoutMs: 30_000 });
+      await waitFor(async () => (await api('GET', '/api/pools/later')).status === 404, { what: 'the removed pool forgotten once its last runner is gone', timeoutMs: 30_000 });
+    } finally {
+      pendingBy['later'] = 0;
+      writeFileSync(poolsFile, declared);
+    }
+  }, 150_000);
 
   it('places nothing on a drained host and retires its waiting runners; undrained, it is used again', async () => {
     const waiting = async () => (await runners('warm')).filter((r) => WAITING.includes(r.state));
