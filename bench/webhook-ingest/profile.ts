@@ -10,11 +10,10 @@
  * RATE a fixed request rate (the bench's latency run is RATE=300 CONNECTIONS=10), PERF=1 lets
  * `perf record -g -p <gateway pid>` name JS functions.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { sign } from '@octokit/webhooks-methods';
-import { createTestDatabase, freePort, repoRoot, startNatsServer, waitFor } from '@runnerhub/testing';
+import { createTestDatabase, startNatsServer, startServiceProcess, waitForReady } from '@runnerhub/testing';
 import { cpuSeconds, pidOf, pidsOf, workflowJobPayload } from './load.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -23,22 +22,20 @@ const SECRET = 'bench-webhook-secret';
 
 const nats = await startNatsServer();
 const db = await createTestDatabase('bench_gateway_profile');
-const port = await freePort();
 const profile = process.env.PROFILE !== '0' ? ['--cpu-prof', `--cpu-prof-dir=${DIR}`] : [];
 // --cpu-prof samples wall time: a syscall that wakes another process is charged for the wait. For
 // CPU only, PROFILE=0 PERF=1 and `perf record -g -p <gateway pid>` (JS frames via /tmp/perf-<pid>.map).
 if (process.env.PERF === '1') profile.push('--perf-basic-prof');
 // As its image runs it (compiled, after `make build`), unless BENCH_FROM=source.
-const entry = process.env.BENCH_FROM === 'source' ? ['--conditions=runnerhub-source', '--import', 'tsx', 'services/webhook-gateway/src/main.ts'] : ['services/webhook-gateway/dist/main.js'];
-const child = spawn(process.execPath, [...profile, ...entry], {
-  cwd: repoRoot,
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'warn', NATS_URL: nats.url, DATABASE_URL: db.url, GITHUB_WEBHOOK_SECRET: SECRET },
-});
-const exited = new Promise((resolve) => child.once('exit', resolve));
-const url = `http://127.0.0.1:${port}`;
+const gateway = await startServiceProcess(
+  'webhook-gateway',
+  { LOG_LEVEL: 'warn', NATS_URL: nats.url, DATABASE_URL: db.url, GITHUB_WEBHOOK_SECRET: SECRET },
+  { compiled: process.env.BENCH_FROM !== 'source', nodeArgs: profile },
+);
+const child = gateway.child;
+const url = gateway.url;
 try {
-  await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: 'gateway ready' });
+  await waitForReady(gateway);
   const payload = workflowJobPayload();
   const signature = await sign(SECRET, payload);
   const run = (duration: number) =>
@@ -71,8 +68,8 @@ try {
   const buckets = [...metrics.matchAll(/runnerhub_webhook_persist_duration_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)/g)].map((m) => `≤${m[1]}s:${m[2]}`);
   console.log(`persist duration buckets: ${buckets.join(' ')}`);
 } finally {
-  child.kill('SIGINT');
-  await exited;
+  gateway.kill('SIGINT');
+  await gateway.exited;
   if (profile.length > 0) console.log(`profile written to ${DIR}`);
   await db.drop();
   await nats.stop();
