@@ -195,6 +195,8 @@ interface Result {
   cold?: number[];
   floor?: number[];
   coldStages?: Record<string, number[]>;
+  /** Mean ms of each executor create step during the cold phase (runnerhub_executor_create_step_seconds). */
+  coldExecutorSteps?: Record<string, number>;
   floorStarts?: number[];
   throughput?: { completed: number; perMinute: number; seconds: number; latencies: number[]; decisions: number[] };
 }
@@ -314,6 +316,10 @@ try {
     'create command → runner.started (executor)': [] as number[],
     'runner.started → in_progress (runner boots, polls)': [] as number[],
   });
+  // The drained warm pool's runners still hold host capacity until they are gone: a cold wave that
+  // started meanwhile would measure waiting for the host budget (a heartbeat, ≈5 s), not a cold start.
+  await waitFor(async () => (await platform.containers()).every((c) => c.pool !== 'warm'), { timeoutMs: 180_000, intervalMs: 250, what: 'no warm runner left' });
+  const stepsBeforeCold = await executorCreateSteps();
   while (result.cold.length < SAMPLES) {
     await waitFor(async () => (await platform.containers()).every((c) => c.pool !== 'cold') && sim.runners().every((r) => !r.name.startsWith('rh-cold-') || r.status === 'offline'), {
       timeoutMs: 180_000,
@@ -335,6 +341,13 @@ try {
     }
   }
   say(`cold pick-up: p50 ${fmt(percentile(result.cold, 50))}, p95 ${fmt(percentile(result.cold, 95))} (${result.cold.length} jobs)`);
+  const stepsAfterCold = await executorCreateSteps();
+  result.coldExecutorSteps = Object.fromEntries(
+    [...stepsAfterCold].map(([step, after]) => {
+      const before = stepsBeforeCold.get(step) ?? { sum: 0, count: 0 };
+      return [step, after.count > before.count ? ((after.sum - before.sum) / (after.count - before.count)) * 1000 : 0];
+    }),
+  );
 
   // 2c. The floor: what a person gets from a bare `docker run --rm -e ACTIONS_RUNNER_INPUT_JITCONFIG=…
   // <image> /home/runner/run.sh` of a runner registered beforehand, through the same socket proxy: no
@@ -426,6 +439,18 @@ function printDecision(): void {
   for (const [stage, values] of Object.entries(d.stages)) say(`    ${stage.padEnd(52)} p50 ${fmt(percentile(values, 50)).padStart(7)}  p99 ${fmt(percentile(values, 99)).padStart(7)}`);
 }
 
+/** Sum and count of each step in the executor's runnerhub_executor_create_step_seconds histogram. */
+async function executorCreateSteps(): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await (await fetch(`${platform.services['container-executor']!.url}/metrics`)).text();
+  const steps = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^runnerhub_executor_create_step_seconds_(sum|count)\{[^}]*step="(\w+)"[^}]*\} ([\d.e+-]+)$/gm)) {
+    const s = steps.get(m[2]!) ?? { sum: 0, count: 0 };
+    s[m[1] as 'sum' | 'count'] = Number(m[3]);
+    steps.set(m[2]!, s);
+  }
+  return steps;
+}
+
 function report(): void {
   say('\n================ platform bench results ================');
   const used = process.cpuUsage(benchCpu);
@@ -442,6 +467,8 @@ function report(): void {
     if (c.length) say(`cold p95 − floor p95: ${fmt(percentile(c, 95) - percentile(f, 95))}; cold/floor p50 ratio ${(percentile(c, 50) / percentile(f, 50)).toFixed(2)}`);
   }
   for (const [stage, values] of Object.entries(result.coldStages ?? {})) say(`    cold: ${stage.padEnd(52)} p50 ${fmt(percentile(values, 50)).padStart(7)}  p95 ${fmt(percentile(values, 95)).padStart(7)}`);
+  const steps = Object.entries(result.coldExecutorSteps ?? {});
+  if (steps.length) say(`      executor steps during the cold phase, mean: ${steps.map(([step, ms]) => `${step} ${fmt(ms)}`).join(' · ')}`);
   const tp = result.throughput;
   if (tp) {
     say(`throughput: ${tp.perMinute.toFixed(1)} jobs/min (${tp.completed} in ${tp.seconds} s, ${CONCURRENCY} in flight); job created → completed p50 ${fmt(percentile(tp.latencies, 50))}, p95 ${fmt(percentile(tp.latencies, 95))}`);

@@ -105,6 +105,8 @@ export const headerNames = {
   msgId: 'Nats-Msg-Id',
   traceparent: 'traceparent',
   schema: 'rh-schema',
+  /** On a replayed dead letter: the durable consumer that gave up on it, the only one to handle it again. */
+  replayFor: 'rh-replay-for',
 } as const;
 
 /** The stream that captures `subject`, or undefined when none does (a publish would get no PubAck). */

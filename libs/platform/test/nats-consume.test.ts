@@ -6,6 +6,7 @@ import {
   createConsumer,
   createPublisher,
   ensureStreams,
+  HEADER_REPLAY_FOR,
   type ConsumeOutcome,
   type Consumer,
   type ConsumerSettings,
@@ -250,6 +251,28 @@ describe('createConsumer', () => {
     const info = await t.consumerInfo();
     expect(info.num_pending + info.num_ack_pending + info.num_redelivered).toBeGreaterThan(0);
     expect(t.log.entries.some((e) => e.msg?.startsWith('dead-letter publish failed'))).toBe(true);
+  });
+
+  it('hands a replayed dead letter only to the consumer that gave up on it; the stream\'s other consumers ack it unhandled', async () => {
+    const t = await setup();
+    const byWorker: string[] = [];
+    const byAuditor: string[] = [];
+    const worker = await t.consumer((m) => void byWorker.push(m.id));
+    const auditorOutcomes: ConsumeOutcome[] = [];
+    const auditor = await t.consumer((m) => void byAuditor.push(m.id), { durable: 'auditor', name: `auditor-${t.stream}`, onOutcome: (o) => auditorOutcomes.push(o) });
+    await t.pub.publish(t.subject, { id: 'original' }, { msgId: 'original' });
+    // What the dead-letter replay publishes: the original again, under a new id, for `worker`.
+    await t.pub.publish(t.subject, { id: 'original' }, { msgId: 'replay:1:original', headers: { [HEADER_REPLAY_FOR]: 'worker' } });
+    await t.pub.publish(t.subject, { id: 'next' }, { msgId: 'next' });
+    worker.resume();
+    auditor.resume();
+    await waitFor(() => byWorker.length === 3 && byAuditor.includes('next'), 'all three through both consumers');
+    expect(byWorker).toEqual(['original', 'original', 'next']);
+    expect(byAuditor).toEqual(['original', 'next']);
+    expect(auditorOutcomes).toEqual(['acked', 'skipped', 'acked']);
+    const info = await jsm.consumers.info(t.stream, 'auditor');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
   });
 
   it('stop() waits for the running handler, and its message is acked rather than redelivered', async () => {

@@ -14,7 +14,13 @@ export interface TcpProxy {
   rewriteUrl(url: string): string;
   /** Simulates the dependency going away: resets every live connection, refuses new ones. */
   cut(): Promise<void>;
-  /** Accepts connections again, on the same port. */
+  /**
+   * Simulates a link that hangs instead of failing (a frozen proxy, a dropped NAT entry): every live
+   * connection and every new one stays open but nothing passes either way, and no error is raised.
+   * Connections swallowed this way stay silent for good; restore() lets new ones through.
+   */
+  blackhole(): void;
+  /** Accepts connections again, on the same port, and forwards new ones (after cut() or blackhole()). */
   restore(): Promise<void>;
   /** Resets every connection and stops listening for good. */
   close(): Promise<void>;
@@ -29,8 +35,24 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const live = new Set<net.Socket>();
   let server: net.Server | undefined;
   let port = options.listenPort ?? 0;
+  let swallowing = false;
+
+  // Reads and drops whatever arrives, so the peer's writes succeed and nothing ever answers.
+  const swallow = (socket: net.Socket): void => {
+    socket.unpipe();
+    socket.removeAllListeners('data');
+    socket.on('data', () => undefined);
+    socket.resume();
+  };
 
   const forward = (client: net.Socket): void => {
+    if (swallowing) {
+      live.add(client);
+      client.on('close', () => live.delete(client));
+      client.on('error', () => undefined);
+      swallow(client);
+      return;
+    }
     const upstream = net.connect({ host: options.targetHost, port: options.targetPort });
     for (const socket of [client, upstream]) {
       live.add(socket);
@@ -80,7 +102,12 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       return parsed.toString();
     },
     cut: stop,
+    blackhole() {
+      swallowing = true;
+      for (const socket of live) swallow(socket);
+    },
     async restore() {
+      swallowing = false;
       if (!server) await listen();
     },
     close: stop,

@@ -41,10 +41,11 @@ export const configSchema = Type.Object({
       description: "A runner's own network whose container is gone is removed once older than this (a create in progress is younger).",
     }),
     spareNetworks: env.integer('EXECUTOR_SPARE_NETWORKS', {
-      default: 2,
+      // As many as creates run at once: a burst of cold starts never waits for a network.
+      default: 4,
       minimum: 0,
       maximum: 16,
-      description: "Runner networks made ahead of need, so a new runner does not wait for Docker to create its own (≈0.2 s of every cold start); each holds one of the host's bridge address pools. 0 turns it off.",
+      description: "Runner networks made ahead of need, so a new runner does not wait for Docker to create its own (0.2–0.5 s of a cold start); each holds one of the host's bridge address pools. 0 turns it off.",
     }),
     runnerSecrets: env.list('EXECUTOR_RUNNER_SECRETS', {
       default: [],
@@ -56,6 +57,13 @@ export const configSchema = Type.Object({
       default: 'tcp://127.0.0.1:2375',
       pattern: '^(tcp|unix)://.+',
       description: 'The Docker socket proxy (tcp://host:port); unix:///path reaches a socket directly (development only).',
+    }),
+    idleTimeoutSeconds: env.integer('DOCKER_IDLE_TIMEOUT_SECONDS', {
+      default: 120,
+      minimum: 1,
+      maximum: 3600,
+      description:
+        'A Docker call on which nothing arrives for this long is dropped and retried, so a hung proxy or daemon holds no create, removal or heartbeat for good. Streams count as live while they send (image pull progress); the event feed is renewed when it has been quiet this long.',
     }),
   }),
 });

@@ -27,6 +27,8 @@ export interface ExitWatcherDeps {
   spareNetworks?: { holds(name: string): boolean };
   /** The job a runner took, so its exit report joins the job's trace. */
   jobOf?(runnerName: string): bigint | undefined;
+  /** The Docker client's idle timeout: a feed quiet this long is dropped by the client and renewed, which is routine. */
+  dockerIdleTimeoutMs?: number;
 }
 
 export interface ExitWatcher {
@@ -199,6 +201,9 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
 
   async function watchEvents(): Promise<void> {
     while (!stopped) {
+      // A feed the client dropped after a quiet spell is routine; anything else is worth a warning.
+      let reading = false;
+      let lastHeard = Date.now();
       try {
         const stream = await deps.docker.getEvents({
           since: lastEventSeconds,
@@ -208,7 +213,9 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
         // Anything that exited while we were not listening.
         await reconcileNow();
         let buffered = '';
+        reading = true;
         for await (const chunk of stream) {
+          lastHeard = Date.now();
           buffered += chunk.toString();
           let newline: number;
           while ((newline = buffered.indexOf('\n')) >= 0) {
@@ -224,7 +231,11 @@ export function startExitWatcher(deps: ExitWatcherDeps): ExitWatcher {
           }
         }
       } catch (error) {
-        if (!stopped) deps.log.warn({ err: String(error) }, 'docker event feed broke; reconnecting');
+        const quietMs = Date.now() - lastHeard;
+        const idleRenewal = reading && deps.dockerIdleTimeoutMs !== undefined && quietMs >= deps.dockerIdleTimeoutMs * 0.9;
+        if (stopped) return;
+        if (idleRenewal) deps.log.debug({ quietMs }, 'docker event feed quiet for the idle timeout; renewing it');
+        else deps.log.warn({ err: String(error) }, 'docker event feed broke; reconnecting');
       }
       events = undefined;
       if (!stopped) await new Promise((resolve) => setTimeout(resolve, 1000));

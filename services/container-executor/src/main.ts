@@ -19,7 +19,7 @@ try {
   const nc = await connectNatsFor(base, config.nats, streamDefinitions);
   await waitForDependency(base, 'docker', () => pingDocker(config.docker.host));
   readiness.addCheck('docker', () => pingDocker(config.docker.host));
-  const docker = createDockerClient(config.docker.host);
+  const docker = createDockerClient(config.docker.host, { timeoutMs: config.docker.idleTimeoutSeconds * 1000 });
   const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
   const { hostId, deploymentId } = config.executor;
   let draining = false;
@@ -36,6 +36,11 @@ try {
   };
   const networks = startNetworkStock({ docker, deploymentId, host: hostId, size: config.executor.spareNetworks, log });
   lifecycle.onStop('spare-networks', () => networks.stop());
+  const createSteps = telemetry.meter.createHistogram('runnerhub_executor_create_step_seconds', {
+    description: 'Time of each step of a runner create (lookup, image, network, create, archive, start, report): where a slow cold start went.',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] },
+  });
   const allowedSecrets = new Set(config.executor.runnerSecrets);
   const runners = {
     docker,
@@ -45,11 +50,12 @@ try {
     runnerUid: config.executor.runnerUid,
     runnerSecret: (name: string) => (allowedSecrets.has(name) ? secrets.find(name) : undefined),
     networks,
+    observeStep: (step: string, seconds: number) => createSteps.record(seconds, { step }),
     log,
   };
   const runnerJobs = trackRunnerJobs(nc, log);
   lifecycle.onStop('runner-jobs', () => runnerJobs.stop());
-  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, spareNetworks: networks, jobOf: (name) => runnerJobs.jobOf(name), log });
+  const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, spareNetworks: networks, jobOf: (name) => runnerJobs.jobOf(name), dockerIdleTimeoutMs: config.docker.idleTimeoutSeconds * 1000, log });
   lifecycle.onStop('exit-watcher', () => exits.stop());
   const heartbeats = startHeartbeats({ docker, publisher, host, seconds: config.executor.heartbeatSeconds, log });
   lifecycle.onStop('heartbeats', () => heartbeats.stop());

@@ -34,8 +34,13 @@ export interface RunnerContainerDeps {
   runnerSecret(name: string): string | undefined;
   /** Networks made ahead for runners that get their own. */
   networks?: NetworkStock;
+  /** Seconds each step of a create took (runnerhub_executor_create_step_seconds). */
+  observeStep?(step: CreateStep, seconds: number): void;
   log: Logger;
 }
+
+/** The steps of a create, in order; a slow cold start shows which one took the time. */
+export type CreateStep = 'lookup' | 'image' | 'network' | 'create' | 'archive' | 'start' | 'report';
 
 /** A failure to report as `runner.failed` (and ack), not to retry. */
 class RunnerFailure extends Error {
@@ -50,22 +55,34 @@ class RunnerFailure extends Error {
 export async function createRunner(command: CreateRunnerCommand, deps: RunnerContainerDeps): Promise<void> {
   const runner = command.runner;
   if (!runner?.runnerName || !runner.runnerId) throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, 'the command names no runner');
+  // Per step, in the log line and the histogram: where a slow cold start went on this host.
+  const steps: Partial<Record<CreateStep, number>> = {};
+  let mark = performance.now();
+  const step = (name: CreateStep) => {
+    const at = performance.now();
+    steps[name] = Math.round(at - mark);
+    deps.observeStep?.(name, (at - mark) / 1000);
+    mark = at;
+  };
   try {
-    const { container, status } = await existingOrCreated(command, runner, deps);
+    const { container, status } = await existingOrCreated(command, runner, deps, step);
     if (status === 'created') {
       // The JIT file goes in before start; writing it again after a crash mid-way is harmless.
       await container.putArchive(await jitArchive(command.jitConfig, { uid: deps.runnerUid, gid: deps.runnerUid }), { path: JIT_DIR });
+      step('archive');
       await container.start().catch((error: unknown) => {
         if (dockerStatus(error) === 304) return; // already started
         throw new RunnerFailure(RunnerFailureReason.CONTAINER_START, `docker could not start the container: ${messageOf(error)}`);
       });
+      step('start');
     }
     await deps.publisher.publish(
       'runner.started',
       create(RunnerStartedSchema, { runner, containerId: container.id, image: command.image, startedAt: timestampNow() }),
       { msgId: `runner:${runner.runnerId}:started` },
     );
-    deps.log.info({ runner: runner.runnerName, container: container.id.slice(0, 12), image: command.image }, 'runner container started');
+    step('report');
+    deps.log.info({ runner: runner.runnerName, container: container.id.slice(0, 12), image: command.image, ms: steps }, 'runner container started');
   } catch (error) {
     if (!(error instanceof RunnerFailure)) throw error;
     deps.log.warn({ runner: runner.runnerName, reason: RunnerFailureReason[error.reason], err: error.message }, 'runner container failed');
@@ -77,9 +94,15 @@ export async function createRunner(command: CreateRunnerCommand, deps: RunnerCon
   }
 }
 
-async function existingOrCreated(command: CreateRunnerCommand, runner: RunnerRef, deps: RunnerContainerDeps): Promise<{ container: Docker.Container; status: string }> {
+async function existingOrCreated(
+  command: CreateRunnerCommand,
+  runner: RunnerRef,
+  deps: RunnerContainerDeps,
+  step: (name: CreateStep) => void,
+): Promise<{ container: Docker.Container; status: string }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await inspectByName(deps.docker, runner.runnerName);
+    step('lookup');
     if (existing) {
       if (!isOwnedBy(existing.Config.Labels, deps.deploymentId) || existing.Config.Labels[LABEL.runnerId] !== runner.runnerId) {
         throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, `a container named ${runner.runnerName} exists and is not this runner's`);
@@ -87,10 +110,14 @@ async function existingOrCreated(command: CreateRunnerCommand, runner: RunnerRef
       return { container: deps.docker.getContainer(existing.Id), status: existing.State.Status };
     }
     await ensureImage(deps, command.image, command.pullPolicy);
+    step('image');
     const network = await ensureNetwork(command, runner, deps);
+    step('network');
     const spec = specFor(command, runner, network, deps);
     try {
-      return { container: await deps.docker.createContainer(spec), status: 'created' };
+      const container = await deps.docker.createContainer(spec);
+      step('create');
+      return { container, status: 'created' };
     } catch (error) {
       // Another delivery of this command created it between our look and our create.
       if (dockerStatus(error) === 409) continue;
@@ -213,7 +240,16 @@ async function ensureNetwork(command: CreateRunnerCommand, runner: RunnerRef, de
       Labels: ownershipLabels({ deploymentId: deps.deploymentId, host: deps.host, pool: runner.pool, runnerId: own ? runner.runnerId : '', runnerName: own ? runner.runnerName : '', jobId: '0' }),
     });
   } catch (error) {
-    if (dockerStatus(error) !== 409) throw error;
+    if (dockerStatus(error) === 409) return { name, own };
+    // Every bridge network holds one of the daemon's address pools (31 by default, shared with every
+    // compose project on the NAS): no retry frees one, so say so now rather than after five retries.
+    if (isOutOfAddressPools(error)) {
+      throw new RunnerFailure(
+        RunnerFailureReason.CONTAINER_CREATE,
+        `docker has no address pool left for network ${name} (${messageOf(error)}); free bridge networks, give dockerd more default-address-pools, or set network: pool on the pool (docs/operations.md, "Slow cold starts, and running out of address pools")`,
+      );
+    }
+    throw error;
   }
   return { name, own };
 }
@@ -249,6 +285,11 @@ export async function stopRunner(command: RemoveRunnerCommand, deps: RunnerConta
       });
   }
   return existing.Id;
+}
+
+/** Docker's answer when every default address pool is taken (it comes as a 404, "driver not found"). */
+export function isOutOfAddressPools(error: unknown): boolean {
+  return /non-overlapping IPv4 address pool/i.test(messageOf(error));
 }
 
 function messageOf(error: unknown): string {

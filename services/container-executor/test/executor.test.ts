@@ -107,6 +107,8 @@ describe('container-executor against the real Docker engine, through the socket 
       DEPLOYMENT_ID: DEPLOYMENT,
       EXECUTOR_HEARTBEAT_SECONDS: '1',
       EXECUTOR_STRAY_NETWORK_SECONDS: '1',
+      // Short, so a Docker call swallowed by the black-holed link below is dropped within the test.
+      DOCKER_IDLE_TIMEOUT_SECONDS: '4',
       LOG_LEVEL: 'warn',
     });
     await waitForReady(executor);
@@ -129,8 +131,8 @@ describe('container-executor against the real Docker engine, through the socket 
   const spareNetworks = async () => (await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${DEPLOYMENT}`, `${LABEL.spareNetwork}=true`] } })).map((n) => n.Name);
 
   it('runs a runner container on a network made ahead: create → start → exit → remove, with its network, and reports the exit', async () => {
-    // The executor keeps two networks ready (EXECUTOR_SPARE_NETWORKS' default).
-    await waitFor(async () => (await spareNetworks()).length === 2, { what: `two spare networks\n${executor.output()}` });
+    // The executor keeps four networks ready (EXECUTOR_SPARE_NETWORKS' default).
+    await waitFor(async () => (await spareNetworks()).length === 4, { what: `four spare networks\n${executor.output()}` });
     await send('a', { command: ['sh', '-c', 'echo "about to fail"; sleep 2; exit 3'] });
     await waitFor(() => started('a').length === 1, { what: `runner.started for a\n${executor.output()}` });
     const network = (await docker.getContainer(`rh-t-${suffix}-a`).inspect()).Config.Labels[LABEL.ownNetwork]!;
@@ -143,7 +145,12 @@ describe('container-executor against the real Docker engine, through the socket 
     await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'a'), { what: 'container a removed' });
     // The runner's network goes right after its container, and the stock is made up again.
     await waitFor(async () => (await docker.listNetworks({ filters: { name: [network] } })).length === 0, { what: "runner a's network removed" });
-    await waitFor(async () => { const spares = await spareNetworks(); return spares.length === 2 && !spares.includes(network); }, { what: 'two spare networks again' });
+    await waitFor(async () => { const spares = await spareNetworks(); return spares.length === 4 && !spares.includes(network); }, { what: 'four spare networks again' });
+    // Each step of the create is on /metrics, so a slow cold start can be traced to its step.
+    const metrics = await (await fetch(`${executor.url}/metrics`)).text();
+    for (const step of ['lookup', 'image', 'network', 'create', 'archive', 'start', 'report']) {
+      expect(metrics).toMatch(new RegExp(`runnerhub_executor_create_step_seconds_count\\{[^}]*step="${step}"[^}]*\\} 1\\b`));
+    }
   });
 
   it('keeps the JIT config out of docker inspect and removes a running runner on command', async () => {
@@ -192,6 +199,22 @@ describe('container-executor against the real Docker engine, through the socket 
     expect(fact.exitCode).toBe(5);
   });
 
+  it('drops Docker calls that hang, then creates the runner and reports its exit', async () => {
+    // A frozen link: the executor's requests (the create's first look, the event feed, heartbeats)
+    // are taken and never answered, and those connections never come back.
+    dockerLink.blackhole();
+    await send('h', { command: ['sh', '-c', 'sleep 2; exit 4'] });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(started('h')).toHaveLength(0);
+    await dockerLink.restore();
+    // Before the idle timeout the create waited on its dead connection for good (and every
+    // redelivery of the command queued behind it); now it is retried on a new one.
+    await waitFor(() => started('h').length === 1, { what: `runner.started for h after the link came back\n${executor.output()}`, timeoutMs: 40_000 });
+    const fact = await waitFor(() => exited('h'), { what: 'runner.exited for h', timeoutMs: 40_000 });
+    expect(fact.exitCode).toBe(4);
+    await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'h'), { what: 'container h removed' });
+  }, 90_000);
+
   it("answers inventory with this deployment's containers only, and leaves another deployment's alone", async () => {
     const foreign = await docker.createContainer({
       Image: image,
@@ -221,9 +244,9 @@ describe('container-executor against the real Docker engine, through the socket 
     expect((await foreign.inspect()).State.Status).toBe('exited');
     expect(await stray.inspect().then(() => 'still there', () => 'removed')).toBe('removed');
     expect(await oldSpare.inspect().then(() => 'still there', () => 'removed')).toBe('removed');
-    // The executor's own spares stay (runner f runs on a third, taken one).
+    // The executor's own spares stay (runner f runs on a fifth, taken one).
     const named = new Set((await containersOf(DEPLOYMENT)).map((c) => c.Labels[LABEL.ownNetwork]));
-    expect((await spareNetworks()).filter((n) => !named.has(n))).toHaveLength(2);
+    expect((await spareNetworks()).filter((n) => !named.has(n))).toHaveLength(4);
     const beat = facts.filter((f) => f.subject === `executor.heartbeat.${HOST}`).at(-1)?.message as ExecutorHeartbeat | undefined;
     expect(beat?.runningContainers).toBe(1);
     expect(beat?.images).toContain(image);

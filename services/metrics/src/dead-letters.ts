@@ -7,8 +7,9 @@ import { Type } from '@sinclair/typebox';
 /**
  * Admin API over the DEAD stream: what consumers gave up on, why, and a way back. A replay publishes
  * the original bytes and headers to the original subject under a new message id (the old one may
- * still be in the stream's duplicate window), so every consumer of that subject sees it again —
- * they are idempotent by design — and removes the dead letter. Deleting drops it for good.
+ * still be in the stream's duplicate window), addressed to the consumer that gave up on it
+ * (`rh-replay-for`: the stream's other consumers, which handled the original, skip it; counting a
+ * fact twice is what a replay must not do), and removes the dead letter. Deleting drops it for good.
  */
 
 /** How far back a listing looks (the stream keeps 30 days; a listing is for what is recent). */
@@ -95,17 +96,18 @@ export function registerDeadLetterRoutes(app: HttpServer, nc: NatsConnection): v
   });
   app.post(
     '/api/dead-letters/:seq/replay',
-    { schema: { summary: 'Publish the original message again (new message id) and remove the dead letter', params: Seq, response: { 200: Type.Object({ subject: Type.String(), msgId: Type.String(), seq: Type.Integer() }) } } },
+    { schema: { summary: 'Publish the original message again (new message id) for the consumer that gave up on it, and remove the dead letter', params: Seq, response: { 200: Type.Object({ subject: Type.String(), msgId: Type.String(), seq: Type.Integer(), consumer: Type.String({ description: 'the durable consumer it goes back to; the others skip it' }) }) } } },
     async (req) => {
       const { letter } = await readOr404(req.params.seq);
       if (!letter.subject) throw badRequest(`dead letter ${req.params.seq} has no original subject`);
       const h = natsHeaders();
-      for (const [name, value] of Object.entries(letter.headers)) if (name !== headerNames.msgId) h.set(name, value);
+      for (const [name, value] of Object.entries(letter.headers)) if (name !== headerNames.msgId && name !== headerNames.replayFor) h.set(name, value);
       const msgId = `replay:${req.params.seq}:${letter.headers[headerNames.msgId] ?? `${letter.stream}:${letter.streamSequence}`}`;
       h.set(headerNames.msgId, msgId);
+      h.set(headerNames.replayFor, letter.consumer);
       const ack = await (await jsm()).jetstream().publish(letter.subject, letter.data, { headers: h, msgID: msgId });
       await (await jsm()).streams.deleteMessage('DEAD', req.params.seq);
-      return { subject: letter.subject, msgId, seq: ack.seq };
+      return { subject: letter.subject, msgId, seq: ack.seq, consumer: letter.consumer };
     },
   );
   app.delete('/api/dead-letters/:seq', { schema: { summary: 'Drop a dead letter for good', params: Seq, response: { 200: Type.Object({ deleted: Type.Integer() }) } } }, async (req) => {

@@ -154,10 +154,12 @@ describe('metrics: the platform under a simulated workload', () => {
     expect(poison).toMatchObject({ stream: 'JOBS', subject: 'job.stuck', reason: expect.stringMatching(/^undecodable/) as unknown });
     const detail = await platform.api<{ headers: Record<string, string>; decoded: unknown; dataBase64: string }>('metrics', `/api/dead-letters/${poison!.seq}`);
     expect(detail.body).toMatchObject({ decoded: null, dataBase64: Buffer.from([0xff, 0xff, 0xff]).toString('base64'), headers: { 'rh-schema': 'runnerhub.v1.JobStuck' } });
-    const replay = await platform.api<{ subject: string; msgId: string }>('metrics', `/api/dead-letters/${poison!.seq}/replay`, { method: 'POST' });
-    expect(replay.body).toMatchObject({ subject: 'job.stuck', msgId: `replay:${poison!.seq}:poison-${suffix}` });
+    const replay = await platform.api<{ subject: string; msgId: string; consumer: string }>('metrics', `/api/dead-letters/${poison!.seq}/replay`, { method: 'POST' });
+    // Back to the consumer that gave up on it, not to every consumer of job.stuck.
+    expect(replay.body).toMatchObject({ subject: 'job.stuck', msgId: `replay:${poison!.seq}:poison-${suffix}`, consumer: poison!.consumer });
     // Gone from the DEAD stream, and back in it once its consumer gives up on it again.
     const again = await waitFor(async () => (await list()).find((l) => l.seq !== poison!.seq && l.subject === 'job.stuck'), { what: 'the replayed message dead-lettered again' });
+    expect(again.consumer).toBe(poison!.consumer);
     expect((await platform.api('metrics', `/api/dead-letters/${poison!.seq}`)).status).toBe(404);
     expect((await platform.api('metrics', `/api/dead-letters/${again.seq}`, { method: 'DELETE' })).status).toBe(200);
     expect((await list()).some((l) => l.seq === again.seq)).toBe(false);

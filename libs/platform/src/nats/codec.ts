@@ -14,6 +14,12 @@ export const HEADER_MSG_ID = 'Nats-Msg-Id';
 export const HEADER_TRACEPARENT = 'traceparent';
 export const HEADER_TRACESTATE = 'tracestate';
 export const HEADER_SCHEMA = 'rh-schema';
+/**
+ * On a replayed dead letter: the durable consumer that gave up on it. Only that consumer handles it
+ * again; the stream's other consumers handled the original already and skip it (a fact counted
+ * twice, a command run twice is what a replay must not cause).
+ */
+export const HEADER_REPLAY_FOR = 'rh-replay-for';
 
 /**
  * A NATS subject filter turned into a template type: `*` matches one token's text, a trailing `>`

@@ -15,7 +15,7 @@ import {
 } from '@nats-io/jetstream';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { deadLetterSubject, HEADER_MSG_ID, HEADER_SCHEMA, type CheckedFilter, type DeadLetter, type MessageCodec, type MessageFor } from './codec.js';
+import { deadLetterSubject, HEADER_MSG_ID, HEADER_REPLAY_FOR, HEADER_SCHEMA, type CheckedFilter, type DeadLetter, type MessageCodec, type MessageFor } from './codec.js';
 import type { NatsLog } from './connection.js';
 import { publishEncoded } from './publish.js';
 import { messageSpanAttributes } from '../job-trace.js';
@@ -44,7 +44,8 @@ const ACK_CONFIRM_TIMEOUT_MS = 5_000;
 const propagator = new W3CTraceContextPropagator();
 const tracer = () => trace.getTracer('@runnerhub/platform/nats');
 
-export type ConsumeOutcome = 'acked' | 'retried' | 'dead_lettered';
+/** `skipped`: a replayed dead letter meant for another consumer of the stream, acked unhandled. */
+export type ConsumeOutcome = 'acked' | 'retried' | 'dead_lettered' | 'skipped';
 
 export interface ConsumeContext {
   subject: string;
@@ -234,6 +235,12 @@ export async function createConsumer<M, F extends string = never>(nc: NatsConnec
 
   const handle1 = async (m: JsMsg) => {
     const headers = headerRecord(m);
+    const replayFor = headers[HEADER_REPLAY_FOR];
+    if (replayFor !== undefined && replayFor !== s.durable) {
+      m.ack();
+      outcome('skipped', m.subject);
+      return;
+    }
     const traceContext = propagator.extract(ROOT_CONTEXT, headers, headerGetter);
     const deliveryCount = m.info.deliveryCount;
     if (deliveryCount > maxDeliver) {

@@ -1,6 +1,6 @@
 export { connectNats, checkNats } from './connection.js';
 export type { NatsLog, NatsConnectSettings } from './connection.js';
-export { HEADER_MSG_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, HEADER_SCHEMA, deadLetterSubject } from './codec.js';
+export { HEADER_MSG_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, HEADER_SCHEMA, HEADER_REPLAY_FOR, deadLetterSubject } from './codec.js';
 export type { MessageCodec, MessageFor, CheckedFilter, DeadLetter } from './codec.js';
 export { ensureStreams } from './streams.js';
 export type { StreamDefinition, StreamAction } from './streams.js';
