@@ -292,6 +292,14 @@ try {
   for (const j of sinkJobs) sim.cancelJob(j.id);
   await platform.api('pool-manager', '/api/pools/sink/drain', { method: 'POST' });
   printDecision();
+  // A webhook GitHub could not deliver reaches us only through redelivery or the queued-jobs
+  // reconciler, seconds later: the first thing to look at when a pick-up has a long tail.
+  const deliveries = sim.deliveries();
+  const failed = deliveries.filter((d) => d.statusCode < 200 || d.statusCode >= 300);
+  const counted = new Map<string, number>();
+  for (const d of failed) counted.set(`${d.statusCode} ${d.status}`, (counted.get(`${d.statusCode} ${d.status}`) ?? 0) + 1);
+  const byStatus = [...counted].map(([status, n]) => `${n} × ${status}`);
+  say(`webhook deliveries: ${deliveries.length}, not accepted ${failed.length}${byStatus.length ? ` (${byStatus.join(', ')})` : ''}, redeliveries ${deliveries.filter((d) => d.redelivery).length}`);
 
   // -------------------------------------------------------------------------------------------
   // 2a. Warm pick-up: waves of WAVE jobs, each wave only once WAVE warm runners wait idle.
@@ -422,6 +430,7 @@ try {
   // Let the last jobs finish before stopping, so nothing is killed mid-job.
   await waitFor(() => [...inFlight.keys()].every((id) => sim.job(id)?.status === 'completed'), { timeoutMs: 120_000 }).catch(() => undefined);
 } finally {
+  if (process.env.BENCH_OUTPUT_FILE) (await import("node:fs")).writeFileSync(process.env.BENCH_OUTPUT_FILE, platform.output(50_000_000));
   clearInterval(memoryTimer);
   report();
   await platform.stop();

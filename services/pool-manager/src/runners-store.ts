@@ -26,9 +26,33 @@ const COLUMNS = `id, name, pool, host, state, installation_id AS "installationId
 const ORDER: Record<RunnerState, number> = { requested: 0, registered: 1, starting: 2, idle: 3, busy: 4, finished: 5, removed: 6, failed: 6 };
 const EARLIER = (state: RunnerState): string[] => Object.entries(ORDER).filter(([, n]) => n < ORDER[state]).map(([s]) => s);
 
+/** A pool's failed runners within the backoff window: how many, when the last failed and why. */
+export interface RecentFailures {
+  count: number;
+  lastAt: Date | null;
+  last: string | null;
+}
+
+/** The counts of a pool without live runners. */
+export const noRunners = (): PoolCounts => ({ requested: 0, registered: 0, starting: 0, idle: 0, busy: 0 });
+
 export function runnersStore(db: pg.Pool) {
   /** When this process last saw a runner of each pool finish: most passes need no finishedSince query. */
   const lastFinishedAt = new Map<string, number>();
+  // One pool, or every pool when `pool` is null; both read the runners_live index.
+  const countsOf = async (pool: string | null): Promise<Map<string, PoolCounts>> => {
+    const { rows } = await db.query<{ pool: string; state: RunnerState; n: number }>(
+      "SELECT pool, state, count(*)::int AS n FROM runners WHERE ($1::text IS NULL OR pool = $1) AND state NOT IN ('finished', 'removed', 'failed') GROUP BY pool, state",
+      [pool],
+    );
+    const byPool = new Map<string, PoolCounts>();
+    for (const row of rows) {
+      let counts = byPool.get(row.pool);
+      if (!counts) byPool.set(row.pool, (counts = noRunners()));
+      if (row.state in counts) counts[row.state as keyof PoolCounts] = row.n;
+    }
+    return byPool;
+  };
   const move = async (where: string, value: string, state: RunnerState, extra: Record<string, unknown> = {}): Promise<RunnerRow | undefined> => {
     const sets = Object.keys(extra).map((column, i) => `${column} = $${i + 4}`);
     const stamp = { registered: 'registered_at', starting: 'started_at', busy: 'busy_at', finished: 'finished_at' }[state as string];
@@ -55,14 +79,10 @@ export function runnersStore(db: pg.Pool) {
     /** `why` is kept for removals a person should know about (maximum lifetime, an operator, a vanished container). */
     removed: (id: string, why: string | null = null) => move('id', id, 'removed', why ? { failure: why } : {}),
     async counts(pool: string): Promise<PoolCounts> {
-      const { rows } = await db.query<{ state: RunnerState; n: number }>(
-        "SELECT state, count(*)::int AS n FROM runners WHERE pool = $1 AND state NOT IN ('finished', 'removed', 'failed') GROUP BY state",
-        [pool],
-      );
-      const counts: PoolCounts = { requested: 0, registered: 0, starting: 0, idle: 0, busy: 0 };
-      for (const row of rows) if (row.state in counts) counts[row.state as keyof PoolCounts] = row.n;
-      return counts;
+      return (await countsOf(pool)).get(pool) ?? noRunners();
     },
+    /** Live runners of every pool at once (a pool with none is absent): one query per pass, not one per pool. */
+    countsByPool: (): Promise<Map<string, PoolCounts>> => countsOf(null),
     /**
      * Runners that took a job after `since` (went busy then, or were never seen busy) and have already
      * finished: a demand snapshot received at `since` may still count their jobs as pending.
@@ -122,14 +142,16 @@ export function runnersStore(db: pg.Pool) {
       return rows[0];
     },
     /** Failures of the pool's runners within the window: how many, the latest one and when. */
-    async recentFailures(pool: string, withinSeconds: number): Promise<{ count: number; lastAt: Date | null; last: string | null }> {
-      const { rows } = await db.query<{ count: number; lastAt: Date | null; last: string | null }>(
-        `SELECT count(*)::int AS count, max(updated_at) AS "lastAt",
+    /** Failures within the window for every pool that had one (index runners_recent_failures). */
+    async recentFailuresByPool(withinSeconds: number): Promise<Map<string, RecentFailures>> {
+      const { rows } = await db.query<RecentFailures & { pool: string }>(
+        `SELECT pool, count(*)::int AS count, max(updated_at) AS "lastAt",
                 (array_agg(failure ORDER BY updated_at DESC))[1] AS last
-           FROM runners WHERE pool = $1 AND state = 'failed' AND updated_at > now() - make_interval(secs => $2)`,
-        [pool, withinSeconds],
+           FROM runners WHERE state = 'failed' AND updated_at > now() - make_interval(secs => $1)
+          GROUP BY pool`,
+        [withinSeconds],
       );
-      return rows[0] ?? { count: 0, lastAt: null, last: null };
+      return new Map(rows.map(({ pool, ...failures }) => [pool, failures]));
     },
   };
 }

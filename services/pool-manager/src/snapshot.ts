@@ -1,7 +1,7 @@
 import { create, PoolSnapshotSchema, RunnerState, timestampFromMs, timestampNow, type PoolDefinition, type SubjectMessages } from '@runnerhub/contracts';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
-import type { RunnersStore } from './runners-store.js';
+import { noRunners, type RunnersStore } from './runners-store.js';
 import { sizePool } from './sizing.js';
 import type { Supply } from './supply.js';
 import { warmMinimum } from './warm-schedule.js';
@@ -23,25 +23,24 @@ export function startSnapshots(deps: {
   runners: RunnersStore; supply: Supply; levels: Levels; seconds: number; log: Logger }): { stop(): void } {
   let failing = false;
   const publish = async (): Promise<void> => {
-    const pools = await Promise.all(
-      deps.pools().map(async (pool) => {
-        const counts = await deps.runners.counts(pool.name);
-        const state = deps.supply.state(pool.name);
-        const pending = deps.levels.pending(pool.name);
-        const minIdle = warmMinimum(pool, new Date());
-        return {
-          pool: pool.name,
-          desired: sizePool({ counts, pending, running: deps.levels.running(pool.name), minIdle, maxRunners: pool.maxRunners, drained: pool.drained, backingOff: false }).desired,
-          runners: STATES.filter(([key]) => counts[key] > 0).map(([key, runnerState]) => ({ state: runnerState, count: counts[key] })),
-          pendingDemand: pending,
-          minIdle,
-          maxRunners: pool.maxRunners,
-          drained: pool.drained,
-          lastError: state.lastError,
-          backoffUntil: state.backoffUntil > Date.now() ? timestampFromMs(state.backoffUntil) : undefined,
-        };
-      }),
-    );
+    const live = await deps.runners.countsByPool();
+    const pools = deps.pools().map((pool) => {
+      const counts = live.get(pool.name) ?? noRunners();
+      const state = deps.supply.state(pool.name);
+      const pending = deps.levels.pending(pool.name);
+      const minIdle = warmMinimum(pool, new Date());
+      return {
+        pool: pool.name,
+        desired: sizePool({ counts, pending, running: deps.levels.running(pool.name), minIdle, maxRunners: pool.maxRunners, drained: pool.drained, backingOff: false }).desired,
+        runners: STATES.filter(([key]) => counts[key] > 0).map(([key, runnerState]) => ({ state: runnerState, count: counts[key] })),
+        pendingDemand: pending,
+        minIdle,
+        maxRunners: pool.maxRunners,
+        drained: pool.drained,
+        lastError: state.lastError,
+        backoffUntil: state.backoffUntil > Date.now() ? timestampFromMs(state.backoffUntil) : undefined,
+      };
+    });
     const hosts = deps.levels.hosts().map((h) => ({
       host: h.host,
       cpus: h.cpus,

@@ -18,9 +18,9 @@ import { ConflictError, deleteRunner, generateJitConfig, orgInstallation, repoIn
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
 import { placeRunner, reserve, withOwnRunners, type OwnUsage, type RunnerNeeds } from './placement.js';
-import type { RunnersStore } from './runners-store.js';
+import { noRunners, type RecentFailures, type RunnersStore } from './runners-store.js';
 import { runnerFacts } from './runner-facts.js';
-import { live, sizePool } from './sizing.js';
+import { live, sizePool, type PoolCounts } from './sizing.js';
 import { warmMinimum } from './warm-schedule.js';
 
 /**
@@ -114,10 +114,9 @@ export function createSupply(deps: SupplyDeps) {
    * Failures back a pool off: 10 s after one, doubling up to 5 min, counted from the table (so the
    * executor's runner.failed facts count too, and a restart keeps the backoff).
    */
-  async function updateBackoff(pool: PoolDefinition): Promise<void> {
-    const failures = await deps.runners.recentFailures(pool.name, FAILURE_WINDOW_S);
+  function updateBackoff(pool: PoolDefinition, failures: RecentFailures | undefined): void {
     const s = poolState(pool.name);
-    if (failures.count === 0 || !failures.lastAt) {
+    if (!failures || failures.count === 0 || !failures.lastAt) {
       // Each pass says afresh what blocks the pool: placement sets it again below if it still holds.
       s.backoffUntil = 0;
       s.lastError = '';
@@ -234,13 +233,13 @@ export function createSupply(deps: SupplyDeps) {
     return [...usage.values()];
   }
 
-  async function reconcilePool(pool: PoolDefinition): Promise<void> {
+  async function reconcilePool(pool: PoolDefinition, passCounts: PoolCounts, failures: RecentFailures | undefined): Promise<void> {
     const s = poolState(pool.name);
-    await updateBackoff(pool);
+    updateBackoff(pool, failures);
     // The retirements below look for runners only where the counts say there can be some: most
     // pools have none being made and none alive most of the time, and a pass runs on every demand
     // snapshot. Whatever they retire is counted afresh.
-    let counts = await deps.runners.counts(pool.name);
+    let counts = passCounts;
     let retired = false;
     // Boot timeout: asked for, but never took a job in time.
     if (counts.requested + counts.registered > 0) {
@@ -311,9 +310,12 @@ export function createSupply(deps: SupplyDeps) {
       // Higher-priority pools place first when hosts are short of room; among equals, those with
       // more jobs waiting (which are also the ones a demand snapshot woke this pass for).
       const waiting = (pool: PoolDefinition) => deps.levels.pending(pool.name);
+      // Every pool's counts and failures in two queries (a pass runs on every demand snapshot, ten a
+      // second under load); a pool's own changes during the pass (retirements) are counted afresh.
+      const [counts, failures] = await Promise.all([deps.runners.countsByPool(), deps.runners.recentFailuresByPool(FAILURE_WINDOW_S)]);
       for (const pool of [...deps.pools()].sort((a, b) => b.priority - a.priority || waiting(b) - waiting(a))) {
         try {
-          await reconcilePool(pool);
+          await reconcilePool(pool, counts.get(pool.name) ?? noRunners(), failures.get(pool.name));
         } catch (error) {
           poolState(pool.name).lastError = (error as Error).message;
           deps.log.warn({ pool: pool.name, err: (error as Error).message }, 'pool reconcile failed; next pass retries');
