@@ -18,13 +18,14 @@
  * default 6), BENCH_REDIS_DB (the scratch Redis database the services use, default 13), BENCH_FROM
  * (`dist`, the default, needs `make build`; `source` runs them through tsx), BENCH_PROFILE (services
  * to run under `--cpu-prof`, comma-separated; their .cpuprofile files land in
- * /tmp/runnerhub-bench-profiles/<service> when the platform stops).
+ * /tmp/runnerhub-bench-profiles/<service> when the platform stops), BENCH_OUTPUT_FILE (writes every
+ * service's whole output there at the end).
  *
  * Not a test: it prints figures and PASS/MISS against the goals; nothing fails on a time. The
  * machine is shared, so the load average is printed with every phase.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -190,7 +191,17 @@ loopDelay.enable();
 const benchCpu = process.cpuUsage();
 
 interface Result {
-  decision?: { jobs: number; commands: number; perSecond: number; loopP99: number; fromCreate: number[]; fromGateway: number[]; stages: Record<string, number[]> };
+  decision?: {
+    jobs: number;
+    commands: number;
+    perSecond: number;
+    loopP99: number;
+    fromCreate: number[];
+    fromGateway: number[];
+    stages: Record<string, number[]>;
+    /** Event loop delay of each service over the phase, ms. */
+    serviceLoopDelays?: Record<string, { p99: number; max: number }>;
+  };
   warm?: number[];
   cold?: number[];
   floor?: number[];
@@ -222,6 +233,7 @@ try {
   // real one; the create commands wait unconsumed on cmd.executor.bench-sink.create.
   enter('decision');
   loopDelay.reset();
+  await serviceLoopDelays();
   const heartbeats = createPublisher<SubjectMessages>(nc, contractsCodec);
   const instance = randomBytes(3).toString('hex');
   let beat = 0;
@@ -288,18 +300,11 @@ try {
     fromGateway: paired.flatMap((p) => (ghAt.has(String(p.id)) ? [p.created - ghAt.get(String(p.id))!] : [])),
     stages,
   };
+  result.decision.serviceLoopDelays = await serviceLoopDelays();
   // Clean up: the jobs are cancelled at "GitHub", the pool drained; the sink runners stay registered.
   for (const j of sinkJobs) sim.cancelJob(j.id);
   await platform.api('pool-manager', '/api/pools/sink/drain', { method: 'POST' });
   printDecision();
-  // A webhook GitHub could not deliver reaches us only through redelivery or the queued-jobs
-  // reconciler, seconds later: the first thing to look at when a pick-up has a long tail.
-  const deliveries = sim.deliveries();
-  const failed = deliveries.filter((d) => d.statusCode < 200 || d.statusCode >= 300);
-  const counted = new Map<string, number>();
-  for (const d of failed) counted.set(`${d.statusCode} ${d.status}`, (counted.get(`${d.statusCode} ${d.status}`) ?? 0) + 1);
-  const byStatus = [...counted].map(([status, n]) => `${n} × ${status}`);
-  say(`webhook deliveries: ${deliveries.length}, not accepted ${failed.length}${byStatus.length ? ` (${byStatus.join(', ')})` : ''}, redeliveries ${deliveries.filter((d) => d.redelivery).length}`);
 
   // -------------------------------------------------------------------------------------------
   // 2a. Warm pick-up: waves of WAVE jobs, each wave only once WAVE warm runners wait idle.
@@ -430,7 +435,8 @@ try {
   // Let the last jobs finish before stopping, so nothing is killed mid-job.
   await waitFor(() => [...inFlight.keys()].every((id) => sim.job(id)?.status === 'completed'), { timeoutMs: 120_000 }).catch(() => undefined);
 } finally {
-  if (process.env.BENCH_OUTPUT_FILE) (await import("node:fs")).writeFileSync(process.env.BENCH_OUTPUT_FILE, platform.output(50_000_000));
+  // Every service's whole output, for a run whose figures need explaining (the log lines carry timings).
+  if (process.env.BENCH_OUTPUT_FILE) writeFileSync(process.env.BENCH_OUTPUT_FILE, platform.output(Number.MAX_SAFE_INTEGER));
   clearInterval(memoryTimer);
   report();
   await platform.stop();
@@ -438,6 +444,31 @@ try {
 }
 
 // ---------------------------------------------------------------------------------------------
+/**
+ * A webhook GitHub could not deliver reaches us only through redelivery or the queued-jobs
+ * reconciler, seconds later: the first thing to look at when a pick-up has a long tail.
+ */
+function printDeliveries(): void {
+  const deliveries = sim.deliveries();
+  const failed = deliveries.filter((d) => d.statusCode < 200 || d.statusCode >= 300);
+  const counted = new Map<string, number>();
+  for (const d of failed) counted.set(`${d.statusCode} ${d.status}`, (counted.get(`${d.statusCode} ${d.status}`) ?? 0) + 1);
+  const byStatus = [...counted].map(([status, n]) => `${n} × ${status}`);
+  say(`webhook deliveries: ${deliveries.length}, not accepted ${failed.length}${byStatus.length ? ` (${byStatus.join(', ')})` : ''}, redeliveries ${deliveries.filter((d) => d.redelivery).length}`);
+}
+
+/** Each service's event loop delay (p99, max) since the previous call: the gauges reset on every scrape. */
+async function serviceLoopDelays(): Promise<Record<string, { p99: number; max: number }>> {
+  const read = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  const entries = await Promise.all(
+    SERVICES.map(async (service) => {
+      const text = await (await fetch(`${platform.services[service]!.url}/metrics`)).text();
+      return [service, { p99: read(text, 'nodejs_eventloop_delay_p99_seconds'), max: read(text, 'nodejs_eventloop_delay_max_seconds') }] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
 function printDecision(): void {
   const d = result.decision;
   if (!d) return;
@@ -446,6 +477,8 @@ function printDecision(): void {
   say(`  webhook at the gateway (gh.workflow_job.queued published) → create command: p50 ${fmt(percentile(d.fromGateway, 50))}, p99 ${fmt(percentile(d.fromGateway, 99))}, max ${fmt(Math.max(...d.fromGateway))}`);
   say(`  createJob (webhook queued at the simulator, which delivers one at a time) → create command: p50 ${fmt(percentile(d.fromCreate, 50))}, p99 ${fmt(percentile(d.fromCreate, 99))}`);
   for (const [stage, values] of Object.entries(d.stages)) say(`    ${stage.padEnd(52)} p50 ${fmt(percentile(values, 50)).padStart(7)}  p99 ${fmt(percentile(values, 99)).padStart(7)}`);
+  const loops = Object.entries(d.serviceLoopDelays ?? {});
+  if (loops.length) say(`  event loop delay of each service over the phase, p99 / max: ${loops.map(([service, l]) => `${service} ${fmt(l.p99)} / ${fmt(l.max)}`).join(' · ')}`);
 }
 
 /** Sum and count of each step in the executor's runnerhub_executor_create_step_seconds histogram. */
@@ -466,6 +499,7 @@ function report(): void {
   say(`bench process (simulator included) CPU: ${((used.user + used.system) / 1e6).toFixed(1)} s`);
   say(`load average now: ${load()}; per phase at its start: ${[...phaseLoad].map(([p, l]) => `${p} ${l}`).join('; ')}`);
   printDecision();
+  printDeliveries();
   const w = result.warm ?? [];
   const c = result.cold ?? [];
   const f = result.floor ?? [];

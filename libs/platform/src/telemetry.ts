@@ -109,11 +109,16 @@ function observeRuntime(meter: Meter): () => void {
       const u = process.cpuUsage();
       r.observe((u.user + u.system) / 1e6);
     });
-  meter
-    .createObservableGauge('nodejs_eventloop_delay_p99_seconds', { description: 'Event loop delay, 99th percentile since the last scrape.', unit: 's' })
-    .addCallback((r) => {
-      r.observe(loopDelay.percentile(99) / 1e9);
+  // Both read from the same samples, reset once per collection (after both callbacks ran).
+  const p99 = meter.createObservableGauge('nodejs_eventloop_delay_p99_seconds', { description: 'Event loop delay, 99th percentile since the last scrape.', unit: 's' });
+  const max = meter.createObservableGauge('nodejs_eventloop_delay_max_seconds', { description: 'Longest event loop delay since the last scrape: one stall a p99 hides.', unit: 's' });
+  meter.addBatchObservableCallback(
+    (r) => {
+      r.observe(p99, loopDelay.percentile(99) / 1e9);
+      r.observe(max, loopDelay.max / 1e9);
       loopDelay.reset();
-    });
+    },
+    [p99, max],
+  );
   return () => loopDelay.disable();
 }
