@@ -242,7 +242,8 @@ async function ensureNetwork(command: CreateRunnerCommand, runner: RunnerRef, de
   } catch (error) {
     if (dockerStatus(error) === 409) return { name, own };
     // Every bridge network holds one of the daemon's address pools (31 by default, shared with every
-    // compose project on the NAS): no retry frees one, so say so now rather than after five retries.
+    // compose project on the NAS). Retrying the command would hold it for minutes and end in a dead
+    // letter; a failed runner names the cause, and the pool backs off and tries again later.
     if (isOutOfAddressPools(error)) {
       throw new RunnerFailure(
         RunnerFailureReason.CONTAINER_CREATE,
@@ -288,7 +289,7 @@ export async function stopRunner(command: RemoveRunnerCommand, deps: RunnerConta
 }
 
 /** Docker's answer when every default address pool is taken (it comes as a 404, "driver not found"). */
-export function isOutOfAddressPools(error: unknown): boolean {
+function isOutOfAddressPools(error: unknown): boolean {
   return /non-overlapping IPv4 address pool/i.test(messageOf(error));
 }
 
