@@ -45,7 +45,7 @@ import {
 import { createDockerClient } from '@runnerhub/docker';
 import { startPlatform, SERVICES, type Platform, type ServiceName } from '@runnerhub/e2e';
 import { createPublisher } from '@runnerhub/platform';
-import { DOCKER_PROXY_URL, REDIS_URL, repoRoot, waitFor } from '@runnerhub/testing';
+import { DOCKER_PROXY_URL, parsePrometheusText, REDIS_URL, repoRoot, sampleValue, waitFor } from '@runnerhub/testing';
 import { clearRedisDatabase, cpuSeconds, memoryMB, percentile, type Memory } from './proc.js';
 
 const SECONDS = Number(process.argv[2] ?? 60);
@@ -459,11 +459,11 @@ function printDeliveries(): void {
 
 /** Each service's event loop delay (p99, max) since the previous call: the gauges reset on every scrape. */
 async function serviceLoopDelays(): Promise<Record<string, { p99: number; max: number }>> {
-  const read = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  const ms = (samples: ReturnType<typeof parsePrometheusText>, name: string) => (sampleValue(samples, name) ?? NaN) * 1000;
   const entries = await Promise.all(
     SERVICES.map(async (service) => {
-      const text = await (await fetch(`${platform.services[service]!.url}/metrics`)).text();
-      return [service, { p99: read(text, 'nodejs_eventloop_delay_p99_seconds'), max: read(text, 'nodejs_eventloop_delay_max_seconds') }] as const;
+      const samples = parsePrometheusText(await (await fetch(`${platform.services[service]!.url}/metrics`)).text());
+      return [service, { p99: ms(samples, 'nodejs_eventloop_delay_p99_seconds'), max: ms(samples, 'nodejs_eventloop_delay_max_seconds') }] as const;
     }),
   );
   return Object.fromEntries(entries);
@@ -483,12 +483,11 @@ function printDecision(): void {
 
 /** Sum and count of each step in the executor's runnerhub_executor_create_step_seconds histogram. */
 async function executorCreateSteps(): Promise<Map<string, { sum: number; count: number }>> {
-  const text = await (await fetch(`${platform.services['container-executor']!.url}/metrics`)).text();
+  const samples = parsePrometheusText(await (await fetch(`${platform.services['container-executor']!.url}/metrics`)).text());
   const steps = new Map<string, { sum: number; count: number }>();
-  for (const m of text.matchAll(/^runnerhub_executor_create_step_seconds_(sum|count)\{[^}]*step="(\w+)"[^}]*\} ([\d.e+-]+)$/gm)) {
-    const s = steps.get(m[2]!) ?? { sum: 0, count: 0 };
-    s[m[1] as 'sum' | 'count'] = Number(m[3]);
-    steps.set(m[2]!, s);
+  for (const s of samples.filter((x) => x.name === 'runnerhub_executor_create_step_seconds_count')) {
+    const step = s.labels['step']!;
+    steps.set(step, { count: s.value, sum: sampleValue(samples, 'runnerhub_executor_create_step_seconds_sum', { step }) ?? 0 });
   }
   return steps;
 }
