@@ -44,6 +44,17 @@ export const postgresConfig = () =>
     poolMax: env.integer('DATABASE_POOL_MAX', { default: 5, minimum: 1, maximum: 100, description: 'Largest number of connections this service opens.' }),
   });
 
+export const retentionConfig = () =>
+  Type.Object({
+    days: env.integer('RETENTION_DAYS', {
+      default: 30,
+      minimum: 7,
+      maximum: 3650,
+      description:
+        "Days the history of a finished job (its deliveries, job row, runners, reports) is kept before it is deleted (checked hourly). At least 7: GitHub redelivers events up to 3 days old, and a redelivered event must still find its job.",
+    }),
+  });
+
 export const redisConfig = () =>
   Type.Object({
     url: env.url('REDIS_URL', { protocols: ['redis', 'rediss'], default: 'redis://127.0.0.1:6379', description: 'Redis connection URL (shared caches and locks).' }),

@@ -10,6 +10,7 @@ import {
   parseAdminTokens,
   runConsumersWhenReady,
   startHttp,
+  startRetention,
 } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { openDrainedHosts } from './drained-hosts.js';
@@ -22,6 +23,7 @@ import { runnersStore } from './runners-store.js';
 import { live } from './sizing.js';
 import { startSnapshots } from './snapshot.js';
 import { createSupply } from './supply.js';
+import { poolManagerRetention } from './retention.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
 const base = await bootService({ service: 'pool-manager', schema: configSchema, secrets: secretSpecs });
@@ -29,6 +31,8 @@ const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
   const nc = await connectNatsFor(base, config.nats, streamDefinitions);
   const db = await connectPostgresFor(base, config.postgres, { name: 'pool_manager', migrations: new URL('../migrations/', import.meta.url) });
+  const retention = startRetention({ db: db.pool, rules: poolManagerRetention(config.retention.days), meter: telemetry.meter, log });
+  lifecycle.onStop('retention', () => retention.stop());
   const redis = await connectRedisFor(base, config.redis, 'pool-manager');
   const catalog = await openPoolCatalog({ db: db.pool, nc, file: config.pools.file, log });
   const drainedHosts = await openDrainedHosts(db.pool);

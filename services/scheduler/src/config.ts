@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { githubConfig, githubPrivateKeySecret } from '@runnerhub/github';
-import { adminTokensSecret, env, httpConfig, logConfig, natsConfig, shutdownConfig, telemetryConfig, postgresConfig, redisConfig } from '@runnerhub/platform';
+import { adminTokensSecret, env, httpConfig, logConfig, natsConfig, shutdownConfig, telemetryConfig, postgresConfig, redisConfig, retentionConfig } from '@runnerhub/platform';
 
 /** Every variable scheduler reads; docs/configuration.md is generated from this schema. */
 export const configSchema = Type.Object({
@@ -10,6 +10,7 @@ export const configSchema = Type.Object({
   http: httpConfig(8081),
   nats: natsConfig(),
   postgres: postgresConfig(),
+  retention: retentionConfig(),
   redis: redisConfig(),
   github: githubConfig(),
   scheduling: Type.Object({

@@ -14,6 +14,7 @@ import {
   runConsumersWhenReady,
   runPeriodicallyWhileLeader,
   startHttp,
+  startRetention,
 } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { consumeWorkflowJobs } from './consumers.js';
@@ -27,6 +28,7 @@ import { reconcileMissedJobs, type ReconcileSummary } from './reconciler.js';
 import { rematchWaitingJobs } from './rematch.js';
 import { NO_RULES, parseRules } from './rules.js';
 import { detectStuckJobs } from './stuck.js';
+import { schedulerRetention } from './retention.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the connections.
 const base = await bootService({ service: 'scheduler', schema: configSchema, secrets: secretSpecs });
@@ -41,6 +43,8 @@ try {
   }
   const nc = await connectNatsFor(base, config.nats, streamDefinitions);
   const db = await connectPostgresFor(base, config.postgres, { name: 'scheduler', migrations: new URL('../migrations/', import.meta.url) });
+  const retention = startRetention({ db: db.pool, rules: schedulerRetention(config.retention.days), meter: telemetry.meter, log });
+  lifecycle.onStop('retention', () => retention.stop());
   const redis = await connectRedisFor(base, config.redis, 'scheduler');
   const pools = await watchPools(nc, log);
   lifecycle.onStop('pool-watch', () => pools.stop());

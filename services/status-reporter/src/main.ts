@@ -9,6 +9,7 @@ import {
   parseAdminTokens,
   runConsumersWhenReady,
   startHttp,
+  startRetention,
 } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { consumeFacts, createFactHandlers } from './consumers.js';
@@ -17,9 +18,7 @@ import { reporterMetrics } from './metrics.js';
 import { watchPoolOptions } from './pools.js';
 import { startSender, type Sender } from './sender.js';
 import { createStore } from './store.js';
-
-/** prune-old-rows: jobs and runners after 7 days, sent and failed reports after 30 (store.prune). */
-const PRUNE_INTERVAL_MS = 60 * 60_000;
+import { statusReporterRetention } from './retention.js';
 
 // Wiring only. Start order is the reverse of stop order: HTTP stops first, then the consumers, the
 // sender, and the connections.
@@ -28,6 +27,8 @@ const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
   const nc = await connectNatsFor(base, config.nats, streamDefinitions);
   const db = await connectPostgresFor(base, config.postgres, { name: 'status_reporter', migrations: new URL('../migrations/', import.meta.url) });
+  const retention = startRetention({ db: db.pool, rules: statusReporterRetention(config.retention.days), meter: telemetry.meter, log });
+  lifecycle.onStop('retention', () => retention.stop());
   const redis = await connectRedisFor(base, config.redis, 'status-reporter');
   const store = createStore(db.pool);
   const metrics = reporterMetrics(telemetry.meter);
@@ -68,15 +69,6 @@ try {
     lifecycle.onStop('send-reports', () => s.stop());
   }
   const wake = () => sender?.wake();
-
-  const prune = setInterval(() => {
-    void store
-      .prune()
-      .then((n) => log.debug({ loop: 'prune-old-rows', ...n }, 'pruned'))
-      .catch((err: unknown) => log.warn({ loop: 'prune-old-rows', err: (err as Error).message }, 'prune failed; next period retries'));
-  }, PRUNE_INTERVAL_MS);
-  prune.unref();
-  lifecycle.onStop('prune-old-rows', () => clearInterval(prune));
 
   const handlers = createFactHandlers({
     store,

@@ -351,14 +351,6 @@ export function createStore(db: pg.Pool) {
       );
       return rows;
     },
-
-    /** Forgets what no fact will refer to again. */
-    async prune(): Promise<{ jobs: number; runners: number; reports: number }> {
-      const jobs = await db.query(`DELETE FROM jobs WHERE status = 'completed' AND updated_at < now() - interval '7 days'`);
-      const runners = await db.query(`DELETE FROM runners WHERE updated_at < now() - interval '7 days'`);
-      const reports = await db.query(`DELETE FROM reports WHERE state IN ('sent', 'failed') AND updated_at < now() - interval '30 days'`);
-      return { jobs: jobs.rowCount ?? 0, runners: runners.rowCount ?? 0, reports: reports.rowCount ?? 0 };
-    },
   };
 }
 

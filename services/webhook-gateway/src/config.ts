@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { githubConfig, githubPrivateKeySecret } from '@runnerhub/github';
-import { adminTokensSecret, env, httpConfig, logConfig, natsConfig, postgresConfig, redisConfig, shutdownConfig, telemetryConfig } from '@runnerhub/platform';
+import { adminTokensSecret, env, httpConfig, logConfig, natsConfig, postgresConfig, redisConfig, retentionConfig, shutdownConfig, telemetryConfig } from '@runnerhub/platform';
 
 /** GitHub does not deliver payloads larger than 25 MB, so a larger limit would only invite abuse. */
 const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
@@ -13,6 +13,7 @@ export const configSchema = Type.Object({
   http: httpConfig(8080),
   nats: natsConfig(),
   postgres: postgresConfig(),
+  retention: retentionConfig(),
   redis: redisConfig(),
   webhook: Type.Object({
     bodyLimitBytes: env.integer('WEBHOOK_BODY_LIMIT_BYTES', {

@@ -11,6 +11,7 @@ import {
   parseAdminTokens,
   runPeriodicallyWhileLeader,
   startHttp,
+  startRetention,
 } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { deliveriesStore } from './deliveries.js';
@@ -23,6 +24,7 @@ import { intakeMetrics, redeliveryMetrics } from './metrics.js';
 import { reconcileOnce, type ReconcileSummary } from './redelivery.js';
 import { registerRedeliveryRoutes } from './redelivery-routes.js';
 import { createSourceAllowlist } from './source-allowlist.js';
+import { gatewayRetention } from './retention.js';
 
 /** GitHub redelivers for 3 days; a NAS sees far fewer than this many deliveries in that time. */
 const REDELIVERY_WINDOW_MS = 3 * 24 * 3600 * 1000;
@@ -34,6 +36,8 @@ const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
   const nc = await connectNatsFor(base, config.nats, streamDefinitions);
   const db = await connectPostgresFor(base, config.postgres, { name: 'gateway', migrations: new URL('../migrations/', import.meta.url) });
+  const retention = startRetention({ db: db.pool, rules: gatewayRetention(config.retention.days), meter: telemetry.meter, log });
+  lifecycle.onStop('retention', () => retention.stop());
   const redis = await connectRedisFor(base, config.redis, 'webhook-gateway');
   const deliveries = deliveriesStore(db.pool);
   // Replays come within GitHub's 3-day redelivery window; warm the dedup set with that much history.
