@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image images
+.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image images compose-smoke
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -73,6 +73,10 @@ IMAGE_SERVICES := webhook-gateway scheduler pool-manager container-executor stat
 images: ## Build the six images runnerhub/<service>; from BASE_IMAGE if given, else a local Node 20 base (no registry)
 	$(if $(BASE_IMAGE),,bash scripts/build-node-base-image.sh)
 	for s in $(IMAGE_SERVICES); do docker build --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),runnerhub/node-base:dev) --build-arg SERVICE=$$s -t runnerhub/$$s .; done
+
+compose-smoke: ## Run docker-compose.yml end to end here: stand-in infra images, the six services built by compose, jobs from the simulator
+	bash scripts/infra.sh up
+	bash scripts/compose-smoke.sh
 
 sim: ## Run the GitHub simulator on its own on :8900 (drive it with npx github-sim; tools/github-sim/README.md)
 	node tools/github-sim/bin/github-sim.js serve --port 8900 --installation demo:hello-world $(SIM_ARGS)

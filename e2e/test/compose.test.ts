@@ -1,0 +1,120 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@runnerhub/platform';
+import { loadSecrets, type SecretSpec } from '@runnerhub/secrets';
+import { repoRoot } from '@runnerhub/testing';
+import type { TObject } from '@sinclair/typebox';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+// docker-compose.yml is how a NAS runs RunnerHub, and no engine here can pull its infrastructure
+// images. What can be checked without them is what broke before: that each service, started the way
+// the file starts it, gets every variable and secret its own config asks for. Each service's real
+// config schema and the real secrets loader read exactly what compose would hand the container (its
+// environment after ${...} interpolation from .env, its granted secrets under /run/secrets).
+
+const SERVICES = ['webhook-gateway', 'scheduler', 'pool-manager', 'container-executor', 'status-reporter', 'metrics'] as const;
+
+interface ComposeService {
+  environment?: Record<string, string | number>;
+  secrets?: Array<string | { source: string; target?: string }>;
+  volumes?: string[];
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  secrets: Record<string, { file: string }>;
+}
+
+/** Compose's interpolation of the forms the file uses: ${VAR}, ${VAR:-default}, ${VAR:?message}. */
+function interpolate(value: string, dotEnv: Record<string, string>): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}/g, (_all, name: string, op: string | undefined, arg: string | undefined) => {
+    const set = dotEnv[name];
+    if (set !== undefined && set !== '') return set;
+    if (op === ':?') throw new Error(`${name}: ${arg}`);
+    return op === ':-' ? (arg ?? '') : '';
+  });
+}
+
+function readCompose(): ComposeFile {
+  return parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+}
+
+function containerEnv(service: ComposeService, dotEnv: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), dotEnv)]));
+}
+
+interface ServiceConfigModule {
+  configSchema: TObject;
+  secretSpecs: SecretSpec[];
+}
+
+/** A module of a service's own sources (the e2e package does not depend on the services). */
+async function serviceModule<T>(service: string, file: string): Promise<T> {
+  return (await import(`../../services/${service}/src/${file}.ts`)) as T;
+}
+
+const dotEnv = { GITHUB_APP_ID: '123456', EXECUTOR_HOST_ID: 'nas' };
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+const secretContents: Record<string, string> = {
+  admin_tokens: 'admin:write:0123456789abcdef0123456789abcdef',
+  github_webhook_secret: 'a-webhook-secret',
+  github_app_private_key: privateKey,
+};
+const scratch = mkdtempSync(join(tmpdir(), 'compose-secrets-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('docker-compose.yml', () => {
+  const compose = readCompose();
+
+  it.each(SERVICES)('starts %s with every variable and secret it needs, against a GitHub App', async (name) => {
+    const service = compose.services[name];
+    expect(service, `service ${name} in docker-compose.yml`).toBeDefined();
+    const env = containerEnv(service!, dotEnv);
+    // /run/secrets of this container: exactly the secrets the file grants it.
+    const secretsDir = mkdtempSync(join(scratch, `${name}-`));
+    for (const grant of service!.secrets ?? []) {
+      const source = typeof grant === 'string' ? grant : grant.source;
+      const target = typeof grant === 'string' ? grant : (grant.target ?? grant.source);
+      expect(compose.secrets[source], `secret ${source} is declared at the top level`).toBeDefined();
+      expect(secretContents[source], `a test value for secret ${source}`).toBeDefined();
+      writeFileSync(join(secretsDir, target), `${secretContents[source]}\n`);
+    }
+    // A *_FILE variable pointing into /run/secrets reads the same directory.
+    const fileEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, k.endsWith('_FILE') && v.startsWith('/run/secrets/') ? join(secretsDir, v.slice('/run/secrets/'.length)) : v]));
+
+    const mod = await serviceModule<ServiceConfigModule>(name, 'config');
+    const config = loadConfig(mod.configSchema, fileEnv) as { github?: { appId: number } };
+    const secrets = await loadSecrets(mod.secretSpecs, { env: fileEnv, secretsDir });
+
+    expect(secrets.find('ADMIN_TOKENS'), 'admin API tokens').toBeDefined();
+    if (mod.secretSpecs.some((s) => s.name === 'GITHUB_APP_PRIVATE_KEY')) {
+      // A service that talks to GitHub must run in App mode: with app id 0 or no key it would fall
+      // back to demo behaviour (or refuse its pools) on a NAS that has no simulator.
+      expect(config.github?.appId).toBe(123456);
+      expect(secrets.find('GITHUB_APP_PRIVATE_KEY')).toContain('BEGIN PRIVATE KEY');
+    }
+  });
+
+  it('hands the gateway the webhook secret, and only the gateway', () => {
+    const holders = SERVICES.filter((name) => (compose.services[name]!.secrets ?? []).some((g) => (typeof g === 'string' ? g : g.source) === 'github_webhook_secret'));
+    expect(holders).toEqual(['webhook-gateway']);
+  });
+
+  it('gives the pool-manager a pools file it mounts, and the example parses as a pools file', async () => {
+    const pm = compose.services['pool-manager']!;
+    const poolsFile = containerEnv(pm, dotEnv)['POOLS_FILE'];
+    expect(poolsFile).toBeDefined();
+    const mount = (pm.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === poolsFile);
+    expect(mount, `a volume mounted at ${poolsFile}`).toBeDefined();
+    const { parsePoolFile } = await serviceModule<{ parsePoolFile: (text: string) => Array<{ name: string }> }>('pool-manager', 'pool-file');
+    const pools = parsePoolFile(readFileSync(join(repoRoot, 'deploy/pools.example.yaml'), 'utf8'));
+    expect(pools.map((p) => p.name)).toEqual(['nas']);
+  });
+
+  it('refuses to start without GITHUB_APP_ID, naming it', () => {
+    const gateway = compose.services['webhook-gateway']!;
+    expect(() => containerEnv(gateway, {})).toThrow(/GITHUB_APP_ID/);
+  });
+});
