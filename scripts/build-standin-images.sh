@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds stand-ins for the upstream infrastructure images docker-compose.yml names (nats:2.12-alpine,
-# postgres:15-alpine, redis:7-alpine, haproxy:2.8-alpine) from this machine's own packages, for a
+# postgres:15-alpine, redis:7-alpine, haproxy:2.8-alpine, prom/prometheus) from this machine's own packages, for a
 # machine with no image registry: scripts/compose-smoke.sh runs the compose stack on them. Each keeps
 # the part of its upstream image's contract the compose file relies on: the entrypoint and command,
 # the config path, the healthcheck tool, and for Postgres the POSTGRES_USER / POSTGRES_PASSWORD /
@@ -8,7 +8,7 @@
 # runnerhub/standin-<name>:dev, never with the upstream names, so they cannot shadow a real image.
 #
 #   scripts/build-standin-images.sh      (needs nats-server, postgresql-15, redis, haproxy installed:
-#                                         bash scripts/infra.sh up installs them)
+#                                         bash scripts/infra.sh up installs them; installs prometheus)
 #
 # Skips an image whose inputs are unchanged (hash in label runnerhub.standin.hash).
 set -euo pipefail
@@ -21,7 +21,11 @@ require_docker
 ensure_static_busybox
 
 PG_BIN=/usr/lib/postgresql/15/bin
-for need in /usr/sbin/nats-server /usr/bin/redis-server /usr/bin/redis-cli /usr/sbin/haproxy "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_isready"; do
+if [[ ! -x /usr/bin/prometheus ]]; then
+  say "installing prometheus (Debian's)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+for need in /usr/bin/prometheus /usr/sbin/nats-server /usr/bin/redis-server /usr/bin/redis-cli /usr/sbin/haproxy "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_isready"; do
   [[ -x $need ]] || { say "missing $need (bash scripts/infra.sh up installs it)"; exit 1; }
 done
 
@@ -32,8 +36,8 @@ base_rootfs() {
   chmod 1777 "$rootfs/tmp"
   cp /bin/busybox "$rootfs/bin/busybox"
   for applet in $(/bin/busybox --list); do [[ -e $rootfs/bin/$applet ]] || ln -s busybox "$rootfs/bin/$applet"; done
-  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:70:70:postgres:/var/lib/postgresql:/bin/sh\n' >"$rootfs/etc/passwd"
-  printf 'root:x:0:\npostgres:x:70:\n' >"$rootfs/etc/group"
+  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:70:70:postgres:/var/lib/postgresql:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\npostgres:x:70:\nnobody:x:65534:\n' >"$rootfs/etc/group"
 }
 
 # with_libs <rootfs> <binary>...: copies each binary to the same path, and every library it links.
@@ -141,3 +145,14 @@ EOF
 chmod 755 "$r/usr/local/bin/docker-entrypoint.sh"
 build postgres "$r" pg_isready --version -- --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin' \
   --change 'USER 70:70' --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]'
+
+# Prometheus: upstream's entrypoint is /bin/prometheus, run as nobody with its data in /prometheus.
+r=$work/prometheus
+base_rootfs "$r"
+with_libs "$r" /usr/bin/prometheus
+rm -f "$r/bin/prometheus"
+ln -s /usr/bin/prometheus "$r/bin/prometheus"
+mkdir -p "$r/prometheus" "$r/etc/prometheus"
+chown 65534:65534 "$r/prometheus"
+build prometheus "$r" --version -- --change 'USER 65534:65534' --change 'WORKDIR /prometheus' \
+  --change 'ENTRYPOINT ["/bin/prometheus"]' --change 'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]'

@@ -3,7 +3,8 @@
 # compose from the root Dockerfile, NATS, PostgreSQL, Redis and the socket proxy as containers, and
 # the GitHub simulator on this machine playing the GitHub App (its API and its webhooks). Proves
 # that the file wires the services together: GitHub App settings from .env, secrets from files,
-# the pools file, healthchecks and start order, the executor reaching Docker only through the proxy.
+# the pools file, healthchecks and start order, the executor reaching Docker only through the proxy,
+# and Prometheus scraping all six and counting the jobs. Grafana is left out: no package to stand in.
 #
 #   bash scripts/compose-smoke.sh            (make compose-smoke)
 #
@@ -11,7 +12,7 @@
 # (scripts/build-standin-images.sh) and the services on a Node base built from the host's node
 # (scripts/build-node-base-image.sh); an override file in a scratch directory points compose at
 # them and at that directory's secrets, pools file and .env, so nothing in the checkout is touched.
-# Needs ports 8080–8085 free (stop `make run` first). Leaves nothing behind: `down -v` at the end.
+# Needs ports 8080–8085 and 9090 free (stop `make run` first). Leaves nothing behind: `down -v` at the end.
 # SMOKE_JOBS (default 3) jobs; SMOKE_KEEP=1 keeps the stack up for a look.
 set -euo pipefail
 
@@ -30,7 +31,7 @@ else
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
   COMPOSE=(docker-compose)
 fi
-for port in 8080 8081 8082 8083 8084 8085 "$SIM_PORT"; do
+for port in 8080 8081 8082 8083 8084 8085 9090 "$SIM_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then say "port $port is in use (make down stops a running platform)"; exit 1; fi
 done
 
@@ -54,7 +55,8 @@ cleanup() {
   compose down -v --remove-orphans >/dev/null 2>&1 || true
   [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null || true
   # Runner containers are the executor's; a failed run may leave one. Remove them with their networks.
-  docker ps -aq --filter label=io.runnerhub.pool=smoke | xargs -r docker rm -f >/dev/null 2>&1 || true
+  docker ps -aq --filter label=io.runnerhub.host=compose-smoke | xargs -r docker rm -f >/dev/null 2>&1 || true
+  docker network ls -q --filter label=io.runnerhub.host=compose-smoke | xargs -r docker network rm >/dev/null 2>&1 || true
   rm -rf "$work"
   exit "$rc"
 }
@@ -90,7 +92,7 @@ GITHUB_APP_ID=$APP_ID
 GITHUB_API_URL=http://$host_ip:$SIM_PORT
 POSTGRES_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 BASE_IMAGE=runnerhub/node-base:dev
-EXECUTOR_HOST_ID=nas
+EXECUTOR_HOST_ID=compose-smoke
 EOF
 # Debian's nats-server (2.9) predates `sync_interval` (2.10): the stand-in gets the file without it.
 grep -v '^ *sync_interval:' deploy/nats/nats.conf >"$work/nats.conf"
@@ -101,6 +103,7 @@ services:
   postgres: { image: runnerhub/standin-postgres:dev }
   redis: { image: runnerhub/standin-redis:dev }
   socket-proxy: { image: runnerhub/standin-haproxy:dev }
+  prometheus: { image: runnerhub/standin-prometheus:dev }
   pool-manager: { volumes: ["$work/pools.yaml:/etc/runnerhub/pools.yaml:ro"] }
 secrets:
   admin_tokens: { file: $work/secrets/admin_tokens }
@@ -119,7 +122,7 @@ say "building the service images (compose build)"
 compose build --quiet webhook-gateway scheduler pool-manager container-executor status-reporter metrics 2>&1 | grep -v -e 'legacy builder is deprecated' -e 'Install the buildx' -e 'docs.docker.com/go/buildx' -e '^ *$' >&2 || true
 started=$SECONDS
 say "compose up"
-compose up -d nats postgres redis socket-proxy webhook-gateway scheduler pool-manager container-executor status-reporter metrics >/dev/null 2>&1 ||
+compose up -d nats postgres redis socket-proxy webhook-gateway scheduler pool-manager container-executor status-reporter metrics prometheus >/dev/null 2>&1 ||
   { compose ps >&2; exit 1; }
 ports=(8080 8081 8082 8083 8084 8085)
 for port in "${ports[@]}"; do
@@ -149,8 +152,30 @@ say "all $JOBS jobs completed with success"
 completed=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:8081/api/jobs?limit=50" |
   node -pe 'const b = JSON.parse(require("fs").readFileSync(0)); b.jobs.filter((j) => j.status === "completed").length')
 ((completed >= JOBS)) || { say "the scheduler lists $completed completed jobs, expected $JOBS"; exit 1; }
-until [[ -z $(docker ps -aq --filter label=io.runnerhub.pool=smoke) ]]; do
-  ((SECONDS < deadline + 60)) || { say "runner containers left behind: $(docker ps -a --filter label=io.runnerhub.pool=smoke --format '{{.Names}}')"; exit 1; }
+until [[ -z $(docker ps -aq --filter label=io.runnerhub.host=compose-smoke) ]]; do
+  ((SECONDS < deadline + 60)) || { say "runner containers left behind: $(docker ps -a --filter label=io.runnerhub.host=compose-smoke --format '{{.Names}}')"; exit 1; }
   sleep 1
 done
-say "ok: $JOBS jobs ran through the compose stack; no runner container left"
+
+# What a NAS owner watches: Prometheus (deploy/prometheus) scrapes all six, loads the alert rules and
+# counts the jobs (scrape interval 15 s).
+prom() { curl -fsS "http://127.0.0.1:9090/api/v1/$1" "${@:2}"; }
+until [[ $(prom query --data-urlencode 'query=sum(runnerhub_jobs_completed_total{pool="smoke",conclusion="success"})' |
+  node -pe 'JSON.parse(require("fs").readFileSync(0)).data.result[0]?.value[1] ?? 0') -ge $JOBS ]]; do
+  ((SECONDS < deadline + 120)) || { say "Prometheus does not count $JOBS completed jobs: $(prom targets)"; exit 1; }
+  sleep 2
+done
+# A target scraped before its service listened stays down until its next scrape.
+until down=$(prom targets | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.activeTargets.filter((t) => t.health !== "up").map((t) => t.labels.job + ": " + t.lastError).join("; ")') && [[ -z $down ]]; do
+  ((SECONDS < deadline + 150)) || { say "Prometheus targets not up: $down"; exit 1; }
+  sleep 2
+done
+rules=$(prom rules | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.groups.reduce((n, g) => n + g.rules.length, 0)')
+((rules > 0)) || { say "Prometheus loaded no alert rules"; exit 1; }
+say "Prometheus: every target up, $rules rules loaded, runnerhub_jobs_completed_total counts the $JOBS jobs"
+
+# `down` stops the executor before the socket proxy, so it removes the spare networks it made.
+compose down -v --remove-orphans >/dev/null 2>&1
+left=$(docker network ls --filter label=io.runnerhub.host=compose-smoke --format '{{.Name}}')
+[[ -z $left ]] || { say "networks left behind after compose down: $left"; exit 1; }
+say "ok: $JOBS jobs ran through the compose stack; no runner container or network left"

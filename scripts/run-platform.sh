@@ -62,7 +62,29 @@ stop_services() {
     done
     rm -f "$RUN_DIR/$name.pid"
   done
+  # With the simulator gone, the warm runners waiting for it can never take a job: remove them (and
+  # their networks) so a stopped demo leaves nothing in Docker. Against a GitHub App they stay, to
+  # be taken up again by the next start.
+  if [[ " ${stopped[*]} " == *" $SIMULATOR "* ]]; then remove_demo_runners; fi
   say "stopped"
+}
+
+remove_demo_runners() {
+  command -v docker >/dev/null || return 0
+  local deployment host filters containers networks
+  deployment=$(sed -n 's/^DEPLOYMENT_ID=//p' "$ENV_FILE" 2>/dev/null)
+  host=$(sed -n 's/^EXECUTOR_HOST_ID=//p' "$ENV_FILE" 2>/dev/null)
+  [[ -n $host ]] || return 0
+  filters=(--filter label=io.runnerhub.managed=true --filter "label=io.runnerhub.deployment=${deployment:-runnerhub}" --filter "label=io.runnerhub.host=$host")
+  containers=$(docker ps -aq "${filters[@]}" 2>/dev/null) || return 0
+  if [[ -n $containers ]]; then
+    say "removing the demo's runner containers: $(docker ps -a "${filters[@]}" --format '{{.Names}}' | tr '\n' ' ')"
+    # shellcheck disable=SC2086 # one id per word
+    docker rm -f $containers >/dev/null 2>&1 || true
+  fi
+  networks=$(docker network ls -q "${filters[@]}" 2>/dev/null) || return 0
+  # shellcheck disable=SC2086 # one id per word
+  [[ -z $networks ]] || docker network rm $networks >/dev/null 2>&1 || true
 }
 
 write_env_file() {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@runnerhub/testing';
@@ -27,7 +27,14 @@ describe('make demo', () => {
       broken: { pool: 'broken', lastError: expect.stringContaining('no-such-image') as unknown },
     });
     expect((summary['broken'] as { failedRunners: number }).failedRunners).toBeGreaterThan(0);
-    // Everything it started is stopped again.
+    // Everything it started is stopped again, the warm runners (useless without the simulator) too.
     expect(output).toContain('run: stopped');
+    const settings = readFileSync(join(repoRoot, '.run/platform.env'), 'utf8');
+    const host = /^EXECUTOR_HOST_ID=(.+)$/m.exec(settings)?.[1];
+    const deployment = /^DEPLOYMENT_ID=(.+)$/m.exec(settings)?.[1] ?? 'runnerhub';
+    expect(host).toBeTruthy();
+    const filters = ['--filter', 'label=io.runnerhub.managed=true', '--filter', `label=io.runnerhub.deployment=${deployment}`, '--filter', `label=io.runnerhub.host=${host}`];
+    expect(execFileSync('docker', ['ps', '-a', ...filters, '--format', '{{.Names}}']).toString().trim(), 'runner containers left in Docker').toBe('');
+    expect(execFileSync('docker', ['network', 'ls', ...filters, '--format', '{{.Name}}']).toString().trim(), 'runner networks left in Docker').toBe('');
   }, 600_000);
 });

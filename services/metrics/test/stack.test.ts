@@ -95,6 +95,13 @@ describe('metrics: the platform under a simulated workload', () => {
     await sim.waitForDelivery((d) => d.status !== 'OK' && d.event === 'workflow_job', 10_000);
     sim.setFaults({});
     jobIds.push(lost.id);
+    // Only then the others: GitHub hands the oldest queued job to the first idle runner, so a runner
+    // made for a later job could take the lost one before its redelivered `queued` arrives, and a
+    // job first heard of in_progress is never counted as queued.
+    await waitFor(async () => sampleValue(await scrape('metrics'), 'runnerhub_jobs_queued_total', { pool: 'e2e' }) === 1, {
+      timeoutMs: 60_000,
+      what: `the lost job to be redelivered and queued\n${outputs()}`,
+    });
     // A job long enough for the executor to sample its container's memory, one that fails, one quick.
     jobIds.push(sim.createJob({ repository: 'acme/app', labels: ['self-hosted', LABEL_NAME], name: 'build', workflowName: 'ci', durationMs: 12_000 }).id);
     jobIds.push(sim.createJob({ repository: 'acme/app', labels: ['self-hosted', LABEL_NAME], name: 'test', workflowName: 'ci', durationMs: 500, conclusion: 'failure' }).id);
