@@ -23,7 +23,8 @@ ensure_static_busybox
 PG_BIN=/usr/lib/postgresql/15/bin
 if [[ ! -x /usr/bin/prometheus ]]; then
   say "installing prometheus (Debian's)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 fi
 for need in /usr/bin/prometheus /usr/sbin/nats-server /usr/bin/redis-server /usr/bin/redis-cli /usr/sbin/haproxy "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_isready"; do
   [[ -x $need ]] || { say "missing $need (bash scripts/infra.sh up installs it)"; exit 1; }

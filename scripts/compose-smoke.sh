@@ -13,7 +13,7 @@
 # (scripts/build-node-base-image.sh); an override file in a scratch directory points compose at
 # them and at that directory's secrets, pools file and .env, so nothing in the checkout is touched.
 # Needs ports 8080–8085 and 9090 free (stop `make run` first). Leaves nothing behind: `down -v` at the end.
-# SMOKE_JOBS (default 3) jobs; SMOKE_KEEP=1 keeps the stack up for a look.
+# SMOKE_JOBS (default 3) jobs; SMOKE_KEEP=1 keeps the stack up for a look. CI runs it after the tests.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +28,9 @@ if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose)
 elif command -v docker-compose >/dev/null; then COMPOSE=(docker-compose)
 else
   say "installing docker-compose (Debian's)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  # A fresh machine may have no package lists yet.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
   COMPOSE=(docker-compose)
 fi
 for port in 8080 8081 8082 8083 8084 8085 9090 "$SIM_PORT"; do
