@@ -114,16 +114,15 @@ export function createSupply(deps: SupplyDeps) {
    * Failures back a pool off: 10 s after one, doubling up to 5 min, counted from the table (so the
    * executor's runner.failed facts count too, and a restart keeps the backoff).
    */
-  function updateBackoff(pool: PoolDefinition, failures: RecentFailures | undefined): void {
+  function updateBackoff(pool: PoolDefinition, failures: RecentFailures | undefined): string {
     const s = poolState(pool.name);
     if (!failures || failures.count === 0 || !failures.lastAt) {
-      // Each pass says afresh what blocks the pool: placement sets it again below if it still holds.
+      // Each pass says afresh what blocks the pool: placement says it again if it still holds.
       s.backoffUntil = 0;
-      s.lastError = '';
-      return;
+      return '';
     }
-    s.lastError = failures.last ?? s.lastError;
     s.backoffUntil = failures.lastAt.getTime() + Math.min(300_000, 10_000 * 2 ** (failures.count - 1));
+    return failures.last ?? s.lastError;
   }
 
   /**
@@ -233,9 +232,10 @@ export function createSupply(deps: SupplyDeps) {
     return [...usage.values()];
   }
 
-  async function reconcilePool(pool: PoolDefinition, passCounts: PoolCounts, failures: RecentFailures | undefined): Promise<void> {
+  /** One pool's pass; returns what blocks the pool now ('' for nothing), for its lastError. */
+  async function reconcilePool(pool: PoolDefinition, passCounts: PoolCounts, failures: RecentFailures | undefined): Promise<string> {
     const s = poolState(pool.name);
-    updateBackoff(pool, failures);
+    let blockedBy = updateBackoff(pool, failures);
     // The retirements below look for runners only where the counts say there can be some: most
     // pools have none being made and none alive most of the time, and a pass runs on every demand
     // snapshot. Whatever they retire is counted afresh.
@@ -280,7 +280,7 @@ export function createSupply(deps: SupplyDeps) {
         else await retire(pool, runner, RemovalReason.IDLE_TIMEOUT, `idle for more than ${pool.idleTimeoutSeconds} s`);
       }
     }
-    if (decision.create === 0) return;
+    if (decision.create === 0) return blockedBy;
     const heartbeats = deps.levels.hosts().map((h) => (drainedHosts.has(h.host) ? { ...h, draining: true } : h));
     let hosts = withOwnRunners(heartbeats, await ownUsage());
     const needs: RunnerNeeds = {
@@ -296,13 +296,14 @@ export function createSupply(deps: SupplyDeps) {
     for (let i = 0; i < decision.create; i++) {
       const placement = placeRunner(hosts, needs);
       if (placement.host === null) {
-        s.lastError = placement.reason;
+        blockedBy = placement.reason;
         break;
       }
       hosts = hosts.map((h) => (h.host === placement.host ? reserve(h, needs) : h));
       placed.push(placement.host);
     }
     for (const host of placed) await addRunner(pool, host);
+    return blockedBy;
   }
 
   return {
@@ -315,7 +316,9 @@ export function createSupply(deps: SupplyDeps) {
       const [counts, failures] = await Promise.all([deps.runners.countsByPool(), deps.runners.recentFailuresByPool(FAILURE_WINDOW_S)]);
       for (const pool of [...deps.pools()].sort((a, b) => b.priority - a.priority || waiting(b) - waiting(a))) {
         try {
-          await reconcilePool(pool, counts.get(pool.name) ?? noRunners(), failures.get(pool.name));
+          // Set once the pass has worked it out, not cleared at its start: the admin API and the
+          // snapshots read it while the pass awaits, and must never see a blocked pool as clear.
+          poolState(pool.name).lastError = await reconcilePool(pool, counts.get(pool.name) ?? noRunners(), failures.get(pool.name));
         } catch (error) {
           poolState(pool.name).lastError = (error as Error).message;
           deps.log.warn({ pool: pool.name, err: (error as Error).message }, 'pool reconcile failed; next pass retries');
