@@ -30,29 +30,25 @@ for need in /usr/bin/prometheus /usr/sbin/nats-server /usr/bin/redis-server /usr
   [[ -x $need ]] || { say "missing $need (bash scripts/infra.sh up installs it)"; exit 1; }
 done
 
-# base_rootfs <dir>: busybox with its applets (sh, wget for healthchecks), /tmp, passwd and group.
+# base_rootfs <dir>: busybox with its applets, /tmp, passwd and group.
 base_rootfs() {
-  local rootfs=$1 applet
-  mkdir -p "$rootfs"/{bin,etc,tmp,usr/bin,usr/sbin}
+  local rootfs=$1
+  busybox_rootfs "$rootfs"
+  mkdir -p "$rootfs"/{etc,tmp,usr/bin,usr/sbin}
   chmod 1777 "$rootfs/tmp"
-  cp /bin/busybox "$rootfs/bin/busybox"
-  for applet in $(/bin/busybox --list); do [[ -e $rootfs/bin/$applet ]] || ln -s busybox "$rootfs/bin/$applet"; done
   printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:70:70:postgres:/var/lib/postgresql:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' >"$rootfs/etc/passwd"
   printf 'root:x:0:\npostgres:x:70:\nnobody:x:65534:\n' >"$rootfs/etc/group"
 }
 
 # with_libs <rootfs> <binary>...: copies each binary to the same path, and every library it links.
 with_libs() {
-  local rootfs=$1 bin lib
+  local rootfs=$1 bin
   shift
   for bin in "$@"; do
     mkdir -p "$rootfs$(dirname "$bin")"
     cp -L "$bin" "$rootfs$bin"
-    for lib in $(ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+' || true); do
-      mkdir -p "$rootfs$(dirname "$lib")"
-      [[ -e $rootfs$lib ]] || cp -L "$lib" "$rootfs$lib"
-    done
   done
+  libs_into "$rootfs" "$@"
 }
 
 # build <name> <rootfs> <check...> -- <docker import --change...>: imports unless the hash matches.

@@ -1,5 +1,6 @@
 # Shared by the scripts that build images from this machine's files with no registry
-# (build-runner-image.sh, build-node-base-image.sh): source it after defining say().
+# (build-runner-image.sh, build-node-base-image.sh, build-standin-images.sh): source it after
+# defining say().
 
 # Docker's CLI and daemon, or a clear way out.
 require_docker() {
@@ -17,20 +18,37 @@ ensure_static_busybox() {
   fi
 }
 
-# node_rootfs <rootfs> <node binary>: busybox with its applets in /bin, node in /usr/local/bin, and
-# the shared libraries node links at the paths the loader looks for them.
-node_rootfs() {
-  local rootfs=$1 node_bin=$2 applet lib
-  mkdir -p "$rootfs"/{bin,usr/local/bin}
+# busybox_rootfs <rootfs>: busybox with its applets in /bin (sh, wget for healthchecks, ...).
+busybox_rootfs() {
+  local rootfs=$1 applet
+  mkdir -p "$rootfs/bin"
   cp /bin/busybox "$rootfs/bin/busybox"
   for applet in $(/bin/busybox --list); do
     [[ -e $rootfs/bin/$applet ]] || ln -s busybox "$rootfs/bin/$applet"
   done
-  cp "$node_bin" "$rootfs/usr/local/bin/node"
-  for lib in $(ldd "$node_bin" | grep -oE '/[^ ]+'); do
-    mkdir -p "$rootfs$(dirname "$lib")"
-    cp -L "$lib" "$rootfs$lib"
+}
+
+# libs_into <rootfs> <binary>...: the shared libraries each binary links, at the paths the loader
+# looks for them.
+libs_into() {
+  local rootfs=$1 bin lib
+  shift
+  for bin in "$@"; do
+    for lib in $(ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+' || true); do
+      mkdir -p "$rootfs$(dirname "$lib")"
+      [[ -e $rootfs$lib ]] || cp -L "$lib" "$rootfs$lib"
+    done
   done
+}
+
+# node_rootfs <rootfs> <node binary>: busybox with its applets in /bin, node in /usr/local/bin, and
+# the shared libraries node links.
+node_rootfs() {
+  local rootfs=$1 node_bin=$2
+  busybox_rootfs "$rootfs"
+  mkdir -p "$rootfs/usr/local/bin"
+  cp "$node_bin" "$rootfs/usr/local/bin/node"
+  libs_into "$rootfs" "$node_bin"
 }
 
 # import_checked <rootfs> <image> <check command...> -- <docker import --change options...>:
