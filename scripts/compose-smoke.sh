@@ -72,8 +72,10 @@ printf 'admin:write:%s\n' "$admin_token" >"$work/secrets/admin_tokens"
 printf '%s\n' "$webhook_secret" >"$work/secrets/github_webhook_secret"
 node -e 'const { generateKeyPairSync } = require("node:crypto");
   process.stdout.write(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }));' >"$work/secrets/github_app_private_key"
+head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/grafana_admin_password"
 # The services run as uid 1000 (the images' user node): the secrets must be readable by it alone.
-chown -R 1000:1000 "$work/secrets" && chmod 400 "$work/secrets"/*
+# Grafana (not started here) runs as uid 472.
+chown -R 1000:1000 "$work/secrets" && chown 472 "$work/secrets/grafana_admin_password" && chmod 400 "$work/secrets"/*
 cat >"$work/pools.yaml" <<EOF
 pools:
   - name: smoke
@@ -111,6 +113,7 @@ secrets:
   admin_tokens: { file: $work/secrets/admin_tokens }
   github_webhook_secret: { file: $work/secrets/github_webhook_secret }
   github_app_private_key: { file: $work/secrets/github_app_private_key }
+  grafana_admin_password: { file: $work/secrets/grafana_admin_password }
 EOF
 
 say "starting the simulator on :$SIM_PORT"

@@ -11,6 +11,11 @@
  * CPU per request (user + system time of the server processes during the max-throughput run,
  * divided by the requests answered) is the steadier figure. Ours counts the gateway and
  * nats-server, since persisting is part of its job.
+ *
+ * On a box where the load generator and every server share the cores, the throughput ratio is
+ * bounded by the ratio of the whole box's CPU per request (load generator + servers, including the
+ * Postgres backends that write the delivery log): the last lines print both, so a run shows how far
+ * the gateway is from that bound and what it would take to move it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sign } from '@octokit/webhooks-methods';
 import { createTestDatabase, freePort, repoRoot, startNatsServer, startServiceProcess, waitFor } from '@runnerhub/testing';
-import { cpuSeconds, pidOf, workflowJobPayload } from './load.js';
+import { cpuSeconds, pidOf, pidsOf, workflowJobPayload } from './load.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = 20;
@@ -38,6 +43,10 @@ interface Figures {
   fixedP99: number;
   /** Server CPU (user + system) per request in the max-throughput run, microseconds. */
   cpuUs: number;
+  /** CPU per request of everything else the target needs on the box (our Postgres backends), µs. */
+  sideUs: number;
+  /** CPU per request of the load generator (this process) in the same run, µs. */
+  loadUs: number;
 }
 
 async function load(url: string, opts: { duration: number; overallRate?: number }) {
@@ -54,14 +63,21 @@ async function load(url: string, opts: { duration: number; overallRate?: number 
   });
 }
 
-async function measure(name: string, url: string, pids: number[]): Promise<Figures> {
+async function measure(name: string, url: string, pids: number[], sidePids: () => number[] = () => []): Promise<Figures> {
   await load(url, { duration: 2 }); // warm-up: JIT, connection pools
-  const cpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const cpuBefore = cpu();
+  const sum = (list: number[]) => list.reduce((total, pid) => total + (cpuSeconds(pid) || 0), 0);
+  const side = sidePids(); // after the warm-up, so the pool's connections exist
+  const before = { cpu: sum(pids), side: sum(side), load: process.cpuUsage() };
   const max = await load(url, { duration: SECONDS });
-  const cpuUs = ((cpu() - cpuBefore) / max.requests.total) * 1e6;
+  const perRequest = (seconds: number) => (seconds / max.requests.total) * 1e6;
+  const loadCpu = process.cpuUsage(before.load);
+  const figures = {
+    cpuUs: perRequest(sum(pids) - before.cpu),
+    sideUs: perRequest(sum(side) - before.side),
+    loadUs: perRequest((loadCpu.user + loadCpu.system) / 1e6),
+  };
   const fixed = await load(url, { duration: SECONDS, overallRate: FIXED_RATE });
-  return { name, rps: max.requests.average, p50: max.latency.p50, p99: max.latency.p99, errors: max.errors + fixed.errors, non2xx: max.non2xx + fixed.non2xx, fixedP99: fixed.latency.p99, cpuUs };
+  return { name, rps: max.requests.average, p50: max.latency.p50, p99: max.latency.p99, errors: max.errors + fixed.errors, non2xx: max.non2xx + fixed.non2xx, fixedP99: fixed.latency.p99, ...figures };
 }
 
 function startPeer(kind: 'probot' | 'octokit', port: number): Promise<ChildProcess> {
@@ -87,7 +103,9 @@ try {
   await waitFor(async () => (await fetch(`${gateway.url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: 'gateway ready' });
   const natsPid = pidOf(nats.storeDir);
   const results: Figures[] = [];
-  results.push(await measure('runnerhub webhook-gateway (JetStream file store, 202 after PubAck)', gateway.url, [gateway.child.pid!, ...(natsPid ? [natsPid] : [])]));
+  // Postgres names each backend process after its database: these write the gateway's delivery log.
+  const pgBackends = () => pidsOf(` ${new URL(db.url).pathname.slice(1)} `);
+  results.push(await measure('runnerhub webhook-gateway (JetStream file store, 202 after PubAck)', gateway.url, [gateway.child.pid!, ...(natsPid ? [natsPid] : [])], pgBackends));
   results.push(await measure('probot 14 createNodeMiddleware (no persistence)', `http://127.0.0.1:${probotPort}`, [peers[0]!.pid!]));
   results.push(await measure('@octokit/webhooks createNodeMiddleware (no persistence)', `http://127.0.0.1:${octokitPort}`, [peers[1]!.pid!]));
 
@@ -110,6 +128,14 @@ try {
   for (const peer of results.slice(1)) {
     console.log(`ratio vs ${peer.name.split(' ')[0]}: ${(ours.rps / peer.rps).toFixed(2)}x throughput, ${(peer.cpuUs / ours.cpuUs).toFixed(2)}x CPU efficiency (gateway + nats-server)`);
   }
+  const probot = results[1]!;
+  const box = (r: Figures) => r.cpuUs + r.sideUs + r.loadUs;
+  console.log(
+    `whole-box CPU per request (load generator + servers): ours ${box(ours).toFixed(0)} µs (gateway + nats-server ${ours.cpuUs.toFixed(0)}, Postgres ${ours.sideUs.toFixed(0)}, ` +
+      `load ${ours.loadUs.toFixed(0)}), probot ${box(probot).toFixed(0)} µs (server ${probot.cpuUs.toFixed(0)}, load ${probot.loadUs.toFixed(0)}): ` +
+      `bound on the throughput ratio when the cores are the limit ${(box(probot) / box(ours)).toFixed(2)}x; ` +
+      `1.0x needs gateway + nats-server + Postgres ≤ ${(probot.cpuUs + probot.loadUs - ours.loadUs).toFixed(0)} µs`,
+  );
   console.log(`stored in JetStream: ${(await (await fetch(`${gateway.url}/metrics`)).text()).match(/runnerhub_webhook_deliveries_total\{[^}]*outcome="published"[^}]*\} (\d+)/)?.[1] ?? '?'} published deliveries`);
 } finally {
   gateway.kill('SIGTERM');

@@ -113,6 +113,18 @@ describe('docker-compose.yml', () => {
     expect(pools.map((p) => p.name)).toEqual(['nas']);
   });
 
+  it('gives Grafana its admin password from a secret, not a default or a value in the file', () => {
+    const grafana = compose.services['grafana']!;
+    const env = containerEnv(grafana, dotEnv);
+    expect(env['GF_SECURITY_ADMIN_PASSWORD'], 'a password written into the compose file').toBeUndefined();
+    const path = env['GF_SECURITY_ADMIN_PASSWORD__FILE'];
+    expect(path, 'GF_SECURITY_ADMIN_PASSWORD__FILE').toMatch(/^\/run\/secrets\//);
+    const granted = (grafana.secrets ?? []).map((g) => (typeof g === 'string' ? { source: g, target: g } : { source: g.source, target: g.target ?? g.source }));
+    const secret = granted.find((g) => `/run/secrets/${g.target}` === path);
+    expect(secret, `a secret granted to grafana at ${path}`).toBeDefined();
+    expect(compose.secrets[secret!.source]?.file).toMatch(/^\.\/secrets\//);
+  });
+
   it('refuses to start without GITHUB_APP_ID, naming it', () => {
     const gateway = compose.services['webhook-gateway']!;
     expect(() => containerEnv(gateway, {})).toThrow(/GITHUB_APP_ID/);

@@ -95,9 +95,9 @@ describe('metrics: the platform under a simulated workload', () => {
     await sim.waitForDelivery((d) => d.status !== 'OK' && d.event === 'workflow_job', 10_000);
     sim.setFaults({});
     jobIds.push(lost.id);
-    // Only then the others: GitHub hands the oldest queued job to the first idle runner, so a runner
-    // made for a later job could take the lost one before its redelivered `queued` arrives, and a
-    // job first heard of in_progress is never counted as queued.
+    // Only then the others: the wait shows the lost job was recovered by redelivery, which a runner
+    // made for a later job could otherwise hide (GitHub hands the oldest queued job to the first
+    // idle runner, and the scheduler counts a job it first hears of in_progress as queued too).
     await waitFor(async () => sampleValue(await scrape('metrics'), 'runnerhub_jobs_queued_total', { pool: 'e2e' }) === 1, {
       timeoutMs: 60_000,
       what: `the lost job to be redelivered and queued\n${outputs()}`,

@@ -72,6 +72,20 @@ describe('job state machine', () => {
     );
   });
 
+  it('reports every job that started as queued first, even when its queued event came late or never', () => {
+    fc.assert(
+      fc.property(history.chain((h) => delivered(h)), (arrived) => {
+        const { transitions } = fold(arrived);
+        const started = transitions.indexOf('started');
+        if (started >= 0) expect(transitions.slice(0, started)).toContain('queued');
+      }),
+      { numRuns: 500 },
+    );
+    const late = fold([{ status: 'in_progress', runnerId: 7, runnerName: 'rh-small-7', startedAt: at(5) }, { status: 'queued', createdAt: at(0) }]);
+    expect(late.transitions).toEqual(['queued', 'started']);
+    expect(late.state).toMatchObject({ status: 'in_progress', createdAt: at(0), startedAt: at(5) });
+  });
+
   it('takes a late in_progress after completed only to fill in what was missing', () => {
     const done = applyJobEvent(undefined, { status: 'completed', conclusion: 'success', completedAt: at(60) });
     expect(done.transitions).toEqual(['completed']);

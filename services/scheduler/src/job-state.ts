@@ -32,15 +32,19 @@ export function isPending(status: JobStatus): status is PendingStatus {
 }
 
 /**
- * Folds one event into the state and says which transition it caused, if any. A job first heard of
- * when it is already done yields only `completed` (a job cancelled while queued looks like that).
+ * Folds one event into the state and says which transitions it caused, if any. A job first heard of
+ * when it is already done yields only `completed` (a job cancelled while queued looks like that);
+ * one first heard of running yields `queued` then `started`.
  * Between `queued` and `waiting` the latest event wins: GitHub sends no sequence number, so two
  * pending events arriving out of order cannot be told apart; both mean "no runner has it yet".
  */
 export function applyJobEvent(state: JobState | undefined, e: JobEvent): { state: JobState; transitions: Transition[] } {
   if (!state) {
     const fresh: JobState = { ...fill({ status: e.status }, e) };
-    return { state: fresh, transitions: [firstTransition(e.status)] };
+    // A job first heard of running did queue: its queued event was lost or is still on its way
+    // (a redelivery, or the reconciler, finds it later). Counting it as queued keeps every job
+    // that ran in the queued figures; the late queued event then changes nothing.
+    return { state: fresh, transitions: e.status === 'in_progress' ? ['queued', 'started'] : [firstTransition(e.status)] };
   }
   const forward = RANK[e.status] > RANK[state.status];
   // Within the pending rank the latest word wins (queued ↔ waiting); beyond it, only forward.

@@ -16,6 +16,7 @@ import {
   WorkflowJobConclusion,
   WorkflowJobStatus,
   type DemandSnapshot,
+  type JobQueued,
   type JobUnmatched,
   type SubjectMessages,
 } from '@runnerhub/contracts';
@@ -34,7 +35,7 @@ import {
 } from '@runnerhub/platform';
 import { registerJobRoutes } from '../src/http.js';
 import { createTestDatabase, startNatsServer, waitFor, type NatsServer, type TestDatabase } from '@runnerhub/testing';
-import { consumeWorkflowJobs } from '../src/consumers.js';
+import { consumeWorkflowJobs, WORKFLOW_JOBS_DURABLE } from '../src/consumers.js';
 import { jobsQueries } from '../src/jobs.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
 import { startDemandPublisher, type DemandPublisher } from '../src/demand.js';
@@ -170,6 +171,33 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     expect(await facts('job.queued')).toBe(before.q + 1);
     expect(await facts('job.started')).toBe(before.s + 1);
     expect((await jobsQueries(db.pool).get('303'))?.conclusion).toBe('failure');
+  });
+
+  it('counts a job first heard of in_progress as queued, before started, and its late queued delivery adds nothing', async () => {
+    const labels = ['self-hosted', 'docker'];
+    const pub = publisher();
+    const before = { q: await facts('job.queued'), s: await facts('job.started') };
+    // The queued delivery was lost; a runner took the job before GitHub redelivered it.
+    await pub.publish(githubSubject('workflow_job', 'in_progress'), event(304, WorkflowJobStatus.IN_PROGRESS, labels, { runnerId: 4n, runnerName: 'rh-small-4' }), { msgId: 'late-1' });
+    await waitFor(async () => (await facts('job.started')) === before.s + 1, { timeoutMs: 20_000, what: 'job 304 started fact' });
+    expect(await facts('job.queued')).toBe(before.q + 1);
+    const queuedSeq = (await jsm.streams.getMessage('JOBS', { last_by_subj: 'job.queued' }))!;
+    const startedSeq = (await jsm.streams.getMessage('JOBS', { last_by_subj: 'job.started' }))!;
+    expect((contractsCodec.decode('job.queued', queuedSeq.data) as JobQueued).job?.jobId).toBe(304n);
+    expect(queuedSeq.seq).toBeLessThan(startedSeq.seq);
+
+    await pub.publish(githubSubject('workflow_job', 'queued'), event(304, WorkflowJobStatus.QUEUED, labels), { msgId: 'late-2' });
+    // Once the scheduler has handled the redelivered queued event, it must have changed nothing.
+    const handled = async () => {
+      const c = await jsm.consumers.info('GITHUB', WORKFLOW_JOBS_DURABLE);
+      return c.num_pending === 0 && c.num_ack_pending === 0;
+    };
+    await waitFor(handled, { timeoutMs: 10_000, what: 'the late queued delivery handled' });
+    expect(await facts('job.queued')).toBe(before.q + 1);
+    expect((await jobsQueries(db.pool).get('304'))?.status).toBe('in_progress');
+    // Done, so the demand test below counts only its own jobs.
+    await pub.publish(githubSubject('workflow_job', 'completed'), event(304, WorkflowJobStatus.COMPLETED, labels, { runnerId: 4n, runnerName: 'rh-small-4', conclusion: WorkflowJobConclusion.SUCCESS }), { msgId: 'late-3' });
+    await waitFor(async () => (await jobsQueries(db.pool).get('304'))?.status === 'completed', { timeoutMs: 10_000, what: 'job 304 completed' });
   });
 
   it('reports a job no pool can serve with the labels the closest pool lacks', async () => {
