@@ -134,7 +134,8 @@ try {
     `whole-box CPU per request (load generator + servers): ours ${box(ours).toFixed(0)} µs (gateway + nats-server ${ours.cpuUs.toFixed(0)}, Postgres ${ours.sideUs.toFixed(0)}, ` +
       `load ${ours.loadUs.toFixed(0)}), probot ${box(probot).toFixed(0)} µs (server ${probot.cpuUs.toFixed(0)}, load ${probot.loadUs.toFixed(0)}): ` +
       `bound on the throughput ratio when the cores are the limit ${(box(probot) / box(ours)).toFixed(2)}x; ` +
-      `1.0x needs gateway + nats-server + Postgres ≤ ${(probot.cpuUs + probot.loadUs - ours.loadUs).toFixed(0)} µs`,
+      // Generous to us: the load generator would cost the same per request against both.
+      `1.0x needs gateway + nats-server + Postgres ≤ ${probot.cpuUs.toFixed(0)} µs (Probot's server alone)`,
   );
   console.log(`stored in JetStream: ${(await (await fetch(`${gateway.url}/metrics`)).text()).match(/runnerhub_webhook_deliveries_total\{[^}]*outcome="published"[^}]*\} (\d+)/)?.[1] ?? '?'} published deliveries`);
 } finally {
