@@ -12,15 +12,21 @@ export type HttpServer = FastifyInstance<RawServerDefault, RawRequestDefaultExpr
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Scope an /api route needs; GET and HEAD default to `read`, everything else to `write`. */
+    /** Scope the route needs; without one, GET and HEAD need `read`, everything else `write`. */
     scope?: Scope;
+    /**
+     * The route answers without a token. Only the chassis routes and the webhook intake say so: a
+     * route that says nothing needs a token, whatever its path.
+     */
+    public?: boolean;
   }
   interface FastifyInstance {
     /**
      * Serves `method path` (exact path, no query string) from `handler` on the listening server, in
      * front of fastify (servers made by createHttpServer only). Only the socket path goes through it:
      * `inject()` and a URL with a query string reach the fastify route of the same path, which the
-     * service registers too, so both must answer the same.
+     * service registers too, so both must answer the same. That fastify route must be public: a
+     * raw route skips the token check (the server refuses to start otherwise).
      */
     rawRoute(method: string, path: string, handler: RawHandler): void;
   }
@@ -35,6 +41,8 @@ export interface HttpSettings {
   adminTokens: readonly AdminToken[];
   /** Default 1 MiB. */
   bodyLimit?: number;
+  /** How long a client may take to send a whole request, headers and body; then 408 and the connection is cut. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -50,46 +58,86 @@ interface RawRoute {
   handler: RawHandler;
 }
 
+/** A socket that sends nothing for this long is closed. */
 const CONNECTION_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Node checks request timeouts only every connectionsCheckingInterval (30 s by default), so a slow
+ * request would outlive its timeout by up to that much; check often enough that it does not.
+ */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-/** Routes of the chassis itself; they are neither logged per request nor behind a token. */
+/** Routes of the chassis itself: public (no token) and not logged per request. */
 const CHASSIS_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+const PUBLIC = { public: true } as const;
 
 /**
  * The HTTP chassis every service shares: liveness, readiness, metrics, the OpenAPI document, bearer
- * tokens on /api/*, and one error-to-HTTP mapper. Services add their routes, then call `listen`.
+ * tokens on every route that is not declared public, and one error-to-HTTP mapper. Services add
+ * their routes, then call `listen`.
  */
 export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
   const rawRoutes = new Map<string, RawRoute>();
+  /** `METHOD /url` of every fastify route → whether it is public. */
+  const routes = new Map<string, boolean>();
   let closing = false;
   // Set once the histogram exists (below); raw routes are only served after listen().
   let serveRaw: (route: RawRoute, req: IncomingMessage, res: ServerResponse) => void = () => undefined;
+  const requestTimeout = s.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
-    // Our own server, so that raw routes skip fastify; the same timeouts fastify would set.
+    // Our own server, so that raw routes skip fastify; fastify sets no timeout on a server it did
+    // not make, so every timeout is set here. Explicit timeouts: a slow client cannot hold a socket
+    // for ever, and keep-alive outlives the 60 s idle timeout of common reverse proxies so they never
+    // reuse a socket we already closed.
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
-        const route = closing ? undefined : rawRoutes.get(req.url ?? '');
-        if (route && route.method === req.method) serveRaw(route, req, res);
-        else handler(req, res);
-      });
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.requestTimeout = REQUEST_TIMEOUT_MS;
+      // In the constructor, not as properties afterwards: Node's check swaps the two timeouts when
+      // headersTimeout (60 s by default) is the longer one, so a 30 s requestTimeout set later cut
+      // a slow body only after 60 s plus up to one 30 s checking interval.
+      const server = createServer(
+        {
+          requestTimeout,
+          headersTimeout: requestTimeout,
+          connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, Math.max(10, Math.floor(requestTimeout / 10))),
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        },
+        (req, res) => {
+          // An exact match only; any other spelling of the path goes to fastify, whose route of the
+          // same path is public (checked at ready), so no spelling skips a token check.
+          const route = closing ? undefined : rawRoutes.get(req.url ?? '');
+          if (route && route.method === req.method) serveRaw(route, req, res);
+          else handler(req, res);
+        },
+      );
       server.setTimeout(CONNECTION_TIMEOUT_MS);
       return server;
     },
     loggerInstance: s.log,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: s.bodyLimit ?? 1024 * 1024,
-    // Explicit timeouts: a slow client cannot hold a socket for ever, and keep-alive outlives the
-    // 60 s idle timeout of common reverse proxies so they never reuse a socket we already closed.
-    connectionTimeout: CONNECTION_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Before swagger's own onRoute hook, so that the document shows what this one decides.
+  app.addHook('onRoute', (route) => {
+    const name = `${[route.method].flat().join(',')} ${route.url}`;
+    // The chassis test finds the routes to try without a token in /openapi.json: none may hide.
+    const schema = route.schema as { hide?: boolean; tags?: string[] } | undefined;
+    if (schema?.hide || schema?.tags?.includes('X-HIDDEN')) throw new Error(`${name}: every route must appear in /openapi.json (no schema.hide)`);
+    const isPublic = route.config?.public === true;
+    if (isPublic && route.config?.scope) throw new Error(`${name}: a route is either public or needs a scope, not both`);
+    // OpenAPI's way to say "no token": an empty security list on the operation.
+    if (isPublic) route.schema = { ...route.schema, security: [] };
+    for (const method of [route.method].flat()) routes.set(`${method} ${route.url}`, isPublic);
+  });
+  app.addHook('onReady', async () => {
+    for (const [path, raw] of rawRoutes) {
+      if (routes.get(`${raw.method} ${path}`) !== true) {
+        throw new Error(`rawRoute ${raw.method} ${path}: a raw route skips the token check, so the fastify route of the same method and path must exist and be public`);
+      }
+    }
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -123,9 +171,14 @@ export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
     });
   };
 
+  // Decided on the route the router chose, never on the spelling of the URL: percent-encoding,
+  // absolute-form targets and the like all end on a route (its config says what it needs) or on
+  // the not-found handler, which runs nothing and answers 404.
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/')) return;
-    const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+    if (req.is404) return;
+    const { config } = req.routeOptions;
+    if (config.public === true) return;
+    const needed = config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
     const outcome = authorize(s.adminTokens, req.headers.authorization, needed);
     if (!outcome.ok) {
       return reply.code(outcome.status).send({ error: outcome.status === 401 ? 'unauthorized' : 'forbidden', message: outcome.message });
@@ -157,16 +210,16 @@ export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/healthz', { config: PUBLIC, schema: { summary: 'Liveness: 200 while the process runs' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: PUBLIC, schema: { summary: 'Readiness: 503 while starting, while a dependency is down, and from the start of shutdown' } }, async (_req, reply) => {
     const r = s.readiness.report();
     return reply.code(r.ready ? 200 : 503).send(r);
   });
-  app.get('/metrics', { schema: { hide: true } }, (req, reply) => {
+  app.get('/metrics', { config: PUBLIC, schema: { summary: 'Prometheus metrics' } }, (req, reply) => {
     reply.hijack();
     s.telemetry.serveMetrics(req.raw, reply.raw);
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: PUBLIC, schema: { summary: 'This document' } }, async () => app.swagger());
 
   return app;
 }

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parsePrometheusText, type Sample } from './prometheus-text.js';
+import { answersWithoutToken, concretePath, rawHttpRequest, requestTargetSpellings } from './request-targets.js';
 import { startNatsServer } from './nats-server.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { createTestDatabase } from './postgres.js';
@@ -13,6 +16,35 @@ export interface ChassisNeeds {
   docker?: boolean;
   /** Extra environment for the service (e.g. DOCKER_HOST). */
   env?: Record<string, string>;
+  /**
+   * The service's own routes that answer without an admin token, as `METHOD /path` (the chassis
+   * routes are public everywhere). Any other public route in /openapi.json fails the chassis test.
+   */
+  publicRoutes?: readonly string[];
+}
+
+/** The chassis' own routes, public in every service. */
+const CHASSIS_PUBLIC_ROUTES = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'];
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+interface Operation {
+  method: string;
+  path: string;
+  public: boolean;
+}
+
+/** Every operation of an OpenAPI document; public = an empty `security` list (OpenAPI's "no auth"). */
+function operations(doc: { paths: Record<string, Partial<Record<(typeof METHODS)[number], { security?: unknown[] }>>> }): Operation[] {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((m) => ({ method: m.toUpperCase(), path, public: Array.isArray(item[m]!.security) && item[m]!.security.length === 0 })),
+  );
+}
+
+/** Requests the chassis answered, from its own request histogram: 401s on real routes, and anything else on a real route. */
+function answeredOnRoutes(samples: Sample[]): { refused: number; other: number } {
+  const counts = samples.filter((x) => x.name === 'http_server_request_duration_seconds_count' && x.labels.route !== 'unmatched');
+  const refused = counts.filter((x) => x.labels.status === '401').reduce((a, x) => a + x.value, 0);
+  return { refused, other: counts.reduce((a, x) => a + x.value, 0) - refused };
 }
 
 type Await<T> = T extends Promise<infer U> ? U : T;
@@ -79,14 +111,57 @@ export function describeServiceChassis(name: string, needs: ChassisNeeds): void 
       await nats?.stop();
     });
 
-    it('answers /healthz, /metrics and /openapi.json, and guards /api with a token', async () => {
+    it('answers /healthz, /metrics and /openapi.json without a token, and 404 on a path it does not serve', async () => {
       expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
       const metrics = await (await fetch(`${svc.url}/metrics`)).text();
       expect(metrics).toContain('process_resident_memory_bytes');
       const doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as { info: { title: string } };
       expect(doc.info.title).toBe(`RunnerHub ${name}`);
-      expect((await fetch(`${svc.url}/api/anything`)).status).toBe(401);
+      expect((await fetch(`${svc.url}/api/anything`)).status).toBe(404);
     });
+
+    // Every route of the service, from its own /openapi.json (the chassis refuses a route that
+    // hides from it): only the declared ones are public, and no spelling of a path gets a request
+    // without a token past the check. The chassis' request histogram says which route answered each
+    // request: each 401 seen is one on a real route, and no real route answered anything else.
+    it('needs a token on every route not declared public, however the request target is spelled', async () => {
+      const port = Number(new URL(svc.url).port);
+      const doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as Parameters<typeof operations>[0];
+      const all = operations(doc);
+      expect(all.filter((o) => o.public).map((o) => `${o.method} ${o.path}`).sort()).toEqual([...CHASSIS_PUBLIC_ROUTES, ...(needs.publicRoutes ?? [])].sort());
+      // fastify answers HEAD on every GET route with the GET route's config.
+      const guarded = all.filter((o) => !o.public).flatMap((o) => (o.method === 'GET' ? [o, { ...o, method: 'HEAD' }] : [o]));
+      expect(guarded.length, 'a service without admin routes').toBeGreaterThan(0);
+      const scrape = async () => answeredOnRoutes(parsePrometheusText(await (await fetch(`${svc.url}/metrics`)).text()));
+      const before = await scrape();
+      let refused = 0;
+      for (const o of guarded) {
+        const target = concretePath(o.path, '1');
+        expect((await rawHttpRequest(port, o.method, target)).status, `${o.method} ${target} without a token`).toBe(401);
+        expect((await rawHttpRequest(port, o.method, target, { authorization: 'Bearer not-a-token-0123456789' })).status, `${o.method} ${target} with a wrong token`).toBe(401);
+        refused += 2;
+      }
+      const request = fc.constantFrom(...guarded).chain((o) =>
+        fc.record({
+          method: fc.constant(o.method),
+          target: requestTargetSpellings(concretePath(o.path, '1'), `127.0.0.1:${port}`),
+          headers: fc.constantFrom<Record<string, string>>({}, { authorization: 'Bearer not-a-token-0123456789' }, { authorization: 'Basic dGVzdDp3cml0ZQ==' }),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(request, async ({ method, target, headers }) => {
+          const { status, head } = await rawHttpRequest(port, method, target, headers);
+          expect(answersWithoutToken(target), `${method} ${target} → ${head}`).toContain(status);
+          if (status === 401) refused++;
+        }),
+        { numRuns: 300 },
+      );
+      // The histogram is written when a response finishes; wait for the last few.
+      await waitFor(async () => (await scrape()).refused - before.refused >= refused, { timeoutMs: 10_000, what: `${refused} refusals in the request histogram` });
+      const after = await scrape();
+      expect(after.refused - before.refused, 'refusals recorded on real routes').toBe(refused);
+      expect(after.other - before.other, 'answers other than 401 on a real route (a handler ran)').toBe(0);
+    }, 60_000);
 
     it('turns /readyz 503 within seconds when NATS stops, and 200 again when it returns', async () => {
       await nats.stop({ keepStore: true });

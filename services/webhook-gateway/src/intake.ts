@@ -55,7 +55,9 @@ export function registerWebhookIntake(app: HttpServer, deps: IntakeDeps): void {
     scope.post(
       '/webhooks/github',
       {
-        schema: { hide: true },
+        // Signed by GitHub (HMAC) rather than by an admin token.
+        config: { public: true },
+        schema: { summary: 'GitHub webhook deliveries (X-Hub-Signature-256, no admin token); 202 once on disk in JetStream' },
         // No per-request child logger (a pino child with redaction costs a few µs per request):
         // this route's few log lines carry the delivery GUID, which says more than a request id.
         childLoggerFactory: (logger) => logger,
