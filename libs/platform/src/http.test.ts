@@ -285,25 +285,33 @@ describe('request timeout', () => {
     const telemetry = startTelemetry({ serviceName: 'timeout-test' });
     const app = await createHttpServer({ service: 'timeout', log, readiness: createReadiness(log, { intervalMs: 60_000 }), telemetry, adminTokens: [], requestTimeoutMs: 600 });
     app.post('/upload', { config: { public: true } }, async () => ({ ok: true }));
+    app.post('/raw-upload', { config: { public: true } }, async () => ({ ok: true }));
+    app.rawRoute('POST', '/raw-upload', (req, _res, answer) => {
+      req.resume();
+      req.on('end', () => answer(200, { ok: true }));
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
-    const started = performance.now();
-    const answer = await new Promise<{ ms: number; text: string }>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write('POST /upload HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 1000\r\n\r\n'));
-      // One byte every 50 ms: never idle long enough for the socket timeout, never finished.
-      const drip = setInterval(() => socket.write('a'), 50);
-      let text = '';
-      socket.on('data', (c: Buffer) => (text += c.toString()));
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        clearInterval(drip);
-        resolve({ ms: performance.now() - started, text });
+    // Both ways in: a fastify route and a raw one.
+    for (const path of ['/upload', '/raw-upload']) {
+      const started = performance.now();
+      const answer = await new Promise<{ ms: number; text: string }>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 1000\r\n\r\n`));
+        // One byte every 50 ms: never idle long enough for the socket timeout, never finished.
+        const drip = setInterval(() => socket.write('a'), 50);
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearInterval(drip);
+          resolve({ ms: performance.now() - started, text });
+        });
       });
-    });
-    expect(answer.text).toMatch(/^HTTP\/1\.1 408/);
-    expect(answer.ms).toBeGreaterThanOrEqual(600);
-    // Node checks every tenth of the timeout here: well before its default 30 s interval or the 60 s headers timeout.
-    expect(answer.ms).toBeLessThan(600 * 4);
+      expect(answer.text).toMatch(/^HTTP\/1\.1 408/);
+      expect(answer.ms).toBeGreaterThanOrEqual(600);
+      // Node checks every tenth of the timeout here: well before its default 30 s interval or the 60 s headers timeout.
+      expect(answer.ms, path).toBeLessThan(600 * 4);
+    }
     await app.close();
     await telemetry.shutdown();
   }, 120_000);
