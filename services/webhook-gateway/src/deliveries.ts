@@ -2,7 +2,12 @@ import type pg from 'pg';
 
 /** The gateway's own record of every verified delivery (table gateway.deliveries). */
 
-export type Outcome = 'published' | 'ignored' | 'failed';
+/**
+ * published: on JetStream; ignored: an event nobody consumes; failed: JetStream did not answer (503,
+ * a redelivery will come); refused: verified, but it can never be published (a field out of bounds,
+ * larger than NATS takes): answered 4xx, and the redelivery reconciler leaves it alone.
+ */
+export type Outcome = 'published' | 'ignored' | 'failed' | 'refused';
 
 export interface DeliveryRow {
   guid: string;
@@ -31,6 +36,9 @@ export interface DeliveryRecord {
   error?: string;
 }
 
+/** Outcomes a later attempt of the same GUID may replace (a redelivery after an outage, or after an upgrade that accepts it). */
+const RETRYABLE = new Set<Outcome>(['failed', 'refused']);
+
 const COLUMNS = `guid, event, action, installation_id AS "installationId", hook_id AS "hookId", received_at AS "receivedAt",
   outcome, subject, stream_seq AS "streamSeq", attempts, last_error AS "lastError"`;
 
@@ -45,7 +53,7 @@ export function deliveriesStore(pool: pg.Pool) {
       const byGuid = new Map<string, DeliveryRecord>();
       for (const r of records) {
         const prev = byGuid.get(r.guid);
-        if (!prev || prev.outcome === 'failed') byGuid.set(r.guid, r);
+        if (!prev || RETRYABLE.has(prev.outcome)) byGuid.set(r.guid, r);
       }
       const rows = [...byGuid.values()];
       if (rows.length === 0) return;
@@ -55,10 +63,10 @@ export function deliveriesStore(pool: pg.Pool) {
          ON CONFLICT (guid) DO UPDATE SET
            attempts = deliveries.attempts + 1,
            updated_at = now(),
-           outcome = CASE WHEN deliveries.outcome = 'failed' THEN EXCLUDED.outcome ELSE deliveries.outcome END,
+           outcome = CASE WHEN deliveries.outcome IN ('failed', 'refused') THEN EXCLUDED.outcome ELSE deliveries.outcome END,
            subject = COALESCE(EXCLUDED.subject, deliveries.subject),
            stream_seq = COALESCE(EXCLUDED.stream_seq, deliveries.stream_seq),
-           last_error = CASE WHEN EXCLUDED.outcome = 'failed' THEN EXCLUDED.last_error ELSE deliveries.last_error END`,
+           last_error = CASE WHEN EXCLUDED.outcome IN ('failed', 'refused') THEN EXCLUDED.last_error ELSE deliveries.last_error END`,
         [
           rows.map((r) => r.guid),
           rows.map((r) => r.event),
@@ -74,10 +82,10 @@ export function deliveriesStore(pool: pg.Pool) {
       );
     },
 
-    /** GUIDs handled (not failed) since `since`, newest first, to warm the in-memory dedup set. */
+    /** GUIDs published or ignored since `since`, newest first, to warm the in-memory dedup set (a failed or refused one is answered afresh). */
     async handledSince(since: Date, limit: number): Promise<string[]> {
       const { rows } = await pool.query<{ guid: string }>(
-        `SELECT guid FROM deliveries WHERE received_at >= $1 AND outcome <> 'failed' ORDER BY received_at DESC LIMIT $2`,
+        `SELECT guid FROM deliveries WHERE received_at >= $1 AND outcome IN ('published', 'ignored') ORDER BY received_at DESC LIMIT $2`,
         [since, limit],
       );
       return rows.map((r) => r.guid);

@@ -9,7 +9,7 @@ const Delivery = Type.Object({
   installationId: Type.Union([Type.String(), Type.Null()]),
   hookId: Type.Union([Type.String(), Type.Null()]),
   receivedAt: Type.String({ format: 'date-time' }),
-  outcome: Type.Union([Type.Literal('published'), Type.Literal('ignored'), Type.Literal('failed')]),
+  outcome: Type.Union([Type.Literal('published'), Type.Literal('ignored'), Type.Literal('failed'), Type.Literal('refused')]),
   subject: Type.Union([Type.String(), Type.Null()]),
   streamSeq: Type.Union([Type.String(), Type.Null()]),
   attempts: Type.Integer(),
@@ -27,7 +27,7 @@ export function registerDeliveryRoutes(app: HttpServer, deliveries: DeliveriesSt
         summary: 'Recent webhook deliveries, newest first',
         querystring: Type.Object({
           event: Type.Optional(Type.String({ pattern: '^[a-z_]+$' })),
-          outcome: Type.Optional(Type.Union([Type.Literal('published'), Type.Literal('ignored'), Type.Literal('failed')])),
+          outcome: Type.Optional(Type.Union([Type.Literal('published'), Type.Literal('ignored'), Type.Literal('failed'), Type.Literal('refused')])),
           before: Type.Optional(Type.String({ format: 'date-time', description: 'Page: only deliveries received before this time' })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
         }),

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyError } from 'fastify';
 import type { SubjectMessages } from '@runnerhub/contracts';
 import type { HttpServer, Logger, Publisher } from '@runnerhub/platform';
-import { AppError } from '@runnerhub/platform';
+import { AppError, PublishTooLargeError } from '@runnerhub/platform';
 import type { DeliveryLog } from './delivery-log.js';
 import { startDeliverySpan } from './delivery-trace.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
@@ -32,8 +32,11 @@ interface Answer {
 
 /**
  * POST /webhooks/github: verify, then persist to JetStream, then answer. 202 means the delivery is
- * on disk in JetStream (PubAck received); 503 means it is not, so GitHub records a failure and the
- * redelivery reconciler asks for it again. A GUID already handed over answers 200 and publishes nothing.
+ * on disk in JetStream (PubAck received); 503 means it is not, for a reason a retry can fix (NATS
+ * down or slow), so GitHub records a failure and the redelivery reconciler asks for it again. What
+ * can never be published is a 4xx naming the reason: a field out of its bounds (400, fields.ts), a
+ * message larger than the NATS server takes (413). A GUID already handed over answers 200 and
+ * publishes nothing.
  *
  * Served twice over one handler: from a raw Node handler in front of fastify for requests on the
  * socket (fastify's routing, hooks and reply cost ≈15 µs a request, a tenth of the whole), and as a
@@ -139,18 +142,25 @@ function intakeHandler(deps: IntakeDeps) {
       return { status: bad.status, body: { error: bad.reason, message: bad.message } };
     }
 
+    // From here on the delivery is GitHub's own: what can never succeed is answered 4xx and logged
+    // as refused (so the redelivery reconciler does not ask for it again), never 503.
+    const receivedAt = new Date();
+    const refuse = (status: number, error: string, message: string, action = ''): Answer => {
+      deps.deliveryLog.record({ guid: headers.delivery, event: headers.event, action, installationId: 0n, hookId: headers.hookId, receivedAt, outcome: 'refused', error: message });
+      return { status, body: { error, message } };
+    };
     let payload: unknown;
     try {
       payload = JSON.parse(body.toString('utf8'));
     } catch {
       deps.metrics.delivery('invalid', headers.event, '');
-      return { status: 400, body: { error: 'invalid_json', message: 'body is not valid JSON' } };
+      return refuse(400, 'invalid_json', 'body is not valid JSON');
     }
-    const receivedAt = new Date();
     const t = translate({ guid: headers.delivery, event: headers.event, hookId: headers.hookId, receivedAt, raw: body }, payload);
     if (t.kind === 'invalid') {
       deps.metrics.delivery('invalid', headers.event, '');
-      return { status: 400, body: { error: 'invalid_payload', message: t.message } };
+      const a = refuse(400, 'invalid_payload', t.message);
+      return { ...a, body: { ...a.body, field: t.field } };
     }
 
     const record = { guid: headers.delivery, event: headers.event, action: t.action, installationId: t.installationId, hookId: headers.hookId, receivedAt };
@@ -178,6 +188,11 @@ function intakeHandler(deps: IntakeDeps) {
       return { status: ack.duplicate ? 200 : 202, body: { status: ack.duplicate ? 'duplicate' : 'accepted', delivery: headers.delivery } };
     } catch (err) {
       span.end((err as Error).message);
+      if (err instanceof PublishTooLargeError) {
+        deps.metrics.refusal('too_large_for_nats', headers.event, t.action);
+        deps.log.warn({ delivery: headers.delivery, err: err.message }, 'delivery larger than NATS takes; answered 413');
+        return refuse(413, 'payload_too_large', `${err.message}: raise max_payload in the NATS server's configuration, or lower WEBHOOK_BODY_LIMIT_BYTES to refuse such bodies at once`, t.action);
+      }
       if (!(err instanceof AppError) || err.kind !== 'unavailable') throw err;
       deps.deliveryLog.record({ ...record, outcome: 'failed', error: err.message });
       deps.metrics.delivery('unavailable', headers.event, t.action);

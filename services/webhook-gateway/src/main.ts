@@ -35,6 +35,15 @@ const base = await bootService({ service: 'webhook-gateway', schema: configSchem
 const { config, log, readiness, telemetry, secrets, lifecycle } = base;
 try {
   const nc = await connectNatsFor(base, config.nats, streamDefinitions);
+  // The publisher refuses (413) any message above the server's max_payload, read from its INFO on
+  // each connection; say so at start when bodies the gateway takes cannot fit.
+  const maxPayload = nc.info?.max_payload;
+  if (maxPayload !== undefined && config.webhook.bodyLimitBytes >= maxPayload) {
+    log.warn(
+      { bodyLimitBytes: config.webhook.bodyLimitBytes, natsMaxPayload: maxPayload },
+      "WEBHOOK_BODY_LIMIT_BYTES is not below the NATS server's max_payload: deliveries whose message (body and typed fields) exceeds it are answered 413; raise max_payload in the NATS configuration",
+    );
+  }
   const db = await connectPostgresFor(base, config.postgres, { name: 'gateway', migrations: new URL('../migrations/', import.meta.url) });
   const retention = startRetention({ db: db.pool, rules: gatewayRetention(config.retention.days), meter: telemetry.meter, log });
   lifecycle.onStop('retention', () => retention.stop());

@@ -39,6 +39,11 @@ export function intakeMetrics(meter: Meter) {
       count(rejected, reason, () => ({ reason }));
       count(deliveries, 'rejected', () => ({ event: 'unverified', action: 'none', outcome: 'rejected' }));
     },
+    /** A verified delivery that can never be published (larger than NATS takes): rejected, by its event. */
+    refusal(reason: string, event: string, action: string) {
+      count(rejected, reason, () => ({ reason }));
+      count(deliveries, `rejected\n${event}\n${action}`, () => ({ event, action: action || 'none', outcome: 'rejected' }));
+    },
     persisted(seconds: number) {
       toPubAck.record(seconds);
     },

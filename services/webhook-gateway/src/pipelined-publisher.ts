@@ -1,10 +1,11 @@
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, headers as natsHeaders, MsgHdrsImpl, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { context as otelContext, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import {
   HEADER_MSG_ID,
   HEADER_SCHEMA,
   messageSpanAttributes,
   PublishRejectedError,
+  PublishTooLargeError,
   PublishUnavailableError,
   type Logger,
   type MessageCodec,
@@ -37,6 +38,13 @@ import {
 
 /** A publish that waits longer than this is reported as unavailable (an HTTP caller answers 503). */
 const DEFAULT_TIMEOUT_MS = 5_000;
+/**
+ * Our headers (msg id, schema, trace context) stay far below this: only a message this close to
+ * max_payload has its headers encoded once more to find its exact size.
+ */
+const HEADERS_HEADROOM_BYTES = 4096;
+/** JetStream's "message size exceeds maximum allowed" (the stream's max_msg_size). */
+const JS_MESSAGE_TOO_LARGE = 10054;
 
 export interface PipelinedPublisherSettings {
   timeoutMs?: number;
@@ -128,7 +136,9 @@ export function createPipelinedPublisher<M>(nc: NatsConnection, codec: MessageCo
       reject(w, new PublishUnavailableError(w.subject, `no PubAck for ${w.subject}: unreadable answer`, parseErr));
       return;
     }
-    if (ack.error) {
+    if (ack.error?.err_code === JS_MESSAGE_TOO_LARGE) {
+      reject(w, new PublishTooLargeError(w.subject, `stream refused the message on ${w.subject}: ${ack.error.description ?? 'message size exceeds maximum allowed'}`));
+    } else if (ack.error) {
       const code = ack.error.err_code ?? ack.error.code;
       reject(w, new PublishRejectedError(w.subject, code, `stream refused the message on ${w.subject}: ${ack.error.description ?? code}`, ack.error));
     } else if (!ack.stream || typeof ack.seq !== 'number') {
@@ -200,6 +210,17 @@ export function createPipelinedPublisher<M>(nc: NatsConnection, codec: MessageCo
       const carrier: Record<string, string> = {};
       propagation.inject(trace.setSpan(parent, span), carrier, setter);
       for (const k in carrier) h.set(k, carrier[k]!);
+      // The limit the server announced in its INFO on this connection (nats.js would throw in flush,
+      // which is indistinguishable from an outage there): permanent, so refused now and as such.
+      const max = nc.info?.max_payload;
+      if (max !== undefined && data.length + HEADERS_HEADROOM_BYTES > max) {
+        const size = data.length + (h instanceof MsgHdrsImpl ? h.encode().length : HEADERS_HEADROOM_BYTES);
+        if (size > max) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+          return Promise.reject(new PublishTooLargeError(subject, `${subject}: the message is ${size} bytes, more than the NATS server takes (max_payload ${max} bytes)`, { size, max }));
+        }
+      }
 
       const token = (nextToken++).toString(36);
       return new Promise<PublishResult>((resolve, reject) => {

@@ -126,7 +126,7 @@ async function writeCheckpoint(db: pg.Pool, at: Date): Promise<void> {
   await db.query('INSERT INTO reconciler_checkpoint (id, scanned_to) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET scanned_to = EXCLUDED.scanned_to', [at]);
 }
 
-/** GUIDs we published or deliberately ignored; a 'failed' row (we answered 503) is not "had". */
+/** GUIDs we published, deliberately ignored or refused for good (4xx); a 'failed' row (we answered 503) is not "had". */
 async function handledGuids(db: pg.Pool, guids: string[]): Promise<Set<string>> {
   if (guids.length === 0) return new Set();
   const { rows } = await db.query<{ guid: string }>("SELECT guid FROM deliveries WHERE guid = ANY($1::text[]) AND outcome <> 'failed'", [guids]);

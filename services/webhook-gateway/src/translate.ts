@@ -6,6 +6,7 @@ import {
   type GithubEvent,
   type SubjectMessages,
 } from '@runnerhub/contracts';
+import { action, FieldError, id, identifier, labels, list, MAX_FULL_NAME, MAX_LOGIN, MAX_REPOSITORY_NAME, MAX_SHA, MAX_URL, MAX_WORD, object, runAttempt, text, time } from './fields.js';
 
 /**
  * Turns a verified delivery into the typed message its consumers read. Only the fields consumers
@@ -29,161 +30,167 @@ type GithubMessage = { [E in GithubEvent]: { subject: `gh.${E}.${string}`; messa
 export type Translation =
   | ({ kind: 'publish'; action: string; installationId: bigint } & GithubMessage)
   | { kind: 'ignored'; action: string; installationId: bigint }
-  | { kind: 'invalid'; message: string };
+  /** `field` names what was refused (`workflow_job.run_attempt`), `message` says why. */
+  | { kind: 'invalid'; field: string; message: string };
 
-const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const int = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : 0n);
-const time = (v: unknown) => {
-  if (typeof v !== 'string') return undefined;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? undefined : timestampFromDate(d);
-};
-
-function repository(p: Json) {
-  const r = obj(p.repository);
+function repository(r: Json | undefined, at: string) {
   if (!r) return undefined;
-  return { id: int(r.id), owner: str(obj(r.owner)?.login), name: str(r.name), fullName: str(r.full_name) };
+  return {
+    $typeName: 'runnerhub.v1.Repository' as const,
+    id: id(r.id, `${at}.id`),
+    owner: identifier(object(r.owner, `${at}.owner`)?.login, `${at}.owner.login`, MAX_LOGIN),
+    name: identifier(r.name, `${at}.name`, MAX_REPOSITORY_NAME),
+    fullName: identifier(r.full_name, `${at}.full_name`, MAX_FULL_NAME),
+  };
 }
 
-const repos = (v: unknown) =>
-  (Array.isArray(v) ? v : []).map(obj).filter((r): r is Json => r !== undefined).map((r) => {
-    const fullName = str(r.full_name);
-    return { id: int(r.id), owner: fullName.split('/')[0] ?? '', name: str(r.name), fullName };
+/** The repositories of installation events carry no owner object: the owner is the full name's first part. */
+const repos = (v: unknown, at: string) =>
+  list(v, at).map((item, i) => {
+    const r = object(item, `${at}[${i}]`) ?? {};
+    const fullName = identifier(r.full_name, `${at}[${i}].full_name`, MAX_FULL_NAME);
+    return { $typeName: 'runnerhub.v1.Repository' as const, id: id(r.id, `${at}[${i}].id`), owner: fullName.split('/')[0] ?? '', name: identifier(r.name, `${at}[${i}].name`, MAX_REPOSITORY_NAME), fullName };
   });
 
-/** A valid action is one subject token; anything else cannot be routed and is refused. */
-const ACTION = /^[A-Za-z0-9_-]*$/;
+const login = (v: unknown, at: string) => identifier(object(v, at)?.login, `${at}.login`, MAX_LOGIN);
 
+/**
+ * Every field read is checked by its rule in fields.ts: a value GitHub could never send, or one a
+ * consumer could not store, refuses the whole delivery with its field's name.
+ */
 export function translate(meta: DeliveryMeta, payload: unknown): Translation {
-  const p = obj(payload);
-  if (!p) return { kind: 'invalid', message: 'payload must be a JSON object' };
-  const action = str(p.action);
-  if (!ACTION.test(action)) return { kind: 'invalid', message: 'payload action is not a plain word' };
-  const installationId = int(obj(p.installation)?.id);
-  const delivery = { deliveryId: meta.guid, event: meta.event, action, installationId, hookId: meta.hookId ?? '', receivedAt: timestampFromDate(meta.receivedAt), payload: meta.raw };
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return { kind: 'invalid', field: 'payload', message: 'payload must be a JSON object' };
+  try {
+    return translateFields(meta, payload as Json);
+  } catch (err) {
+    if (err instanceof FieldError) return { kind: 'invalid', field: err.field, message: err.message };
+    throw err;
+  }
+}
+
+function translateFields(meta: DeliveryMeta, p: Json): Translation {
+  const act = action(p.action);
+  const installationId = id(object(p.installation, 'installation')?.id, 'installation.id');
+  const delivery = { deliveryId: meta.guid, event: meta.event, action: act, installationId, hookId: meta.hookId ?? '', receivedAt: timestampFromDate(meta.receivedAt), payload: meta.raw };
 
   switch (meta.event) {
     case 'workflow_job': {
-      const j = obj(p.workflow_job);
-      if (!j || typeof j.id !== 'number') return { kind: 'invalid', message: 'workflow_job delivery without workflow_job.id' };
-      const subject = githubSubject('workflow_job', action);
+      const j = object(p.workflow_job, 'workflow_job');
+      if (!j) return { kind: 'invalid', field: 'workflow_job', message: 'workflow_job delivery without workflow_job' };
+      const subject = githubSubject('workflow_job', act);
+      const repo = repository(object(p.repository, 'repository'), 'repository');
       const message: SubjectMessages[`gh.workflow_job.${string}`] = {
         $typeName: 'runnerhub.v1.WorkflowJobEvent',
         delivery: { $typeName: 'runnerhub.v1.WebhookDelivery', ...delivery },
-        ...withRepository(p),
-        organization: str(obj(p.organization)?.login),
-        jobId: int(j.id),
-        runId: int(j.run_id),
-        runAttempt: typeof j.run_attempt === 'number' ? j.run_attempt : 1,
-        workflowName: str(j.workflow_name),
-        jobName: str(j.name),
-        labels: (Array.isArray(j.labels) ? j.labels : []).filter((l): l is string => typeof l === 'string'),
-        status: jobStatusFromGitHub(str(j.status)),
-        conclusion: jobConclusionFromGitHub(str(j.conclusion)),
-        runnerId: int(j.runner_id),
-        runnerName: str(j.runner_name),
-        runnerGroupId: int(j.runner_group_id),
-        runnerGroupName: str(j.runner_group_name),
-        headSha: str(j.head_sha),
-        headBranch: str(j.head_branch),
-        htmlUrl: str(j.html_url),
-        createdAt: time(j.created_at),
-        startedAt: time(j.started_at),
-        completedAt: time(j.completed_at),
-        senderLogin: str(obj(p.sender)?.login),
-        checkRunUrl: str(j.check_run_url),
+        ...(repo ? { repository: repo } : {}),
+        organization: login(p.organization, 'organization'),
+        jobId: id(j.id, 'workflow_job.id', { required: true }),
+        runId: id(j.run_id, 'workflow_job.run_id'),
+        runAttempt: runAttempt(j.run_attempt, 'workflow_job.run_attempt'),
+        workflowName: text(j.workflow_name, 'workflow_job.workflow_name'),
+        jobName: text(j.name, 'workflow_job.name'),
+        labels: labels(j.labels, 'workflow_job.labels'),
+        status: jobStatusFromGitHub(identifier(j.status, 'workflow_job.status', MAX_WORD)),
+        conclusion: jobConclusionFromGitHub(identifier(j.conclusion, 'workflow_job.conclusion', MAX_WORD)),
+        runnerId: id(j.runner_id, 'workflow_job.runner_id'),
+        runnerName: text(j.runner_name, 'workflow_job.runner_name'),
+        runnerGroupId: id(j.runner_group_id, 'workflow_job.runner_group_id'),
+        runnerGroupName: text(j.runner_group_name, 'workflow_job.runner_group_name'),
+        headSha: identifier(j.head_sha, 'workflow_job.head_sha', MAX_SHA),
+        headBranch: text(j.head_branch, 'workflow_job.head_branch'),
+        htmlUrl: identifier(j.html_url, 'workflow_job.html_url', MAX_URL),
+        createdAt: time(j.created_at, 'workflow_job.created_at'),
+        startedAt: time(j.started_at, 'workflow_job.started_at'),
+        completedAt: time(j.completed_at, 'workflow_job.completed_at'),
+        senderLogin: login(p.sender, 'sender'),
+        checkRunUrl: identifier(j.check_run_url, 'workflow_job.check_run_url', MAX_URL),
       };
-      return { kind: 'publish', subject, action, installationId, message };
+      return { kind: 'publish', subject, action: act, installationId, message };
     }
     case 'workflow_run': {
-      const r = obj(p.workflow_run);
-      if (!r || typeof r.id !== 'number') return { kind: 'invalid', message: 'workflow_run delivery without workflow_run.id' };
+      const r = object(p.workflow_run, 'workflow_run');
+      if (!r) return { kind: 'invalid', field: 'workflow_run', message: 'workflow_run delivery without workflow_run' };
+      const repo = repository(object(p.repository, 'repository'), 'repository');
       return {
         kind: 'publish',
-        subject: githubSubject('workflow_run', action),
-        action,
+        subject: githubSubject('workflow_run', act),
+        action: act,
         installationId,
         message: {
           $typeName: 'runnerhub.v1.WorkflowRunEvent',
           delivery: { $typeName: 'runnerhub.v1.WebhookDelivery', ...delivery },
-          ...withRepository(p),
-          organization: str(obj(p.organization)?.login),
-          runId: int(r.id),
-          runAttempt: typeof r.run_attempt === 'number' ? r.run_attempt : 1,
-          workflowId: int(r.workflow_id),
-          workflowName: str(r.name),
-          status: str(r.status),
-          conclusion: str(r.conclusion),
-          headSha: str(r.head_sha),
-          headBranch: str(r.head_branch),
-          triggerEvent: str(r.event),
-          htmlUrl: str(r.html_url),
-          createdAt: time(r.created_at),
-          updatedAt: time(r.updated_at),
+          ...(repo ? { repository: repo } : {}),
+          organization: login(p.organization, 'organization'),
+          runId: id(r.id, 'workflow_run.id', { required: true }),
+          runAttempt: runAttempt(r.run_attempt, 'workflow_run.run_attempt'),
+          workflowId: id(r.workflow_id, 'workflow_run.workflow_id'),
+          workflowName: text(r.name, 'workflow_run.name'),
+          status: identifier(r.status, 'workflow_run.status', MAX_WORD),
+          conclusion: identifier(r.conclusion, 'workflow_run.conclusion', MAX_WORD),
+          headSha: identifier(r.head_sha, 'workflow_run.head_sha', MAX_SHA),
+          headBranch: text(r.head_branch, 'workflow_run.head_branch'),
+          triggerEvent: identifier(r.event, 'workflow_run.event', MAX_WORD),
+          htmlUrl: identifier(r.html_url, 'workflow_run.html_url', MAX_URL),
+          createdAt: time(r.created_at, 'workflow_run.created_at'),
+          updatedAt: time(r.updated_at, 'workflow_run.updated_at'),
         },
       };
     }
     case 'installation': {
-      const i = obj(p.installation);
-      const account = obj(i?.account);
+      const i = object(p.installation, 'installation');
+      const account = object(i?.account, 'installation.account');
       return {
         kind: 'publish',
-        subject: githubSubject('installation', action),
-        action,
+        subject: githubSubject('installation', act),
+        action: act,
         installationId,
         message: {
           $typeName: 'runnerhub.v1.InstallationEvent',
           delivery: { $typeName: 'runnerhub.v1.WebhookDelivery', ...delivery },
-          appId: int(i?.app_id),
-          accountLogin: str(account?.login),
-          accountId: int(account?.id),
-          accountType: str(account?.type),
-          repositorySelection: str(i?.repository_selection),
-          repositories: repos(p.repositories).map((r) => ({ $typeName: 'runnerhub.v1.Repository' as const, ...r })),
+          appId: id(i?.app_id, 'installation.app_id'),
+          accountLogin: identifier(account?.login, 'installation.account.login', MAX_LOGIN),
+          accountId: id(account?.id, 'installation.account.id'),
+          accountType: identifier(account?.type, 'installation.account.type', MAX_WORD),
+          repositorySelection: identifier(i?.repository_selection, 'installation.repository_selection', MAX_WORD),
+          repositories: repos(p.repositories, 'repositories'),
         },
       };
     }
     case 'installation_repositories': {
-      const account = obj(obj(p.installation)?.account);
+      const account = object(object(p.installation, 'installation')?.account, 'installation.account');
       return {
         kind: 'publish',
-        subject: githubSubject('installation_repositories', action),
-        action,
+        subject: githubSubject('installation_repositories', act),
+        action: act,
         installationId,
         message: {
           $typeName: 'runnerhub.v1.InstallationRepositoriesEvent',
           delivery: { $typeName: 'runnerhub.v1.WebhookDelivery', ...delivery },
-          accountLogin: str(account?.login),
-          accountId: int(account?.id),
-          repositorySelection: str(p.repository_selection),
-          repositoriesAdded: repos(p.repositories_added).map((r) => ({ $typeName: 'runnerhub.v1.Repository' as const, ...r })),
-          repositoriesRemoved: repos(p.repositories_removed).map((r) => ({ $typeName: 'runnerhub.v1.Repository' as const, ...r })),
+          accountLogin: identifier(account?.login, 'installation.account.login', MAX_LOGIN),
+          accountId: id(account?.id, 'installation.account.id'),
+          repositorySelection: identifier(p.repository_selection, 'repository_selection', MAX_WORD),
+          repositoriesAdded: repos(p.repositories_added, 'repositories_added'),
+          repositoriesRemoved: repos(p.repositories_removed, 'repositories_removed'),
         },
       };
     }
     case 'ping': {
-      const hook = obj(p.hook);
+      const hook = object(p.hook, 'hook');
       return {
         kind: 'publish',
         subject: githubSubject('ping'),
-        action,
+        action: act,
         installationId,
         message: {
           $typeName: 'runnerhub.v1.PingEvent',
           delivery: { $typeName: 'runnerhub.v1.WebhookDelivery', ...delivery },
-          hookId: int(p.hook_id ?? hook?.id),
-          appId: int(hook?.app_id),
-          zen: str(p.zen),
+          hookId: p.hook_id !== undefined && p.hook_id !== null ? id(p.hook_id, 'hook_id') : id(hook?.id, 'hook.id'),
+          appId: id(hook?.app_id, 'hook.app_id'),
+          zen: text(p.zen, 'zen'),
         },
       };
     }
     default:
-      return { kind: 'ignored', action, installationId };
+      return { kind: 'ignored', action: act, installationId };
   }
-}
-
-function withRepository(p: Json) {
-  const r = repository(p);
-  return r ? { repository: { $typeName: 'runnerhub.v1.Repository' as const, ...r } } : {};
 }

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sign, verifyWithFallback } from '@octokit/webhooks-methods';
-import { checkSignature } from './verify.js';
+import { checkHeaders, checkSignature } from './verify.js';
 
 const headers = (signature: string) => ({ 'x-hub-signature-256': signature });
 
@@ -40,5 +40,24 @@ describe('checkSignature', () => {
     expect(checkSignature(headers(good.slice(0, -1)), body, ['s'])).toMatchObject({ reason: 'bad_signature' });
     expect(checkSignature(headers(good.toUpperCase()), body, ['s'])).toMatchObject({ reason: 'bad_signature' });
     expect(checkSignature(headers(good), Buffer.alloc(0), ['s'])).toMatchObject({ status: 400, reason: 'empty_body' });
+  });
+});
+
+describe('checkHeaders', () => {
+  const base = { 'content-type': 'application/json', 'x-github-event': 'workflow_job', 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958', 'x-github-hook-id': '42' };
+  it('takes what GitHub sends and refuses, naming the header, what would key the log or a subject badly', () => {
+    expect(checkHeaders(base)).toEqual({ event: 'workflow_job', delivery: '72d3162e-cc78-11e3-81ab-4c9367dc0958', hookId: '42' });
+    const refused: Array<[string, string, string]> = [
+      ['x-github-event', 'Workflow Job', 'X-GitHub-Event'],
+      ['x-github-event', 'gh.>', 'X-GitHub-Event'],
+      ['x-github-event', 'e'.repeat(65), 'X-GitHub-Event'],
+      ['x-github-delivery', 'a b', 'X-GitHub-Delivery'],
+      ['x-github-delivery', 'g'.repeat(101), 'X-GitHub-Delivery'],
+      ['x-github-delivery', 'caf\u00e9', 'X-GitHub-Delivery'],
+      ['x-github-hook-id', 'hook-1', 'X-GitHub-Hook-ID'],
+    ];
+    for (const [name, value, header] of refused) {
+      expect(checkHeaders({ ...base, [name]: value }), `${name}: ${value}`).toMatchObject({ status: 400, reason: 'invalid_header', message: expect.stringContaining(header) as unknown });
+    }
   });
 });

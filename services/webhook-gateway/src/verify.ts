@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * during a rotation, the previous one). Rejections never say which secret or which part matched.
  */
 
-export type RejectReason = 'unsupported_media_type' | 'missing_event' | 'missing_delivery' | 'empty_body' | 'missing_signature' | 'bad_signature';
+export type RejectReason = 'unsupported_media_type' | 'missing_event' | 'missing_delivery' | 'invalid_header' | 'empty_body' | 'missing_signature' | 'bad_signature';
 
 export interface Rejection {
   status: 400 | 401 | 415;
@@ -27,6 +27,17 @@ const one = (h: Headers, name: string) => {
   return (Array.isArray(v) ? v[0] : v)?.trim() || undefined;
 };
 
+/** GitHub's event names are lower-case words; the name is a metric label and a subject token. */
+const EVENT = /^[a-z0-9_]{1,64}$/;
+/**
+ * A GUID from GitHub; other senders' ids must still be printable ASCII without spaces and at most 100
+ * characters (the admin API's bound): it keys the delivery log and is the Nats-Msg-Id.
+ */
+const DELIVERY = /^[\x21-\x7e]{1,100}$/;
+const HOOK_ID = /^[0-9]{1,20}$/;
+
+const invalidHeader = (name: string, rule: string): Rejection => ({ status: 400, reason: 'invalid_header', message: `${name} ${rule}` });
+
 export function checkHeaders(h: Headers): DeliveryHeaders | Rejection {
   const type = one(h, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
@@ -36,7 +47,11 @@ export function checkHeaders(h: Headers): DeliveryHeaders | Rejection {
   if (!event) return { status: 400, reason: 'missing_event', message: 'missing X-GitHub-Event header' };
   const delivery = one(h, 'x-github-delivery');
   if (!delivery) return { status: 400, reason: 'missing_delivery', message: 'missing X-GitHub-Delivery header' };
-  return { event, delivery, hookId: one(h, 'x-github-hook-id') };
+  if (!EVENT.test(event)) return invalidHeader('X-GitHub-Event', 'must be an event name of at most 64 lower-case letters, digits and "_"');
+  if (!DELIVERY.test(delivery)) return invalidHeader('X-GitHub-Delivery', 'must be at most 100 printable characters without spaces');
+  const hookId = one(h, 'x-github-hook-id');
+  if (hookId !== undefined && !HOOK_ID.test(hookId)) return invalidHeader('X-GitHub-Hook-ID', 'must be digits');
+  return { event, delivery, hookId };
 }
 
 /**

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateHeaderValue } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,12 +32,15 @@ import { createRecentDeliveries } from '../src/recent-deliveries.js';
 import { registerDeliveryRoutes } from '../src/http.js';
 import { registerWebhookIntake } from '../src/intake.js';
 import { intakeMetrics } from '../src/metrics.js';
+import { oddDelivery } from './odd-fields.js';
 
 const SECRET = 'current-webhook-secret';
 const PREVIOUS = 'previous-webhook-secret';
 const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 type Example = { name: string; examples: Array<Record<string, unknown>> };
 const jobExamples = (examples as unknown as Example[]).find((e) => e.name === 'workflow_job')!.examples;
+/** Below the gateway's body limit here (64 KiB), so a body can fit the gateway and not NATS. */
+const NATS_MAX_PAYLOAD = 48 * 1024;
 
 describe('POST /webhooks/github', () => {
   let nats: NatsServer;
@@ -49,6 +55,7 @@ describe('POST /webhooks/github', () => {
   let guid = 0;
 
   let base: string;
+  let disconnects = 0;
 
   const stored = async () => (await jsm.streams.info('GITHUB')).state.messages;
   /**
@@ -73,10 +80,15 @@ describe('POST /webhooks/github', () => {
     });
 
   beforeAll(async () => {
-    nats = await startNatsServer();
+    const conf = join(mkdtempSync(join(tmpdir(), 'gateway-nats-')), 'nats.conf');
+    writeFileSync(conf, `max_payload: ${NATS_MAX_PAYLOAD}\n`);
+    nats = await startNatsServer({ args: ['-c', conf] });
     nc = await connectNats({ servers: nats.url, name: 'test', log });
     await ensureStreams(nc, Object.values(streamDefinitions));
     jsm = await jetstreamManager(nc);
+    void (async () => {
+      for await (const st of nc.status()) if (st.type === 'disconnect') disconnects++;
+    })();
     testDb = await createTestDatabase('gateway');
     db = createPostgres({ url: testDb.url, schema: 'gateway', poolMax: 4, applicationName: 'test', log });
     await migrate(db, fileURLToPath(new URL('../migrations/', import.meta.url)), log);
@@ -230,6 +242,107 @@ describe('POST /webhooks/github', () => {
       { numRuns: 150 },
     );
   }, 60_000);
+
+  it.each(['inject', 'socket'] as const)('answers 400 naming the field for values GitHub could never send, publishes nothing and logs the delivery as refused (%s)', async (via) => {
+    const before = await stored();
+    const job = (change: (j: Record<string, unknown>) => void) => {
+      const p = structuredClone(jobExamples[0]!) as { workflow_job: Record<string, unknown> };
+      change(p.workflow_job);
+      return JSON.stringify(p);
+    };
+    const cases: Array<[string, string]> = [
+      [job((j) => (j.run_attempt = -1)), 'workflow_job.run_attempt'],
+      [job((j) => (j.run_attempt = 1.5)), 'workflow_job.run_attempt'],
+      [job((j) => (j.run_attempt = 4294967296)), 'workflow_job.run_attempt'],
+      [job((j) => (j.id = 2 ** 63)), 'workflow_job.id'],
+      [job((j) => (j.runner_id = -3)), 'workflow_job.runner_id'],
+      [job((j) => (j.labels = Array.from({ length: 500 }, (_, i) => `l${i}`))), 'workflow_job.labels'],
+      [job((j) => (j.labels = ['self-hosted', 'gpu\u0000'])), 'workflow_job.labels[1]'],
+      [job((j) => (j.created_at = '-100000-01-01T00:00:00Z')), 'workflow_job.created_at'],
+    ];
+    for (const [i, [body, field]] of cases.entries()) {
+      const res = await post({ via, body, delivery: `odd-${via}-${i}` });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'invalid_payload', field, message: expect.stringContaining(field) as unknown });
+    }
+    expect(await stored()).toBe(before);
+    await deliveryLog.flush();
+    const row = await app.inject({ url: `/api/deliveries/odd-${via}-0`, headers: { authorization: 'Bearer read-token-0123456789' } });
+    expect(row.json()).toMatchObject({ outcome: 'refused', lastError: expect.stringContaining('workflow_job.run_attempt') as unknown });
+  });
+
+  it('answers 413 for a delivery larger than the NATS server takes, counted as rejected, and publishes the next one as usual', async () => {
+    const before = await stored();
+    // Within the gateway's body limit, above the server's max_payload: padding in a field translate does not read.
+    const big = JSON.stringify({ ...jobExamples[0], workflow_job: { ...(jobExamples[0]!.workflow_job as object), steps: [{ name: 'x'.repeat(NATS_MAX_PAYLOAD) }] } });
+    for (const via of ['socket', 'inject'] as const) {
+      const res = await post({ via, body: big, delivery: `too-big-for-nats-${via}` });
+      expect(res.statusCode, res.body).toBe(413);
+      expect(res.json()).toMatchObject({ error: 'payload_too_large', message: expect.stringContaining(`max_payload ${NATS_MAX_PAYLOAD}`) as unknown });
+    }
+    expect(await stored()).toBe(before);
+    expect((await post({ via: 'socket', body: JSON.stringify(jobExamples[0]) })).statusCode).toBe(202);
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toMatch(/runnerhub_webhook_rejections_total\{reason="too_large_for_nats"\} 2/);
+    expect(metrics).toMatch(/runnerhub_webhook_deliveries_total\{event="workflow_job",action="in_progress",outcome="rejected"\} 2/);
+    expect(metrics).not.toMatch(/outcome="unavailable"/);
+    await deliveryLog.flush();
+    const refused = await app.inject({ url: '/api/deliveries?outcome=refused', headers: { authorization: 'Bearer read-token-0123456789' } });
+    expect(refused.json<{ deliveries: Array<{ guid: string }> }>().deliveries.map((d) => d.guid)).toContain('too-big-for-nats-socket');
+  });
+
+  it('refuses a 5,000-character action before publishing, and the publishes in flight beside it all land', async () => {
+    const before = await stored();
+    const lostBefore = disconnects;
+    const long = JSON.stringify({ ...jobExamples[0], action: 'q'.repeat(5000) });
+    const body = JSON.stringify(jobExamples[0]);
+    const answers = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => post({ via: 'socket', body, delivery: `beside-long-action-${i}` })),
+      post({ via: 'socket', body: long, delivery: 'long-action' }),
+      ...Array.from({ length: 20 }, (_, i) => post({ via: 'socket', body, delivery: `after-long-action-${i}` })),
+    ]);
+    const refused = answers.splice(20, 1)[0]!;
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ field: 'action' });
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 202));
+    expect(await stored()).toBe(before + 40);
+    expect(disconnects).toBe(lostBefore);
+  });
+
+  it('publishes only what every consumer can store: whatever it accepts goes into Postgres as the scheduler stores it, whatever it refuses names the field', async () => {
+    await fc.assert(
+      fc.asyncProperty(oddDelivery, async ({ event, payload, changed }) => {
+        const before = (await jsm.streams.info('GITHUB')).state.last_seq;
+        const res = await post({ via: 'socket', body: JSON.stringify(payload), event });
+        expect(res.statusCode, res.body).toBeLessThan(500);
+        const after = (await jsm.streams.info('GITHUB')).state.last_seq;
+        if (res.statusCode !== 202) {
+          expect(res.statusCode, res.body).toBe(400);
+          const { field } = res.json<{ field: string }>();
+          expect(field.startsWith(changed) || changed.startsWith(field), `${field} for ${changed}`).toBe(true);
+          expect(after).toBe(before);
+          return;
+        }
+        expect(after).toBe(before + 1);
+        const msg = (await jsm.streams.getMessage('GITHUB', { seq: after }))!;
+        const decoded = contractsCodec.decode(msg.subject, msg.data, msg.header.get('rh-schema'));
+        const texts: string[] = [];
+        const ids: string[] = [];
+        const walk = (v: unknown): void => {
+          if (typeof v === 'string') texts.push(v);
+          else if (typeof v === 'bigint') ids.push(v.toString());
+          else if (v instanceof Uint8Array) return;
+          else if (Array.isArray(v)) v.forEach(walk);
+          else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+        };
+        walk(decoded);
+        const attempt = (decoded as { runAttempt?: number }).runAttempt ?? 1;
+        // The column types the scheduler writes these into: text, text[], bigint, integer.
+        await db.pool.query('SELECT $1::text[] AS texts, $2::bigint[] AS ids, $3::integer AS attempt', [texts, ids, attempt]);
+      }),
+      { numRuns: 150 },
+    );
+  }, 120_000);
 
   it('answers 503 well inside GitHub\'s 10 s while JetStream is down, and accepts the redelivery after', async () => {
     const body = JSON.stringify(jobExamples[5]);

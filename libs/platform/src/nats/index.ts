@@ -4,7 +4,7 @@ export { HEADER_MSG_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, HEADER_SCHEMA, HE
 export type { MessageCodec, MessageFor, CheckedFilter, DeadLetter } from './codec.js';
 export { ensureStreams } from './streams.js';
 export type { StreamDefinition, StreamAction } from './streams.js';
-export { createPublisher, PublishUnavailableError, PublishRejectedError } from './publish.js';
+export { createPublisher, PublishUnavailableError, PublishRejectedError, PublishTooLargeError } from './publish.js';
 export type { Publisher, PublisherSettings, PublishOptions, PublishResult } from './publish.js';
 export { createConsumer, defaultRetryDelayMs } from './consume.js';
 export type { Consumer, ConsumerSettings, ConsumerState, ConsumeContext, ConsumeOutcome } from './consume.js';

@@ -65,6 +65,22 @@ export class PublishRejectedError extends AppError {
   }
 }
 
+/**
+ * The message can never be stored, however often it is sent: larger than the server's max_payload
+ * (from its INFO) or the stream's max_msg_size. Not an outage: an HTTP caller answers 413.
+ */
+export class PublishTooLargeError extends AppError {
+  constructor(
+    readonly subject: string,
+    message: string,
+    /** Bytes of the message and the limit, when known (a stream's refusal says neither). */
+    readonly limits: { size?: number; max?: number } = {},
+  ) {
+    super('payload_too_large', message, { subject, ...limits });
+    this.name = 'PublishTooLargeError';
+  }
+}
+
 export function createPublisher<M>(nc: NatsConnection, codec: MessageCodec, settings: PublisherSettings = {}): Publisher<M> {
   const js = jetstream(nc);
   const timeoutMs = settings.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
