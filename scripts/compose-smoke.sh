@@ -43,6 +43,19 @@ bash scripts/build-runner-image.sh
 
 work=$(mktemp -d /tmp/compose-smoke.XXXXXX)
 sim_pid=
+events_pids=()
+# Runner containers' anonymous volumes carry no label and outlive a `docker rm` without -v unseen:
+# follow Docker's events from the start (which container each volume was mounted by) to check them.
+docker events --filter type=container --filter event=create --filter label=io.runnerhub.host=compose-smoke --format '{{.Actor.ID}}' >"$work/runner-containers" 2>/dev/null &
+events_pids+=($!)
+docker events --filter type=volume --filter event=mount --format '{{.Actor.ID}} {{index .Actor.Attributes "container"}}' >"$work/volume-mounts" 2>/dev/null &
+events_pids+=($!)
+runner_volumes() { # volumes runner containers mounted that still exist
+  local volume container
+  while read -r volume container; do
+    grep -qx "$container" "$work/runner-containers" && docker volume inspect "$volume" >/dev/null 2>&1 && printf '%s\n' "$volume"
+  done <"$work/volume-mounts" | sort -u
+}
 compose() { "${COMPOSE[@]}" -p "$PROJECT" --env-file "$work/.env" -f docker-compose.yml -f "$work/override.yml" "$@"; }
 cleanup() {
   local rc=$?
@@ -56,9 +69,11 @@ cleanup() {
   fi
   compose down -v --remove-orphans >/dev/null 2>&1 || true
   [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null || true
-  # Runner containers are the executor's; a failed run may leave one. Remove them with their networks.
-  docker ps -aq --filter label=io.runnerhub.host=compose-smoke | xargs -r docker rm -f >/dev/null 2>&1 || true
+  # Runner containers are the executor's; a failed run may leave one. Remove them with their volumes and networks.
+  docker ps -aq --filter label=io.runnerhub.host=compose-smoke | xargs -r docker rm -f -v >/dev/null 2>&1 || true
   docker network ls -q --filter label=io.runnerhub.host=compose-smoke | xargs -r docker network rm >/dev/null 2>&1 || true
+  runner_volumes | xargs -r docker volume rm >/dev/null 2>&1 || true
+  kill "${events_pids[@]}" 2>/dev/null || true
   rm -rf "$work"
   exit "$rc"
 }
@@ -183,4 +198,6 @@ say "Prometheus: every target up, $rules rules loaded, runnerhub_jobs_completed_
 compose down -v --remove-orphans >/dev/null 2>&1
 left=$(docker network ls --filter label=io.runnerhub.host=compose-smoke --format '{{.Name}}')
 [[ -z $left ]] || { say "networks left behind after compose down: $left"; exit 1; }
-say "ok: $JOBS jobs ran through the compose stack; no runner container or network left"
+left=$(runner_volumes | tr '\n' ' ')
+[[ -z ${left// /} ]] || { say "runner volumes left behind: $left"; exit 1; }
+say "ok: $JOBS jobs ran through the compose stack; no runner container, network or volume left"

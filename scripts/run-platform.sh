@@ -63,7 +63,7 @@ stop_services() {
     rm -f "$RUN_DIR/$name.pid"
   done
   # With the simulator gone, the warm runners waiting for it can never take a job: remove them (and
-  # their networks) so a stopped demo leaves nothing in Docker. Against a GitHub App they stay, to
+  # their volumes and networks) so a stopped demo leaves nothing in Docker. Against a GitHub App they stay, to
   # be taken up again by the next start.
   if [[ " ${stopped[*]} " == *" $SIMULATOR "* ]]; then remove_demo_runners; fi
   say "stopped"
@@ -79,8 +79,9 @@ remove_demo_runners() {
   containers=$(docker ps -aq "${filters[@]}" 2>/dev/null) || return 0
   if [[ -n $containers ]]; then
     say "removing the demo's runner containers: $(docker ps -a "${filters[@]}" --format '{{.Names}}' | tr '\n' ' ')"
+    # -v: with their anonymous volumes (the JIT file's), which nothing could find again afterwards.
     # shellcheck disable=SC2086 # one id per word
-    docker rm -f $containers >/dev/null 2>&1 || true
+    docker rm -f -v $containers >/dev/null 2>&1 || true
   fi
   networks=$(docker network ls -q "${filters[@]}" 2>/dev/null) || return 0
   # shellcheck disable=SC2086 # one id per word

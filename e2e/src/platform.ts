@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { streamDefinitions } from '@runnerhub/contracts';
-import { createDockerClient, LABEL } from '@runnerhub/docker';
+import { createDockerClient, LABEL, watchLeftovers, type Leftovers } from '@runnerhub/docker';
 import { startGitHubSim, type GitHubSim, type SimOptions } from '@runnerhub/github-sim';
 import { connectNats, createLogger, ensureStreams } from '@runnerhub/platform';
 import { createTestDatabase, DOCKER_PROXY_URL, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
@@ -62,8 +62,14 @@ export interface Platform {
   startExecutor(hostId: string, env?: Record<string, string>): Promise<ServiceProcess>;
   /** This platform's runner containers (all states). */
   containers(): Promise<Array<{ id: string; name: string; state: string; pool: string; host: string }>>;
+  /**
+   * What this platform has in Docker now: runner containers, networks (spare ones stay while an
+   * executor runs), and anonymous volumes whose container is gone (a removal without v=1).
+   */
+  leftovers(): Promise<Leftovers>;
   /** The last lines every service wrote, for failure messages. */
   output(chars?: number): string;
+  /** Stops everything and removes what is left; rejects when the platform leaked runner volumes. */
   stop(): Promise<void>;
 }
 
@@ -79,6 +85,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 
   await run('bash', [`${repoRoot}scripts/build-runner-image.sh`]);
+  // From before the first container: anonymous volumes can only be followed from their start.
+  const leftoverWatch = await watchLeftovers(docker, { deployment });
   const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
   // An App id of its own: the services keep installation tokens and rate budgets in the shared Redis
   // under the App id, and other platforms and service tests on this machine run simulators too.
@@ -134,6 +142,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // One at a time: tsx compiles each service on start, and the machine may have two cores.
     for (const name of options.services ?? SERVICES) await start(name);
   } catch (error) {
+    leftoverWatch.stop();
     throw new Error(`${(error as Error).message}\n${output()}`);
   }
 
@@ -173,6 +182,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } });
       return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, pool: c.Labels[LABEL.pool] ?? '', host: c.Labels[LABEL.host] ?? '' }));
     },
+    leftovers: () => leftoverWatch.leftovers(),
     async stop() {
       for (const executor of extraExecutors) {
         executor.kill('SIGTERM');
@@ -182,6 +192,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         services[name]?.kill('SIGTERM');
         await services[name]?.exited;
       }
+      // Volumes of containers the platform removed itself: a removal without v=1 leaks one per runner.
+      // A volume's destroy event comes a moment after its container's: give the last ones that long.
+      let leaked = (await leftoverWatch.leftovers()).volumes;
+      for (let i = 0; leaked.length > 0 && i < 10; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        leaked = (await leftoverWatch.leftovers()).volumes;
+      }
       for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } })) {
         await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
       }
@@ -189,10 +206,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       for (const n of await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${deployment}`] } })) {
         await docker.getNetwork(n.Id).remove().catch(() => undefined);
       }
+      // Through the CLI: the socket proxy allows no volume calls.
+      const volumes = [...new Set([...leaked, ...(await leftoverWatch.leftovers()).volumes])];
+      if (volumes.length > 0) await run('docker', ['volume', 'rm', '-f', ...volumes]).catch(() => undefined);
+      leftoverWatch.stop();
       await sim.close();
       await nc.close();
       await nats.stop();
       await db.drop();
+      if (leaked.length > 0) throw new Error(`the platform left ${leaked.length} runner volumes behind (removed now): ${leaked.join(', ')}`);
     },
   };
 }

@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '@runnerhub/testing';
+import { createDockerClient, watchLeftovers } from '@runnerhub/docker';
+import { DOCKER_PROXY_URL, repoRoot } from '@runnerhub/testing';
 import { describe, expect, it } from 'vitest';
 
 // The README's first command, as a newcomer runs it: `DEMO_ONCE=1 make demo` starts the simulator
@@ -11,6 +12,11 @@ import { describe, expect, it } from 'vitest';
 
 describe('make demo', () => {
   it('runs the workload, explains the unmatched job and the broken pool, and leaves nothing behind', async () => {
+    // The demo's runner volumes are followed from before its first container (an earlier run's
+    // settings name the deployment; a first run uses the default).
+    const env = join(repoRoot, '.run/platform.env');
+    const earlier = existsSync(env) ? /^DEPLOYMENT_ID=(.+)$/m.exec(readFileSync(env, 'utf8'))?.[1] : undefined;
+    const watch = await watchLeftovers(createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:')), { deployment: earlier ?? 'runnerhub' });
     const child = spawn('bash', ['scripts/demo.sh'], { cwd: repoRoot, env: { ...process.env, DEMO_ONCE: '1', DEMO_JOBS: '4', DEMO_TIMEOUT_SECONDS: '180' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -22,7 +28,7 @@ describe('make demo', () => {
     expect(summary).toMatchObject({
       ok: true,
       jobs: { shouldRun: 4, succeeded: 4 },
-      leftBehind: { containers: [], githubRunners: [] },
+      leftBehind: { containers: [], volumes: [], githubRunners: [] },
       unmatched: { reason: 'no_pool_matches', checkRun: true },
       broken: { pool: 'broken', lastError: expect.stringContaining('no-such-image') as unknown },
     });
@@ -36,5 +42,9 @@ describe('make demo', () => {
     const filters = ['--filter', 'label=io.runnerhub.managed=true', '--filter', `label=io.runnerhub.deployment=${deployment}`, '--filter', `label=io.runnerhub.host=${host}`];
     expect(execFileSync('docker', ['ps', '-a', ...filters, '--format', '{{.Names}}']).toString().trim(), 'runner containers left in Docker').toBe('');
     expect(execFileSync('docker', ['network', 'ls', ...filters, '--format', '{{.Name}}']).toString().trim(), 'runner networks left in Docker').toBe('');
+    // make down removes the warm runners with their anonymous volumes (docker rm -v).
+    const left = await watch.leftovers();
+    watch.stop();
+    expect(left, 'runner containers, networks or volumes left in Docker').toEqual({ containers: [], networks: [], volumes: [] });
   }, 600_000);
 });

@@ -65,6 +65,8 @@ describe('whole path: jobs from webhook to removed container', () => {
     expect(await completedPools()).toEqual(['cold', 'warm']);
     await waitFor(async () => (await platform.containers()).filter((c) => c.pool === 'cold').length === 0, { what: 'the cold runner gone', timeoutMs: 60_000 });
     await waitFor(async () => (await platform.containers()).filter((c) => c.pool === 'warm' && c.state === 'running').length === 1, { what: 'one warm runner again', timeoutMs: 60_000 });
+    // The removed runners took their anonymous volumes (the JIT file's) with them.
+    await waitFor(async () => (await platform.leftovers()).volumes.length === 0, { what: 'no runner volume left', timeoutMs: 10_000 });
     expect(sim.violations()).toEqual([]);
   }, 240_000);
 

@@ -5,3 +5,5 @@ export { runnerContainerSpec, ContainerSpecError } from './container-spec.js';
 export type { RunnerContainerRequest, CacheVolumeRequest } from './container-spec.js';
 export { JIT_DIR, jitArchive, wrapCommand } from './jit-delivery.js';
 export { demuxLogLines } from './logs.js';
+export { watchLeftovers } from './leftovers.js';
+export type { Leftovers, LeftoverWatch } from './leftovers.js';

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createDockerClient, LABEL } from '@runnerhub/docker';
+import { createDockerClient, LABEL, watchLeftovers } from '@runnerhub/docker';
 import { render, summarize, type DemoJob, type DemoRunner, type Evidence } from './summary.js';
 
 /**
@@ -59,6 +59,8 @@ async function runners(): Promise<DemoRunner[]> {
 }
 
 async function main(): Promise<number> {
+  // Runner volumes can only be followed from the start (Docker forgets their container).
+  const leftovers = await watchLeftovers(docker, { deployment });
   // A newcomer should see a warm start: wait until the small pool's runner is up.
   const warmBy = Date.now() + 90_000;
   while (!(await runners()).some((r) => r.pool === 'small' && (r.state === 'starting' || r.state === 'idle'))) {
@@ -114,6 +116,7 @@ async function main(): Promise<number> {
       jobs: jobs.map((j) => ({ ...j, kind: kinds.get(j.id)! })),
       runners: rs,
       containers: inDocker,
+      volumes: (await leftovers.leftovers()).volumes,
       githubRunners: atGitHub,
       unmatched: { jobId: unmatched.id, reason: why.reason, detail: why.detail, checkRun: checkRuns.some((c) => c.externalId === `runnerhub:${unmatched.id}:unmatched`) },
       broken: {
@@ -123,13 +126,14 @@ async function main(): Promise<number> {
         checkRun: checkRuns.some((c) => c.externalId === `runnerhub:${brokenJob}:runner_failed`),
       },
     };
-    const clean = inDocker.every((n) => live.has(n)) && atGitHub.filter((n) => n.startsWith('rh-')).every((n) => live.has(n));
+    const clean = inDocker.every((n) => live.has(n)) && atGitHub.filter((n) => n.startsWith('rh-')).every((n) => live.has(n)) && evidence.volumes.length === 0;
     if (clean || Date.now() > settleBy) break;
     await sleep(2000);
   }
   // The two jobs that were never meant to run are cancelled, as a person would.
   for (const [id, kind] of kinds) if (kind === 'unmatched' || kind === 'broken') await sim(`/_sim/jobs/${id}/cancel`, { method: 'POST' }).catch(() => undefined);
 
+  leftovers.stop();
   const summary = summarize(evidence);
   const urls = {
     'jobs (scheduler)': `http://127.0.0.1:${PORTS.scheduler}/api/jobs`,

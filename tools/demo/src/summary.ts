@@ -35,7 +35,7 @@ export interface DemoSummary {
   /** Warm: the runner existed before the job was queued. Cold: it was made after. */
   queueTime: { warm: Spread; cold: Spread };
   runners: { created: number; removed: number; failed: number; live: number };
-  leftBehind: { containers: string[]; githubRunners: string[] };
+  leftBehind: { containers: string[]; volumes: string[]; githubRunners: string[] };
   unmatched: { jobId: number; reason: string; detail: string; checkRun: boolean } | null;
   broken: { pool: string; lastError: string; failedRunners: number; checkRun: boolean } | null;
 }
@@ -71,6 +71,8 @@ export interface Evidence {
   runners: DemoRunner[];
   /** Names of this deployment's runner containers in Docker. */
   containers: string[];
+  /** Anonymous volumes of this deployment's runner containers that outlived their container. */
+  volumes: string[];
   /** Names of runners registered at "GitHub". */
   githubRunners: string[];
   unmatched: DemoSummary['unmatched'];
@@ -83,10 +85,11 @@ export function summarize(e: Evidence): DemoSummary {
   const succeeded = completed.filter((j) => j.conclusion === 'success');
   const live = new Set(e.runners.filter((r) => LIVE.has(r.state)).map((r) => r.name));
   // Warm runners are meant to stay; anything else in Docker or at GitHub was left behind.
-  const leftBehind = { containers: e.containers.filter((n) => !live.has(n)), githubRunners: e.githubRunners.filter((n) => n.startsWith('rh-') && !live.has(n)) };
+  const leftBehind = { containers: e.containers.filter((n) => !live.has(n)), volumes: e.volumes, githubRunners: e.githubRunners.filter((n) => n.startsWith('rh-') && !live.has(n)) };
   const problems: string[] = [];
   if (succeeded.length < shouldRun.length) problems.push(`${shouldRun.length - succeeded.length} of ${shouldRun.length} jobs that should run did not complete successfully`);
   if (leftBehind.containers.length > 0) problems.push(`containers left behind: ${leftBehind.containers.join(', ')}`);
+  if (leftBehind.volumes.length > 0) problems.push(`runner volumes left behind: ${leftBehind.volumes.join(', ')}`);
   if (leftBehind.githubRunners.length > 0) problems.push(`GitHub registrations left behind: ${leftBehind.githubRunners.join(', ')}`);
   if (e.unmatched && e.unmatched.reason !== 'no_pool_matches') problems.push(`the unmatched job's why says ${e.unmatched.reason}, not no_pool_matches`);
   return {
@@ -118,7 +121,7 @@ export function render(s: DemoSummary, urls: Record<string, string>): string {
     `  queue time, warm start p50 ${ms(s.queueTime.warm.p50Ms)}  p95 ${ms(s.queueTime.warm.p95Ms)}  (${s.queueTime.warm.count} jobs on a runner that was already waiting)`,
     `  queue time, cold start p50 ${ms(s.queueTime.cold.p50Ms)}  p95 ${ms(s.queueTime.cold.p95Ms)}  (${s.queueTime.cold.count} jobs on a runner made for the demand)`,
     `  runners                created ${s.runners.created}, finished or removed ${s.runners.removed}, failed ${s.runners.failed}, still up ${s.runners.live} (warm minimum)`,
-    `  left behind            ${s.leftBehind.containers.length} containers, ${s.leftBehind.githubRunners.length} GitHub registrations`,
+    `  left behind            ${s.leftBehind.containers.length} containers, ${s.leftBehind.volumes.length} volumes, ${s.leftBehind.githubRunners.length} GitHub registrations`,
   ];
   if (s.unmatched) {
     lines.push('', `  job ${s.unmatched.jobId} asks for labels no pool has. Why is it still queued? (${s.unmatched.reason})`, `    ${s.unmatched.detail}`);
