@@ -1,27 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ContainerSpecError, runnerContainerSpec, type RunnerContainerRequest } from './container-spec.js';
+import { baseRequest, poolRequests } from '../test/fixtures.js';
+import { ContainerSpecError, runnerContainerSpec, SUDO_CAPABILITIES, type RunnerContainerRequest } from './container-spec.js';
 import { JIT_DIR } from './jit-delivery.js';
 import { LABEL } from './labels.js';
 
-const base: RunnerContainerRequest = {
-  deploymentId: 'nas-1',
-  host: 'nas',
-  pool: 'linux',
-  runnerId: 'r-1',
-  runnerName: 'rh-linux-abc123',
-  jobId: '0',
-  image: 'ghcr.io/actions/actions-runner:latest',
-  command: ['/home/runner/run.sh'],
-  env: { FOO: 'bar' },
-  cpus: 2,
-  memoryBytes: 2 * 1024 ** 3,
-  pidsLimit: 2048,
-  cacheVolumes: [{ name: 'rh-cache-npm', mountPath: '/home/runner/.npm', readOnly: false }],
-  networkName: 'rh-linux-abc123',
-  dockerInJob: 'none',
-  readOnlyRoot: false,
-};
+const base = baseRequest;
 
 describe('runnerContainerSpec', () => {
   it('builds the hardened template with ownership labels and hard limits', () => {
@@ -69,16 +53,16 @@ describe('runnerContainerSpec', () => {
     expect(bad({ command: [] })).toBe('command');
   });
 
-  it('whatever it is asked, never yields privileges, host binds or extra capabilities', () => {
-    const request = fc.record({
-      cpus: fc.double({ min: 0.01, max: 64, noNaN: true }),
-      memoryBytes: fc.integer({ min: 64 * 1024 ** 2, max: 2 ** 40 }),
-      pidsLimit: fc.integer({ min: 16, max: 100_000 }),
-      readOnlyRoot: fc.boolean(),
-      dockerInJob: fc.constantFrom('none' as const, 'sysbox' as const),
-      env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), fc.string()),
-      cacheVolumes: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 20 }), mountPath: fc.string({ maxLength: 30 }), readOnly: fc.boolean() }), { maxLength: 3 }),
-    });
+  it('whatever it is asked, never yields privileges, host binds or capabilities beyond the sudo set (none without sudo)', () => {
+    const request = fc
+      .tuple(
+        poolRequests,
+        fc.record({
+          env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), fc.string()),
+          cacheVolumes: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 20 }), mountPath: fc.string({ maxLength: 30 }), readOnly: fc.boolean() }), { maxLength: 3 }),
+        }),
+      )
+      .map(([limits, rest]) => ({ ...limits, ...rest }));
     fc.assert(
       fc.property(request, (patch) => {
         let spec;
@@ -88,10 +72,12 @@ describe('runnerContainerSpec', () => {
           return error instanceof ContainerSpecError;
         }
         const host = spec.HostConfig!;
+        const added = (host.CapAdd ?? []) as string[];
         return (
           host.Privileged === false &&
           (host.CapDrop as string[] | undefined)?.join() === 'ALL' &&
-          host.CapAdd?.length === 0 &&
+          (patch.sudo ? added.every((c) => (SUDO_CAPABILITIES as readonly string[]).includes(c)) : added.length === 0) &&
+          (patch.sudo || (host.SecurityOpt as string[]).join() === 'no-new-privileges:true') &&
           host.Binds?.length === 0 &&
           (host.Mounts ?? []).every((m) => m.Type === 'volume' && !m.Source.includes('/') && !m.Target.startsWith('/var/run')) &&
           host.MemorySwap === host.Memory &&
