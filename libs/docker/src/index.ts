@@ -9,3 +9,4 @@ export { JIT_DIR, jitArchive, wrapCommand } from './jit-delivery.js';
 export { demuxLogLines } from './logs.js';
 export { watchLeftovers } from './leftovers.js';
 export type { Leftovers, LeftoverWatch } from './leftovers.js';
+export { hostCapabilitiesToMessage, hostCapabilitiesFromMessage } from './host-capabilities-message.js';

@@ -2,8 +2,8 @@
 // @generated from file runnerhub/v1/executor.proto (package runnerhub.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { CacheVolume, DockerInJobMode, NetworkMode, PullPolicy, ResourceLimits } from "./pools_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file runnerhub/v1/executor.proto.
  */
 export const file_runnerhub_v1_executor: GenFile = /*@__PURE__*/
-  fileDesc("ChtydW5uZXJodWIvdjEvZXhlY3V0b3IucHJvdG8SDHJ1bm5lcmh1Yi52MSLwBQoTQ3JlYXRlUnVubmVyQ29tbWFuZBInCgZydW5uZXIYASABKAsyFy5ydW5uZXJodWIudjEuUnVubmVyUmVmEg0KBWltYWdlGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSLQoLcHVsbF9wb2xpY3kYBCABKA4yGC5ydW5uZXJodWIudjEuUHVsbFBvbGljeRIsCgZsaW1pdHMYBSABKAsyHC5ydW5uZXJodWIudjEuUmVzb3VyY2VMaW1pdHMSNwoDZW52GAYgAygLMioucnVubmVyaHViLnYxLkNyZWF0ZVJ1bm5lckNvbW1hbmQuRW52RW50cnkSRAoKc2VjcmV0X2VudhgHIAMoCzIwLnJ1bm5lcmh1Yi52MS5DcmVhdGVSdW5uZXJDb21tYW5kLlNlY3JldEVudkVudHJ5EjAKDWNhY2hlX3ZvbHVtZXMYCCADKAsyGS5ydW5uZXJodWIudjEuQ2FjaGVWb2x1bWUSLwoMbmV0d29ya19tb2RlGAkgASgOMhkucnVubmVyaHViLnYxLk5ldHdvcmtNb2RlEhQKDG5ldHdvcmtfbmFtZRgKIAEoCRI0Cg1kb2NrZXJfaW5fam9iGAsgASgOMh0ucnVubmVyaHViLnYxLkRvY2tlckluSm9iTW9kZRIWCg5yZWFkX29ubHlfcm9vdBgMIAEoCBISCgpqaXRfY29uZmlnGA0gASgJEhIKCmZvcl9qb2JfaWQYDiABKAMSHAoUbWF4X2xpZmV0aW1lX3NlY29uZHMYDyABKA0SFwoPa2VlcF9hZnRlcl9leGl0GBAgASgIEjAKDHJlcXVlc3RlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARowCg5TZWNyZXRFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrMBChNSZW1vdmVSdW5uZXJDb21tYW5kEicKBnJ1bm5lchgBIAEoCzIXLnJ1bm5lcmh1Yi52MS5SdW5uZXJSZWYSFAoMY29udGFpbmVyX2lkGAIgASgJEisKBnJlYXNvbhgDIAEoDjIbLnJ1bm5lcmh1Yi52MS5SZW1vdmFsUmVhc29uEjAKDHJlcXVlc3RlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWAoQSW52ZW50b3J5UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEjAKDHJlcXVlc3RlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgEKEE1hbmFnZWRDb250YWluZXISFAoMY29udGFpbmVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJcnVubmVyX2lkGAMgASgJEgwKBHBvb2wYBCABKAkSDgoGam9iX2lkGAUgASgDEg0KBXN0YXRlGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq4BChFJbnZlbnRvcnlSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBGhvc3QYAiABKAkSFQoNZGVwbG95bWVudF9pZBgDIAEoCRIyCgpjb250YWluZXJzGAQgAygLMh4ucnVubmVyaHViLnYxLk1hbmFnZWRDb250YWluZXISLAoIdGFrZW5fYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIowEChFFeGVjdXRvckhlYXJ0YmVhdBIMCgRob3N0GAEgASgJEhUKDWRlcGxveW1lbnRfaWQYAiABKAkSEwoLaW5zdGFuY2VfaWQYAyABKAkSKwoHc2VudF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEY3B1cxgGIAEoARIUCgxtZW1vcnlfYnl0ZXMYByABKAQSFQoNcmVzZXJ2ZWRfY3B1cxgIIAEoARIdChVyZXNlcnZlZF9tZW1vcnlfYnl0ZXMYCSABKAQSEQoJdXNlZF9jcHVzGAogASgBEhkKEXVzZWRfbWVtb3J5X2J5dGVzGAsgASgEEhoKEnJ1bm5pbmdfY29udGFpbmVycxgMIAEoDRIWCg5tYXhfY29udGFpbmVycxgNIAEoDRIOCgZpbWFnZXMYDiADKAkSOwoGbGFiZWxzGA8gAygLMisucnVubmVyaHViLnYxLkV4ZWN1dG9ySGVhcnRiZWF0LkxhYmVsc0VudHJ5EhAKCGRyYWluaW5nGBAgASgIEhYKDmRvY2tlcl92ZXJzaW9uGBEgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_runnerhub_v1_pools, file_runnerhub_v1_runners]);
+  fileDesc("ChtydW5uZXJodWIvdjEvZXhlY3V0b3IucHJvdG8SDHJ1bm5lcmh1Yi52MSLwBQoTQ3JlYXRlUnVubmVyQ29tbWFuZBInCgZydW5uZXIYASABKAsyFy5ydW5uZXJodWIudjEuUnVubmVyUmVmEg0KBWltYWdlGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSLQoLcHVsbF9wb2xpY3kYBCABKA4yGC5ydW5uZXJodWIudjEuUHVsbFBvbGljeRIsCgZsaW1pdHMYBSABKAsyHC5ydW5uZXJodWIudjEuUmVzb3VyY2VMaW1pdHMSNwoDZW52GAYgAygLMioucnVubmVyaHViLnYxLkNyZWF0ZVJ1bm5lckNvbW1hbmQuRW52RW50cnkSRAoKc2VjcmV0X2VudhgHIAMoCzIwLnJ1bm5lcmh1Yi52MS5DcmVhdGVSdW5uZXJDb21tYW5kLlNlY3JldEVudkVudHJ5EjAKDWNhY2hlX3ZvbHVtZXMYCCADKAsyGS5ydW5uZXJodWIudjEuQ2FjaGVWb2x1bWUSLwoMbmV0d29ya19tb2RlGAkgASgOMhkucnVubmVyaHViLnYxLk5ldHdvcmtNb2RlEhQKDG5ldHdvcmtfbmFtZRgKIAEoCRI0Cg1kb2NrZXJfaW5fam9iGAsgASgOMh0ucnVubmVyaHViLnYxLkRvY2tlckluSm9iTW9kZRIWCg5yZWFkX29ubHlfcm9vdBgMIAEoCBISCgpqaXRfY29uZmlnGA0gASgJEhIKCmZvcl9qb2JfaWQYDiABKAMSHAoUbWF4X2xpZmV0aW1lX3NlY29uZHMYDyABKA0SFwoPa2VlcF9hZnRlcl9leGl0GBAgASgIEjAKDHJlcXVlc3RlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARowCg5TZWNyZXRFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrMBChNSZW1vdmVSdW5uZXJDb21tYW5kEicKBnJ1bm5lchgBIAEoCzIXLnJ1bm5lcmh1Yi52MS5SdW5uZXJSZWYSFAoMY29udGFpbmVyX2lkGAIgASgJEisKBnJlYXNvbhgDIAEoDjIbLnJ1bm5lcmh1Yi52MS5SZW1vdmFsUmVhc29uEjAKDHJlcXVlc3RlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWAoQSW52ZW50b3J5UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEjAKDHJlcXVlc3RlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgEKEE1hbmFnZWRDb250YWluZXISFAoMY29udGFpbmVyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJcnVubmVyX2lkGAMgASgJEgwKBHBvb2wYBCABKAkSDgoGam9iX2lkGAUgASgDEg0KBXN0YXRlGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq4BChFJbnZlbnRvcnlSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBGhvc3QYAiABKAkSFQoNZGVwbG95bWVudF9pZBgDIAEoCRIyCgpjb250YWluZXJzGAQgAygLMh4ucnVubmVyaHViLnYxLk1hbmFnZWRDb250YWluZXISLAoIdGFrZW5fYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsIEChFFeGVjdXRvckhlYXJ0YmVhdBIMCgRob3N0GAEgASgJEhUKDWRlcGxveW1lbnRfaWQYAiABKAkSEwoLaW5zdGFuY2VfaWQYAyABKAkSKwoHc2VudF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEY3B1cxgGIAEoARIUCgxtZW1vcnlfYnl0ZXMYByABKAQSFQoNcmVzZXJ2ZWRfY3B1cxgIIAEoARIdChVyZXNlcnZlZF9tZW1vcnlfYnl0ZXMYCSABKAQSEQoJdXNlZF9jcHVzGAogASgBEhkKEXVzZWRfbWVtb3J5X2J5dGVzGAsgASgEEhoKEnJ1bm5pbmdfY29udGFpbmVycxgMIAEoDRIWCg5tYXhfY29udGFpbmVycxgNIAEoDRIOCgZpbWFnZXMYDiADKAkSOwoGbGFiZWxzGA8gAygLMisucnVubmVyaHViLnYxLkV4ZWN1dG9ySGVhcnRiZWF0LkxhYmVsc0VudHJ5EhAKCGRyYWluaW5nGBAgASgIEhYKDmRvY2tlcl92ZXJzaW9uGBEgASgJEjQKDGNhcGFiaWxpdGllcxgSIAEoCzIeLnJ1bm5lcmh1Yi52MS5Ib3N0Q2FwYWJpbGl0aWVzGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9AQKEEhvc3RDYXBhYmlsaXRpZXMSFgoOZG9ja2VyX3ZlcnNpb24YASABKAkSEwoLYXBpX3ZlcnNpb24YAiABKAkSFwoPbWluX2FwaV92ZXJzaW9uGAMgASgJEiIKAm9zGAQgASgOMhYucnVubmVyaHViLnYxLlJ1bm5lck9zEhgKEG9wZXJhdGluZ19zeXN0ZW0YBSABKAkSFgoOa2VybmVsX3ZlcnNpb24YBiABKAkSNgoMYXJjaGl0ZWN0dXJlGAcgASgOMiAucnVubmVyaHViLnYxLlJ1bm5lckFyY2hpdGVjdHVyZRIYChByYXdfYXJjaGl0ZWN0dXJlGAggASgJEgwKBGNwdXMYCSABKA0SFAoMbWVtb3J5X2J5dGVzGAogASgEEhUKDWNwdV9jZnNfcXVvdGEYCyABKAgSFgoOY3B1X2Nmc19wZXJpb2QYDCABKAgSEgoKY3B1X3NoYXJlcxgNIAEoCBISCgpwaWRzX2xpbWl0GA4gASgIEhQKDG1lbW9yeV9saW1pdBgPIAEoCBISCgpzd2FwX2xpbWl0GBAgASgIEhYKDmNncm91cF92ZXJzaW9uGBEgASgJEhUKDWNncm91cF9kcml2ZXIYEiABKAkSEAoIcnVudGltZXMYEyADKAkSFwoPZGVmYXVsdF9ydW50aW1lGBQgASgJEhYKDnN0b3JhZ2VfZHJpdmVyGBUgASgJEhcKD2RvY2tlcl9yb290X2RpchgWIAEoCRIcCg9mcmVlX2Rpc2tfYnl0ZXMYFyABKARIAIgBARIQCgh3YXJuaW5ncxgYIAMoCUISChBfZnJlZV9kaXNrX2J5dGVzKpIBChJSdW5uZXJBcmNoaXRlY3R1cmUSIwofUlVOTkVSX0FSQ0hJVEVDVFVSRV9VTlNQRUNJRklFRBAAEhsKF1JVTk5FUl9BUkNISVRFQ1RVUkVfWDY0EAESHQoZUlVOTkVSX0FSQ0hJVEVDVFVSRV9BUk02NBACEhsKF1JVTk5FUl9BUkNISVRFQ1RVUkVfQVJNEAMqZgoIUnVubmVyT3MSGQoVUlVOTkVSX09TX1VOU1BFQ0lGSUVEEAASEwoPUlVOTkVSX09TX0xJTlVYEAESFQoRUlVOTkVSX09TX1dJTkRPV1MQAhITCg9SVU5ORVJfT1NfTUFDT1MQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_runnerhub_v1_pools, file_runnerhub_v1_runners]);
 
 /**
  * cmd.executor.<host>.create. Idempotent by runner: the container name is runner.runner_name.
@@ -378,6 +378,13 @@ export type ExecutorHeartbeat = Message<"runnerhub.v1.ExecutorHeartbeat"> & {
    * @generated from field: string docker_version = 17;
    */
   dockerVersion: string;
+
+  /**
+   * What the host's kernel and engine can enforce and run; unset from executors older than it.
+   *
+   * @generated from field: runnerhub.v1.HostCapabilities capabilities = 18;
+   */
+  capabilities?: HostCapabilities | undefined;
 };
 
 /**
@@ -386,4 +393,218 @@ export type ExecutorHeartbeat = Message<"runnerhub.v1.ExecutorHeartbeat"> & {
  */
 export const ExecutorHeartbeatSchema: GenMessage<ExecutorHeartbeat> = /*@__PURE__*/
   messageDesc(file_runnerhub_v1_executor, 5);
+
+/**
+ * One Docker host's `GET /info` and `GET /version`, read through the socket proxy
+ * (libs/docker host-capabilities.ts). A capability Docker does not report is false.
+ *
+ * @generated from message runnerhub.v1.HostCapabilities
+ */
+export type HostCapabilities = Message<"runnerhub.v1.HostCapabilities"> & {
+  /**
+   * @generated from field: string docker_version = 1;
+   */
+  dockerVersion: string;
+
+  /**
+   * @generated from field: string api_version = 2;
+   */
+  apiVersion: string;
+
+  /**
+   * @generated from field: string min_api_version = 3;
+   */
+  minApiVersion: string;
+
+  /**
+   * @generated from field: runnerhub.v1.RunnerOs os = 4;
+   */
+  os: RunnerOs;
+
+  /**
+   * As Docker prints it: "Synology NAS", "Unraid OS 7.0 x86_64", ...
+   *
+   * @generated from field: string operating_system = 5;
+   */
+  operatingSystem: string;
+
+  /**
+   * @generated from field: string kernel_version = 6;
+   */
+  kernelVersion: string;
+
+  /**
+   * @generated from field: runnerhub.v1.RunnerArchitecture architecture = 7;
+   */
+  architecture: RunnerArchitecture;
+
+  /**
+   * @generated from field: string raw_architecture = 8;
+   */
+  rawArchitecture: string;
+
+  /**
+   * @generated from field: uint32 cpus = 9;
+   */
+  cpus: number;
+
+  /**
+   * @generated from field: uint64 memory_bytes = 10;
+   */
+  memoryBytes: bigint;
+
+  /**
+   * CFS bandwidth control; without it a pool's cpus becomes a weight (CpuShares).
+   *
+   * @generated from field: bool cpu_cfs_quota = 11;
+   */
+  cpuCfsQuota: boolean;
+
+  /**
+   * @generated from field: bool cpu_cfs_period = 12;
+   */
+  cpuCfsPeriod: boolean;
+
+  /**
+   * @generated from field: bool cpu_shares = 13;
+   */
+  cpuShares: boolean;
+
+  /**
+   * @generated from field: bool pids_limit = 14;
+   */
+  pidsLimit: boolean;
+
+  /**
+   * @generated from field: bool memory_limit = 15;
+   */
+  memoryLimit: boolean;
+
+  /**
+   * @generated from field: bool swap_limit = 16;
+   */
+  swapLimit: boolean;
+
+  /**
+   * "1", "2", or "" when Docker does not say (before 20.10).
+   *
+   * @generated from field: string cgroup_version = 17;
+   */
+  cgroupVersion: string;
+
+  /**
+   * @generated from field: string cgroup_driver = 18;
+   */
+  cgroupDriver: string;
+
+  /**
+   * Registered runtimes: runc, sysbox-runc, runsc, kata-runtime, ...
+   *
+   * @generated from field: repeated string runtimes = 19;
+   */
+  runtimes: string[];
+
+  /**
+   * @generated from field: string default_runtime = 20;
+   */
+  defaultRuntime: string;
+
+  /**
+   * @generated from field: string storage_driver = 21;
+   */
+  storageDriver: string;
+
+  /**
+   * @generated from field: string docker_root_dir = 22;
+   */
+  dockerRootDir: string;
+
+  /**
+   * Free bytes under docker_root_dir, when the executor could measure it (runs on that host).
+   *
+   * @generated from field: optional uint64 free_disk_bytes = 23;
+   */
+  freeDiskBytes?: bigint | undefined;
+
+  /**
+   * Docker's own warnings ("WARNING: No cpu cfs quota support", ...).
+   *
+   * @generated from field: repeated string warnings = 24;
+   */
+  warnings: string[];
+};
+
+/**
+ * Describes the message runnerhub.v1.HostCapabilities.
+ * Use `create(HostCapabilitiesSchema)` to create a new message.
+ */
+export const HostCapabilitiesSchema: GenMessage<HostCapabilities> = /*@__PURE__*/
+  messageDesc(file_runnerhub_v1_executor, 6);
+
+/**
+ * GitHub's runner architecture labels, from Docker's `Architecture` (x86_64 → X64, aarch64 →
+ * ARM64, armv7l → ARM). UNSPECIFIED: another architecture, which serves no architecture label.
+ *
+ * @generated from enum runnerhub.v1.RunnerArchitecture
+ */
+export enum RunnerArchitecture {
+  /**
+   * @generated from enum value: RUNNER_ARCHITECTURE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RUNNER_ARCHITECTURE_X64 = 1;
+   */
+  X64 = 1,
+
+  /**
+   * @generated from enum value: RUNNER_ARCHITECTURE_ARM64 = 2;
+   */
+  ARM64 = 2,
+
+  /**
+   * @generated from enum value: RUNNER_ARCHITECTURE_ARM = 3;
+   */
+  ARM = 3,
+}
+
+/**
+ * Describes the enum runnerhub.v1.RunnerArchitecture.
+ */
+export const RunnerArchitectureSchema: GenEnum<RunnerArchitecture> = /*@__PURE__*/
+  enumDesc(file_runnerhub_v1_executor, 0);
+
+/**
+ * GitHub's runner OS labels, from Docker's `OSType`.
+ *
+ * @generated from enum runnerhub.v1.RunnerOs
+ */
+export enum RunnerOs {
+  /**
+   * @generated from enum value: RUNNER_OS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RUNNER_OS_LINUX = 1;
+   */
+  LINUX = 1,
+
+  /**
+   * @generated from enum value: RUNNER_OS_WINDOWS = 2;
+   */
+  WINDOWS = 2,
+
+  /**
+   * @generated from enum value: RUNNER_OS_MACOS = 3;
+   */
+  MACOS = 3,
+}
+
+/**
+ * Describes the enum runnerhub.v1.RunnerOs.
+ */
+export const RunnerOsSchema: GenEnum<RunnerOs> = /*@__PURE__*/
+  enumDesc(file_runnerhub_v1_executor, 1);
 
