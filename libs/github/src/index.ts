@@ -23,6 +23,8 @@ export { repoInstallation, orgInstallation, listInstallations, listInstallationR
 export type { Installation, Repository } from './installations.js';
 export { generateJitConfig, getRunner, listRunners, deleteRunner, listRunnerGroups, resolveRunnerGroup, DEFAULT_RUNNER_GROUP_ID } from './runners.js';
 export type { Runner, RunnerGroup, RunnerScope, JitConfigRequest, JitRegistration } from './runners.js';
+export { runnerLabels, conflictingLabels, labelsMatch, ASSUMED_PLATFORM, SELF_HOSTED_LABEL, RUNNER_OS_LABELS, RUNNER_ARCHITECTURE_LABELS } from './runner-labels.js';
+export type { RunnerPlatform } from './runner-labels.js';
 export { createCheckRun, updateCheckRun } from './checks.js';
 export type { CheckRun, CheckRunFields, CheckRunState, CheckRunConclusion } from './checks.js';
 export { listDeliveries, redeliver } from './deliveries.js';

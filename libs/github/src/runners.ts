@@ -2,6 +2,7 @@ import type { components } from '@octokit/openapi-types';
 import type { GitHubClient } from './client.js';
 import { NotFoundError, RateLimitedError, RunnerBusyError, ValidationError } from './errors.js';
 import { sleep } from './retry.js';
+import { ASSUMED_PLATFORM, runnerLabels, type RunnerPlatform } from './runner-labels.js';
 
 export type Runner = components['schemas']['runner'];
 export type RunnerGroup = components['schemas']['runner-groups-org'];
@@ -22,8 +23,14 @@ export const DEFAULT_RUNNER_GROUP_ID = 1;
 
 export interface JitConfigRequest {
   name: string;
-  /** Custom labels; GitHub adds self-hosted, the OS and the architecture itself. */
+  /**
+   * The pool's own labels. GitHub adds nothing to a JIT runner's labels (docs/github-app.md
+   * "Labels"), so the registration carries runnerLabels(platform, labels): self-hosted, the host's
+   * OS and architecture, then these.
+   */
   labels: string[];
+  /** The host the runner will run on; ASSUMED_PLATFORM (Linux X64) until its executor reports it. */
+  platform?: RunnerPlatform;
   runnerGroupId?: number;
   workFolder?: string;
   /** Wait up to this long for a slot when the App's per-minute JIT budget is spent; else (default) throw RateLimitedError. */
@@ -60,7 +67,7 @@ export async function generateJitConfig(gh: GitHubClient, scope: RunnerScope, in
     const response = await gh.request<{ runner: Runner; encoded_jit_config: string }>({ installationId: scope.installationId }, route, {
       ...parameters,
       name: input.name,
-      labels: input.labels,
+      labels: runnerLabels(input.platform ?? ASSUMED_PLATFORM, { labels: input.labels }),
       runner_group_id: input.runnerGroupId ?? DEFAULT_RUNNER_GROUP_ID,
       work_folder: input.workFolder ?? '_work',
     });

@@ -10,6 +10,17 @@ import type { AssignedJob } from './protocol.js';
 
 export type Conclusion = 'success' | 'failure' | 'cancelled';
 
+/**
+ * What sudo prints when the container forbids it: under no-new-privileges, or without the
+ * capabilities it needs (both measured with sudo 1.9, libs/docker/test/sudo.test.ts).
+ */
+const SUDO_REFUSED = /The "no new privileges" flag is set|sudo: unable to change to root gid|sudo: unable to (set|change to) (root )?uid|effective uid is not 0/;
+
+/** Said once in the job's log when a step's sudo was refused: which pool setting allows it. */
+export const SUDO_HINT =
+  'RunnerHub: sudo cannot work on this pool: its runners run with no-new-privileges and no capabilities. ' +
+  'Set `sudo: true` on the pool in the pool file to allow privileged steps (docs/pools.md#sudo), or run the step without sudo.';
+
 export interface JobOutcome {
   conclusion: Conclusion;
   exitCode?: number;
@@ -34,7 +45,18 @@ export function runJob(job: AssignedJob, options: { workDir: string; env: NodeJS
     });
   }
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', job.command!], { cwd: options.workDir, env: options.env, stdio: 'inherit' });
+    const child = spawn('sh', ['-c', job.command!], { cwd: options.workDir, env: options.env, stdio: ['inherit', 'inherit', 'pipe'] });
+    // The step's stderr goes on to the log as it comes; a refused sudo gets the hint beside it.
+    let hinted = false;
+    let pending = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      pending = (pending + chunk.toString('utf8')).slice(-4096);
+      if (!hinted && SUDO_REFUSED.test(pending)) {
+        hinted = true;
+        process.stderr.write(`##[error]${SUDO_HINT}\n`);
+      }
+    });
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
       child.kill('SIGTERM');

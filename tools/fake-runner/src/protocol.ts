@@ -18,6 +18,8 @@ export class ProtocolError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The broker's error kind (`RunnerVersionTooOld`, ...), when it sent one. */
+    readonly errorKind?: string,
   ) {
     super(message);
   }
@@ -43,7 +45,10 @@ export class RunnerProtocol {
     } catch {
       parsed = { message: text };
     }
-    if (response.status >= 400) throw new ProtocolError(response.status, typeof parsed['message'] === 'string' ? parsed['message'] : `HTTP ${response.status}`);
+    if (response.status >= 400) {
+      const kind = typeof parsed['errorKind'] === 'string' ? parsed['errorKind'] : undefined;
+      throw new ProtocolError(response.status, typeof parsed['message'] === 'string' ? parsed['message'] : `HTTP ${response.status}`, kind);
+    }
     return { status: response.status, body: parsed };
   }
 

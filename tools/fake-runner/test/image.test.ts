@@ -79,7 +79,7 @@ describe('the fake runner image on the real Docker engine', () => {
 
   it('runs under the executor: hardened spec, JIT config delivered as a file, the image run.sh', async () => {
     const name = `rh-image-exec-${suffix}`;
-    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name, labels: ['docker'] });
+    const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name, labels: ['self-hosted', 'docker'] });
     const container = await docker.createContainer(
       runnerContainerSpec({
         deploymentId: 'image-test',

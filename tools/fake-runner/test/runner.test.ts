@@ -152,4 +152,23 @@ describe('fake runner', () => {
     expect(await runner.code).toBe(2);
     sim = await startGitHubSim();
   });
+
+  it('plays an outdated runner: the broker refuses it, it exits as run.sh does (0, or 7 with ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1) and its job waits', async () => {
+    await sim.close();
+    sim = await startGitHubSim({ runnerReleases: [{ version: '2.330.0', publishedAt: Date.now() - 45 * 86_400_000 }] });
+    sim.createInstallation({ account: 'acme', type: 'Organization', repositories: ['app'] });
+    const job = sim.createJob({ repository: 'acme/app', labels: ['old'] });
+    const plain = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: sim.createJitRunner({ repository: 'acme/app', name: 'rh-old-1', labels: ['old'] }).encodedJitConfig, RUNNERHUB_RUNNER_VERSION: '2.300.0' });
+    expect(await plain.code).toBe(0);
+    expect(plain.output()).toContain("Current runner version: '2.300.0'");
+    expect(plain.output()).toContain('An error occurred: Runner version v2.300.0 is deprecated and cannot receive messages.');
+    const arc = startRunner([], {
+      ACTIONS_RUNNER_INPUT_JITCONFIG: sim.createJitRunner({ repository: 'acme/app', name: 'rh-old-2', labels: ['old'] }).encodedJitConfig,
+      RUNNERHUB_RUNNER_VERSION: '2.300.0',
+      ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE: '1',
+    });
+    expect(await arc.code).toBe(7);
+    expect(sim.job(job.id)?.status).toBe('queued');
+    sim.cancelJob(job.id);
+  });
 });

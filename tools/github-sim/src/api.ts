@@ -1,3 +1,7 @@
+import type { RunnerRelease } from './runner-versions.js';
+
+export type { RunnerRelease } from './runner-versions.js';
+
 /**
  * The simulator as tests and tools see it. Everything here is also reachable over `/_sim/*` (see
  * README.md), so the CLI and other processes can drive a simulator they did not start.
@@ -27,6 +31,11 @@ export interface SimOptions {
   queuedJobTimeoutSeconds?: number;
   /** Log requests (pino) to stdout. Default false. */
   logger?: boolean;
+  /**
+   * Runner releases GitHub knows: a runner whose version has a newer release older than 30 days
+   * gets no job (runner-versions.ts). Default: 2.330.0, published 10 days before the sim started.
+   */
+  runnerReleases?: RunnerRelease[];
 }
 
 export type AccountType = 'Organization' | 'User';

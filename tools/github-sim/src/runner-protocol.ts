@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobConclusion } from './api.js';
 import { GitHubHttpError } from './errors.js';
+import type { RunnerVersions } from './runner-versions.js';
 import type { Runner, World } from './world.js';
 
 /**
@@ -37,7 +38,7 @@ async function answer(reply: FastifyReply, work: () => Promise<{ status: number;
   }
 }
 
-export function registerRunnerProtocol(server: FastifyInstance, world: World): void {
+export function registerRunnerProtocol(server: FastifyInstance, world: World, versions: RunnerVersions): void {
   server.post('/_runner/sessions', (request, reply) =>
     answer(reply, () => {
       const secret = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -51,6 +52,9 @@ export function registerRunnerProtocol(server: FastifyInstance, world: World): v
   server.get('/_runner/sessions/:sessionId/message', (request, reply) =>
     answer(reply, async () => {
       const runner = sessionRunner(world, request);
+      // An outdated runner keeps its session but is never given a job (runner-versions.ts).
+      const tooOld = versions.tooOld(runner.version ?? '');
+      if (tooOld) return { status: 403, body: { errorKind: 'RunnerVersionTooOld', statusCode: 403, message: tooOld } };
       const query = request.query as { waitSeconds?: string };
       const waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.max(0, Number(query.waitSeconds ?? 30) || 0));
       const closed = new Promise<'closed'>((resolve) => request.raw.once('close', () => resolve('closed')));

@@ -21,6 +21,7 @@ import { RateLimiter } from './rate-limits.js';
 import { pingPayload, workflowJobPayload, workflowRunPayload, type AppInfo } from './representations.js';
 import { registerRestRoutes } from './rest.js';
 import { registerRunnerProtocol } from './runner-protocol.js';
+import { defaultRunnerReleases, RunnerVersions } from './runner-versions.js';
 import { WebhookSender } from './webhooks.js';
 import { World, type Job, type JobAction, type Run, type RunAction } from './world.js';
 
@@ -111,7 +112,7 @@ class Simulator implements GitHubSim {
         recordViolation: (v) => this.violationLog.push(v),
       },
     );
-    registerRunnerProtocol(this.server, this.world);
+    registerRunnerProtocol(this.server, this.world, new RunnerVersions(this.clock, options.runnerReleases ?? defaultRunnerReleases(this.clock.now())));
     registerControlRoutes(this.server, this);
   }
 

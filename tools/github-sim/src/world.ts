@@ -126,8 +126,13 @@ export const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
 
 const DEFAULT_GROUP = { id: 1, name: 'Default' };
 const ONE_DAY_MS = 86_400_000;
-/** Read-only labels GitHub gives every self-hosted Linux x64 runner. */
-const DEFAULT_LABELS = ['self-hosted', 'Linux', 'X64'];
+/**
+ * Names GitHub gives its own meaning: a JIT runner sent one of them lists it as `read-only`, as in
+ * the generate-jitconfig example of GitHub's REST description (self-hosted, X64 and macOS sent,
+ * returned read-only; no-gpu custom). A JIT runner gets no label it was not sent
+ * (docs/github-app.md "Labels").
+ */
+const SYSTEM_LABELS = new Set(['self-hosted', 'linux', 'windows', 'macos', 'x64', 'arm64', 'arm']);
 
 export class World {
   readonly installations = new Map<number, Installation>();
@@ -241,7 +246,7 @@ export class World {
     if (clash) {
       throw new GitHubHttpError(409, `Already exists - A runner with the name ${input.name} already exists.`);
     }
-    const names = [...DEFAULT_LABELS];
+    const names: string[] = [];
     for (const label of input.labels) {
       if (!names.some((n) => n.toLowerCase() === label.toLowerCase())) names.push(label);
     }
@@ -252,7 +257,7 @@ export class World {
       installationId: installation.id,
       owner: installation.account.login,
       repo,
-      labels: names.map((name, index) => ({ id: this.labelId(name), name, type: index < DEFAULT_LABELS.length ? 'read-only' : 'custom' })),
+      labels: names.map((name) => ({ id: this.labelId(name), name, type: SYSTEM_LABELS.has(name.toLowerCase()) ? 'read-only' : 'custom' })),
       runnerGroupId: groupId,
       workFolder: input.workFolder ?? '_work',
       status: 'offline',

@@ -105,15 +105,15 @@ export class ProtocolRunner {
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   }
 
-  async connect(): Promise<number> {
-    const answer = await this.call('POST', '/_runner/sessions', { version: '2.330.0-test', os: 'Linux' });
+  async connect(version = '2.330.0-test'): Promise<number> {
+    const answer = await this.call('POST', '/_runner/sessions', { version, os: 'Linux' });
     if (answer.status === 201) this.sessionId = answer.body['sessionId'] as string;
     return answer.status;
   }
 
-  async nextJob(waitSeconds = 5): Promise<{ status: number; job?: { id: number; name: string } }> {
+  async nextJob(waitSeconds = 5): Promise<{ status: number; job?: { id: number; name: string }; body: Record<string, unknown> }> {
     const answer = await this.call('GET', `/_runner/sessions/${this.sessionId}/message?waitSeconds=${waitSeconds}`);
-    return { status: answer.status, job: (answer.body['job'] as { id: number; name: string } | undefined) ?? undefined };
+    return { status: answer.status, job: (answer.body['job'] as { id: number; name: string } | undefined) ?? undefined, body: answer.body };
   }
 
   async renew(jobId: number): Promise<{ status: number; body: Record<string, unknown> }> {

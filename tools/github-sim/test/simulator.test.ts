@@ -51,7 +51,7 @@ afterEach(async () => {
 
 describe('webhooks', () => {
   it('sends queued → in_progress → completed with the runner, signed, with GitHub headers', async () => {
-    const runner = await startRunner('rh-1', ['linux']);
+    const runner = await startRunner('rh-1', ['self-hosted', 'linux']);
     const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'Linux'], name: 'test' });
     const message = await runner.nextJob();
     expect(message.job?.id).toBe(job.id);
@@ -239,6 +239,23 @@ describe('REST as github.com answers it', () => {
     expect(limits.body.rate.remaining).toBe(0);
     sim.advanceClock(3_600_000);
     expect((await api(sim, 'GET', '/installation/repositories', token)).status).toBe(401);
+  });
+
+  it('gives a JIT runner exactly the labels it was sent, GitHub-named ones read-only; one without self-hosted never gets a self-hosted job', async () => {
+    const token = await installationToken(sim, installation.id);
+    const made = await api<{ runner: { labels: { name: string; type: string }[] } }>(sim, 'POST', '/repos/acme/app/actions/runners/generate-jitconfig', token, {
+      name: 'arm',
+      runner_group_id: 1,
+      labels: ['self-hosted', 'Linux', 'ARM64', 'nas', 'linux'],
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.runner.labels.map((l) => [l.name, l.type])).toEqual([['self-hosted', 'read-only'], ['Linux', 'read-only'], ['ARM64', 'read-only'], ['nas', 'custom']]);
+    const bare = await startRunner('bare', ['nas']);
+    expect(sim.runners().find((r) => r.name === 'bare')?.labels).toEqual(['nas']);
+    const job = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'nas'] });
+    expect((await bare.nextJob(1)).status).toBe(204);
+    expect(sim.job(job.id)?.status).toBe('queued');
+    sim.cancelJob(job.id);
   });
 
   it('answers 409 to a second runner with the same name', async () => {
