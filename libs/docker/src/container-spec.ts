@@ -47,13 +47,14 @@ export interface RunnerContainerRequest extends Ownership {
 }
 
 /**
- * What sudo needs, measured with real sudo 1.9 in a container under this spec (libs/docker/test/
- * sudo.test.ts): SETUID and SETGID to become root at all ("unable to change to root gid" without),
- * AUDIT_WRITE or every call prints "unable to send audit message"; and what root then needs for the
- * steps people run with sudo (`sudo apt-get install`): CHOWN, DAC_OVERRIDE and FOWNER to give
- * files their owners and modes, FSETID to keep set-id bits on what it installs. Still dropped:
- * everything else, among Docker's defaults NET_RAW, NET_BIND_SERVICE, MKNOD, KILL, SETPCAP,
- * SETFCAP and SYS_CHROOT, and never anything Docker does not grant by default.
+ * What sudo needs, measured with Debian's sudo 1.9 in the stand-in runner image under this spec
+ * (libs/docker/test/sudo.test.ts takes each away alone): SETUID and SETGID for sudo to become root
+ * at all ("unable to change to root gid" without), AUDIT_WRITE or every call prints "unable to
+ * send audit message"; then what root needs for the steps people run with sudo (`sudo apt-get
+ * install` writes and chowns files): CHOWN to give files owners, DAC_OVERRIDE to write where only
+ * their owner may, FOWNER to change modes of files it does not own, FSETID to keep set-id bits.
+ * Still dropped: everything else, among Docker's defaults NET_RAW, NET_BIND_SERVICE, MKNOD, KILL,
+ * SETPCAP, SETFCAP and SYS_CHROOT; nothing beyond Docker's default set is ever added.
  */
 export const SUDO_CAPABILITIES = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETGID', 'SETUID'] as const;
 
