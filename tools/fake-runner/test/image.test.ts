@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { startGitHubSim, type GitHubSim, type SimJob } from '@runnerhub/github-sim';
-import { createDockerClient, demuxLogLines, jitArchive, JIT_DIR, runnerContainerSpec } from '@runnerhub/docker';
-import { DOCKER_PROXY_URL, repoRoot, waitFor } from '@runnerhub/testing';
+import type { GitHubSim, SimJob } from '@runnerhub/github-sim';
+import { jitArchive, JIT_DIR } from '@runnerhub/docker';
+import { repoRoot, waitFor } from '@runnerhub/testing';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, executorSpec, finish, jobActions, startSimForContainers } from './containers.js';
 
 const run = promisify(execFile);
 const IMAGE = 'runnerhub/fake-runner:dev';
-const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 const suffix = randomBytes(3).toString('hex');
 const created: Docker.Container[] = [];
 
@@ -19,11 +19,7 @@ describe('the fake runner image on the real Docker engine', () => {
   beforeAll(async () => {
     // Skips the build when the image already has this hash of its inputs.
     await run('bash', [`${repoRoot}scripts/build-runner-image.sh`, IMAGE]);
-    // Containers reach the host at their bridge's gateway; the sim listens on every interface.
-    const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
-    const gateway = bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1';
-    sim = await startGitHubSim({ host: '0.0.0.0', runnerHost: gateway });
-    sim.createInstallation({ account: 'acme', type: 'Organization', repositories: ['app'] });
+    sim = await startSimForContainers();
   }, 180_000);
 
   afterAll(async () => {
@@ -32,19 +28,7 @@ describe('the fake runner image on the real Docker engine', () => {
     await sim?.close();
   });
 
-  const actions = (job: SimJob): (string | null)[] =>
-    sim
-      .deliveries()
-      .filter((d) => d.event === 'workflow_job' && (d.payload as { workflow_job: { id: number } }).workflow_job.id === job.id)
-      .map((d) => d.action);
-
-  /** Waits for the container to exit; its code and output (stdout and stderr, demultiplexed). */
-  async function finish(container: Docker.Container): Promise<{ code: number; logs: string }> {
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    const logs = demuxLogLines(await container.logs({ stdout: true, stderr: true })).join('\n');
-    await container.remove({ v: true });
-    return { code: StatusCode, logs };
-  }
+  const actions = (job: SimJob): (string | null)[] => jobActions(sim, job.id);
 
   it('takes ACTIONS_RUNNER_INPUT_JITCONFIG with command /home/runner/run.sh (as ARC starts the official image) and exits 0', async () => {
     const name = `rh-image-env-${suffix}`;
@@ -81,24 +65,7 @@ describe('the fake runner image on the real Docker engine', () => {
     const name = `rh-image-exec-${suffix}`;
     const { encodedJitConfig } = sim.createJitRunner({ repository: 'acme/app', name, labels: ['self-hosted', 'docker'] });
     const container = await docker.createContainer(
-      runnerContainerSpec({
-        deploymentId: 'image-test',
-        host: 'test',
-        pool: 'test',
-        runnerId: name,
-        runnerName: name,
-        jobId: '0',
-        image: IMAGE,
-        command: ['/home/runner/run.sh'],
-        env: {},
-        cpus: 1,
-        memoryBytes: 512 * 1024 * 1024,
-        pidsLimit: 256,
-        cacheVolumes: [],
-        networkName: 'bridge',
-        dockerInJob: 'none',
-        readOnlyRoot: false,
-      }),
+      executorSpec(name, IMAGE),
     );
     created.push(container);
     await container.putArchive(await jitArchive(encodedJitConfig, { uid: 1001, gid: 1001 }), { path: JIT_DIR });
