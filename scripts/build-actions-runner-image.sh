@@ -18,7 +18,8 @@
 # After a build, `sudo -n true` and `run.sh --version` run in a container to prove both work.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
 IMAGE=${1:-${ACTIONS_RUNNER_IMAGE:-runnerhub/actions-runner:dev}}
 say() { printf 'actions-runner-image: %s\n' "$*" >&2; }
 # shellcheck source=lib/node-rootfs.sh
@@ -48,7 +49,7 @@ pam_modules="$multiarch/security"
 npx --no-install esbuild tools/fake-runner/src/listener-main.ts --bundle --platform=node --format=esm --target="node$(node -p "process.versions.node.split('.')[0]")" \
   --log-level=warning --outfile="$work/listener.mjs"
 node_bin=$(readlink -f "$(command -v node)")
-hash=$(cat "$work/listener.mjs" "${BASH_SOURCE[0]}" "$ROOT/scripts/lib/node-rootfs.sh" "$node_bin" /bin/busybox /bin/bash "$sudo_deb" | sha256sum | cut -c1-16)
+hash=$(cat "$work/listener.mjs" "$SELF" "$ROOT/scripts/lib/node-rootfs.sh" "$node_bin" /bin/busybox /bin/bash "$sudo_deb" | sha256sum | cut -c1-16)
 if [[ $(docker image inspect "$IMAGE" --format '{{index .Config.Labels "runnerhub.actions-runner.hash"}}' 2>/dev/null) == "$hash" ]]; then
   say "$IMAGE is up to date ($hash)"
   exit 0

@@ -27,6 +27,7 @@ export interface JobOutcome {
 }
 
 const KILL_GRACE_MS = 5_000;
+const SIGNAL_GRACE_MS = 1_000;
 
 export function runJob(job: AssignedJob, options: { workDir: string; env: NodeJS.ProcessEnv; signal: AbortSignal }): Promise<JobOutcome> {
   mkdirSync(options.workDir, { recursive: true });
@@ -64,11 +65,17 @@ export function runJob(job: AssignedJob, options: { workDir: string; env: NodeJS
     };
     options.signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', () => resolve({ conclusion: 'failure', exitCode: 127 }));
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(killTimer);
-      options.signal.removeEventListener('abort', onAbort);
-      if (options.signal.aborted) resolve({ conclusion: 'cancelled', exitCode: code ?? undefined });
-      else resolve({ conclusion: code === 0 ? 'success' : 'failure', exitCode: code ?? undefined });
+      const decide = (): void => {
+        options.signal.removeEventListener('abort', onAbort);
+        if (options.signal.aborted) resolve({ conclusion: 'cancelled', exitCode: code ?? undefined });
+        else resolve({ conclusion: code === 0 ? 'success' : 'failure', exitCode: code ?? undefined });
+      };
+      // A stop signal reaches the step (same process group) and this process at once, and the
+      // step's exit may be seen first: give the signal a moment before calling it a failure.
+      if (signal === 'SIGINT' || signal === 'SIGTERM' || code === 130 || code === 143) setTimeout(decide, SIGNAL_GRACE_MS);
+      else decide();
     });
   });
 }
