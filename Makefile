@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
-.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image images compose-smoke
+.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image actions-runner-image images compose-smoke doctor
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -68,6 +68,13 @@ run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 
 runner-image: ## Build the fake runner image (runnerhub/fake-runner:dev) from local files, no registry
 	bash scripts/build-runner-image.sh
+
+actions-runner-image: ## Build the stand-in for ghcr.io/actions/actions-runner (runnerhub/actions-runner:dev) from Debian packages, no registry
+	bash scripts/build-actions-runner-image.sh
+
+doctor: ## Check this host before the first job: Docker and its kernel's limits, the socket proxy, the clock, the GitHub App (settings from the environment or .run/platform.env; DOCKER_INFO=file judges a recorded docker info)
+	set -a; if [[ -f .run/platform.env ]]; then source .run/platform.env; fi; set +a; \
+	node tools/doctor/bin/runnerhub-doctor.js $(if $(DOCKER_INFO),--docker-info $(DOCKER_INFO))
 
 IMAGE_SERVICES := webhook-gateway scheduler pool-manager container-executor status-reporter metrics
 images: ## Build the six images runnerhub/<service>; from BASE_IMAGE if given, else a local Node 20 base (no registry)

@@ -3,6 +3,7 @@ export type { GitHubClientOptions, GitHubResponse, GitHubLog, Actor, RequestPara
 export { RateBudget, readRateLevels } from './rate-budget.js';
 export type { BudgetOwner, SpendAnswer, RateLevel } from './rate-budget.js';
 export { InstallationTokens } from './auth/token-cache.js';
+export { AppJwt } from './auth/app-jwt.js';
 export type { MintedToken } from './auth/token-cache.js';
 export {
   GitHubError,

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Runs the built doctor when there is one, else the TypeScript source through tsx (development),
+// with the workspace's libraries resolved to their sources (the runnerhub-source condition).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+if (existsSync(built)) {
+  await import(pathToFileURL(built).href);
+} else {
+  const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const child = spawnSync(process.execPath, ['--conditions=runnerhub-source', '--import', 'tsx', source, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
