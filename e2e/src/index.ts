@@ -1,2 +1,2 @@
-export { startPlatform, SERVICES } from './platform.js';
+export { startPlatform, SERVICES, RUNNER_IMAGES } from './platform.js';
 export type { Platform, PlatformOptions, ServiceName } from './platform.js';

@@ -16,8 +16,11 @@ import { createTestDatabase, DOCKER_PROXY_URL, REDIS_URL, repoRoot, startNatsSer
  * The whole platform on this machine, as `make run` runs it: the GitHub simulator (playing the App
  * and sending signed webhooks), a private NATS server, a fresh database, and the six services as
  * their own processes from source, on the real Docker engine through the socket proxy with the
- * fake runner image. For the whole-path tests and the platform benchmarks; nothing is stubbed.
+ * fake runner image (and the actions-runner stand-in when a pool names it). For the whole-path tests and the platform benchmarks; nothing is stubbed.
  */
+
+/** The runner images a platform's pools may name: our fake runner, and the stand-in for the official one. */
+export const RUNNER_IMAGES = { fake: 'runnerhub/fake-runner:dev', actionsRunner: 'runnerhub/actions-runner:dev' } as const;
 
 export const SERVICES = ['container-executor', 'pool-manager', 'scheduler', 'webhook-gateway', 'status-reporter', 'metrics'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -85,6 +88,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 
   await run('bash', [`${repoRoot}scripts/build-runner-image.sh`]);
+  if (options.pools.includes(RUNNER_IMAGES.actionsRunner)) await run('bash', [`${repoRoot}scripts/build-actions-runner-image.sh`, RUNNER_IMAGES.actionsRunner]);
   // From before the first container: anonymous volumes can only be followed from their start.
   const leftoverWatch = await watchLeftovers(docker, { deployment });
   const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };

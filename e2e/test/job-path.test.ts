@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@runnerhub/testing';
-import { startPlatform, type Platform } from '../src/index.js';
+import { RUNNER_IMAGES, startPlatform, type Platform } from '../src/index.js';
 
 // The job path through every service: a webhook from the simulator, the scheduler's match, the
 // pool-manager's JIT runner, the executor's container, the job done at "GitHub", nothing left.
+// Once with our fake runner image and once with the stand-in for ghcr.io/actions/actions-runner
+// (its run.sh and run-helper.sh, user runner, sudo), each on a platform of its own.
 
-describe('whole path: jobs from webhook to removed container', () => {
+describe.each([
+  ['the fake runner image', RUNNER_IMAGES.fake],
+  ['the actions-runner stand-in', RUNNER_IMAGES.actionsRunner],
+])('whole path on %s: jobs from webhook to removed container', (_image, image) => {
   let platform: Platform;
 
   beforeAll(async () => {
@@ -14,7 +19,7 @@ describe('whole path: jobs from webhook to removed container', () => {
   - name: warm
     repository: acme/app
     labels: [warm]
-    image: runnerhub/fake-runner:dev
+    image: ${image}
     pullPolicy: never
     cpus: 0.25
     memoryMb: 128
@@ -25,7 +30,7 @@ describe('whole path: jobs from webhook to removed container', () => {
   - name: cold
     repository: acme/app
     labels: [cold]
-    image: runnerhub/fake-runner:dev
+    image: ${image}
     pullPolicy: never
     cpus: 0.25
     memoryMb: 128
@@ -35,7 +40,7 @@ describe('whole path: jobs from webhook to removed container', () => {
   - name: shared
     org: acme
     labels: [shared]
-    image: runnerhub/fake-runner:dev
+    image: ${image}
     pullPolicy: never
     cpus: 0.25
     memoryMb: 128
