@@ -31,19 +31,54 @@ function startRunner(args: string[], env: Record<string, string> = {}): Run {
 
 let sim: GitHubSim;
 
-/** DELETE /repos/acme/app/actions/runners/{id} the way an App does: JWT → installation token → REST. */
-async function deleteRunnerViaRest(runnerId: number): Promise<void> {
+/** An installation token for acme, the way an App gets one: JWT → access_tokens. */
+async function installationToken(): Promise<string> {
   const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(sim.now() / 1000);
   const unsigned = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ iat: now - 30, exp: now + 300, iss: String(sim.app.id) })}`;
   const jwt = `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(sim.app.privateKey, 'base64url')}`;
-  const headers = { accept: 'application/vnd.github+json', 'user-agent': 'fake-runner-test' };
-  const installation = (await (await fetch(`${sim.url}/repos/acme/app/installation`, { headers: { ...headers, authorization: `Bearer ${jwt}` } })).json()) as { id: number };
-  const tokenResponse = await fetch(`${sim.url}/app/installations/${installation.id}/access_tokens`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${jwt}` } });
-  const { token } = (await tokenResponse.json()) as { token: string };
-  const deleted = await fetch(`${sim.url}/repos/acme/app/actions/runners/${runnerId}`, { method: 'DELETE', headers: { ...headers, authorization: `token ${token}` } });
+  const headers = { accept: 'application/vnd.github+json', 'user-agent': 'fake-runner-test', authorization: `Bearer ${jwt}` };
+  const installation = (await (await fetch(`${sim.url}/repos/acme/app/installation`, { headers })).json()) as { id: number };
+  const tokenResponse = await fetch(`${sim.url}/app/installations/${installation.id}/access_tokens`, { method: 'POST', headers });
+  return ((await tokenResponse.json()) as { token: string }).token;
+}
+
+/** DELETE /repos/acme/app/actions/runners/{id} the way an App does. */
+async function deleteRunnerViaRest(runnerId: number): Promise<void> {
+  const headers = { accept: 'application/vnd.github+json', 'user-agent': 'fake-runner-test', authorization: `token ${await installationToken()}` };
+  const deleted = await fetch(`${sim.url}/repos/acme/app/actions/runners/${runnerId}`, { method: 'DELETE', headers });
   expect(deleted.status).toBe(204);
 }
+
+/**
+ * A JIT config from a runner scale set, through the scale-set protocol (github-sim
+ * contracts/scale-set.md): registration token → admin token → scale set → a session that announces
+ * capacity → generatejitconfig.
+ */
+async function scaleSetJitConfig(scaleSetName: string, runnerName: string): Promise<string> {
+  const json = { 'content-type': 'application/json' };
+  const registration = await fetch(`${sim.url}/repos/acme/app/actions/runners/registration-token`, {
+    method: 'POST',
+    headers: { accept: 'application/vnd.github+json', authorization: `token ${await installationToken()}` },
+  });
+  const { token } = (await registration.json()) as { token: string };
+  const admin = (await (
+    await fetch(`${sim.url}/actions/runner-registration`, { method: 'POST', headers: { ...json, authorization: `RemoteAuth ${token}` }, body: JSON.stringify({ url: `${sim.url}/acme/app`, runner_event: 'register' }) })
+  ).json()) as { url: string; token: string };
+  const tenant = async <T>(method: string, path: string, body: unknown): Promise<T> => {
+    const response = await fetch(`${admin.url}${path}?api-version=6.0-preview`, { method, headers: { ...json, authorization: `Bearer ${admin.token}` }, body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+    return (await response.json()) as T;
+  };
+  const scaleSet = await tenant<{ id: number }>('POST', '_apis/runtime/runnerscalesets', { name: scaleSetName, runnerGroupId: 1, labels: [{ name: scaleSetName, type: 'System' }] });
+  const session = await tenant<{ messageQueueUrl: string; messageQueueAccessToken: string }>('POST', `_apis/runtime/runnerscalesets/${scaleSet.id}/sessions`, { ownerName: 'test' });
+  const poll = await fetch(session.messageQueueUrl, {
+    headers: { authorization: `Bearer ${session.messageQueueAccessToken}`, accept: 'application/json; api-version=6.0-preview', 'x-scalesetmaxcapacity': '1' },
+  });
+  expect(poll.status).toBe(202);
+  return (await tenant<{ encodedJITConfig: string }>('POST', `_apis/runtime/runnerscalesets/${scaleSet.id}/generatejitconfig`, { name: runnerName, workFolder: '' })).encodedJITConfig;
+}
+
 const actions = (jobId: number) =>
   sim
     .deliveries()
@@ -51,7 +86,7 @@ const actions = (jobId: number) =>
     .map((d) => d.action);
 
 beforeEach(async () => {
-  sim = await startGitHubSim();
+  sim = await startGitHubSim({ scaleSets: { pollWaitMs: 50 } });
   sim.createInstallation({ account: 'acme', type: 'Organization', repositories: ['app'] });
 });
 
@@ -74,6 +109,17 @@ describe('fake runner', () => {
     expect(actions(job.id)).toEqual(['queued', 'in_progress', 'completed']);
     expect(sim.runners().find((r) => r.name === 'rh-1')).toBeUndefined();
     expect(runner.output()).toContain('Job build completed with result: Succeeded');
+  });
+
+  it('runs a job assigned to a runner scale set from the JIT config the scale set made, exactly as from a REST one', async () => {
+    const encodedJitConfig = await scaleSetJitConfig('rh-small', 'rh-small-1');
+    const runner = startRunner([], { ACTIONS_RUNNER_INPUT_JITCONFIG: encodedJitConfig });
+    await waitFor(() => sim.runners().find((r) => r.name === 'rh-small-1')?.status === 'online', { what: 'runner online' });
+    const job = sim.createJob({ repository: 'acme/app', labels: ['rh-small'], command: 'test "$GITHUB_REPOSITORY" = acme/app' });
+    expect(await runner.code).toBe(0);
+    expect(sim.job(job.id)).toMatchObject({ status: 'completed', conclusion: 'success', runnerName: 'rh-small-1', scaleSetId: sim.scaleSets()[0]!.id });
+    await waitFor(() => actions(job.id).length === 3, { what: 'three deliveries' });
+    expect(sim.runners()).toEqual([]);
   });
 
   it('accepts --jitconfig, reports a failing command as failure and removes its config files', async () => {

@@ -36,6 +36,34 @@ export interface SimOptions {
    * gets no job (runner-versions.ts). Default: 2.330.0, published 10 days before the sim started.
    */
   runnerReleases?: RunnerRelease[];
+  /**
+   * Which GitHub the Actions service (runner scale sets) behaves as: `github.com` (default) assigns
+   * jobs directly, `ghes` offers them (`JobAvailable`) and waits for the listener to acquire them.
+   */
+  flavour?: SimFlavour;
+  /** The scale-set side's timers and rules; shorten them in tests. */
+  scaleSets?: ScaleSetOptions;
+}
+
+export type SimFlavour = 'github.com' | 'ghes';
+
+export interface ScaleSetOptions {
+  /** How long an empty long poll waits before 202. Default 50,000 (actions/scaleset README: ~50 s). */
+  pollWaitMs?: number;
+  /** How long a session with no poll stays active, e.g. a killed listener's ghost. Default 60. */
+  sessionIdleSeconds?: number;
+  /** Lifetime of the admin token (the JWT runner-registration returns). Default 3,600. */
+  adminTokenSeconds?: number;
+  /** Lifetime of a session's message-queue token. Default 3,600. */
+  queueTokenSeconds?: number;
+  /** JobCompleted reaches the queue this long after the job ended (a late hint). Default 0. */
+  jobCompletedDelayMs?: number;
+  /** An assigned job no runner takes within this long is cancelled and assigned again (at most 3 times). Default 300. */
+  reassignAfterSeconds?: number;
+  /** Honour labels besides the name: default true on ghes (3.21+), false on github.com (extra labels dropped). */
+  customLabels?: boolean;
+  /** Put a UTF-8 byte order mark before every JSON answer of the Actions service. Default false. */
+  bom?: boolean;
 }
 
 export type AccountType = 'Organization' | 'User';
@@ -80,6 +108,10 @@ export interface JobInput {
 
 export interface SimJob {
   id: number;
+  /** The job's id in scale-set messages (`jobId`, a GUID). */
+  scaleSetJobId: string;
+  /** The scale set GitHub last assigned the job to, if any. */
+  scaleSetId: number | null;
   runId: number;
   runAttempt: number;
   repository: string;
@@ -109,6 +141,8 @@ export interface SimRunner {
   ephemeral: boolean;
   labels: string[];
   runnerGroupId: number;
+  /** Set for runners made from a scale set's JIT config. */
+  scaleSetId: number | null;
   jobId: number | null;
   jitUsed: boolean;
 }
@@ -150,7 +184,66 @@ export interface RestFault {
 
 export interface Faults {
   webhooks?: WebhookFaults;
+  /** Also applies to the Actions service (scale sets): match its paths, e.g. `/_broker/scalesets/message` or `/messages`. */
   rest?: RestFault[];
+  scaleSets?: ScaleSetFaults;
+}
+
+export interface ScaleSetFaults {
+  /** The next N message acknowledgements answer 204 and change nothing (the message stays, to be redelivered). */
+  dropAcks?: number;
+  /** Put a UTF-8 byte order mark before JSON answers (as ScaleSetOptions.bom). */
+  bom?: boolean;
+}
+
+/** A scale set's statistics, as its messages and sessions carry them (actions/scaleset types.go:133-141). */
+export interface ScaleSetStatistics {
+  totalAvailableJobs: number;
+  totalAcquiredJobs: number;
+  totalAssignedJobs: number;
+  totalRunningJobs: number;
+  totalRegisteredRunners: number;
+  totalBusyRunners: number;
+  totalIdleRunners: number;
+}
+
+export interface SimScaleSet {
+  id: number;
+  name: string;
+  runnerGroupId: number;
+  labels: string[];
+  /** `repo:owner/name` or `org:login`. */
+  scope: string;
+  /** The capacity a session last announced (X-ScaleSetMaxCapacity); null until one did. */
+  capacity: number | null;
+  /** `active` false: expired, the next session create succeeds. */
+  session: { id: string; ownerName: string; polling: boolean; active: boolean } | null;
+  statistics: ScaleSetStatistics;
+  unacknowledgedMessageIds: number[];
+  /** Jobs that queued while the session announced capacity 0: never this scale set's. */
+  excludedJobIds: number[];
+  /** Jobs the scale set holds now (available, assigned or running). */
+  jobIds: number[];
+}
+
+export interface ScaleSetInput {
+  /** `owner/name` for a repository scale set, or `org` for an organization one. */
+  repository?: string;
+  org?: string;
+  name: string;
+  /** Default 1 (Default). */
+  runnerGroupId?: number;
+  /** Default: the name. */
+  labels?: string[];
+}
+
+/** One call the Actions service answered (tests check retries and refreshes with it). */
+export interface SimActionsRequest {
+  at: string;
+  operationId: string;
+  method: string;
+  path: string;
+  status: number;
 }
 
 export interface RateLimits {
@@ -214,6 +307,21 @@ export interface GitHubSim {
   checkRuns(): SimCheckRun[];
   /** Same as the REST generate-jitconfig call, without auth: for tests of runners and executors. */
   createJitRunner(input: JitRunnerInput): { runner: SimRunner; encodedJitConfig: string };
+  /** An organization runner group besides Default. */
+  createRunnerGroup(input: { org: string; name: string }): { id: number; name: string };
+  /** The scale set a listener's create call makes, without auth. */
+  createScaleSet(input: ScaleSetInput): SimScaleSet;
+  /** The scale set's generatejitconfig, without auth. */
+  createScaleSetRunner(scaleSetId: number, input: { name: string; workFolder?: string }): { runner: SimRunner; encodedJitConfig: string };
+  scaleSets(): SimScaleSet[];
+  /** Puts a hand-made job message (e.g. a type clients do not know yet) on a scale set's queue. */
+  injectScaleSetMessage(scaleSetId: number, message: Record<string, unknown> & { messageType: string }): void;
+  /** Changes the scale-set timers and rules of a running simulator (the flavour is fixed at start). */
+  configureScaleSets(options: ScaleSetOptions): void;
+  /** A fault: admin and/or queue tokens expire now; an open poll answers 401 at once. */
+  expireScaleSetTokens(which: { admin?: boolean; queue?: boolean }): void;
+  /** The Actions service's answers so far, oldest first (the last 1,000). */
+  actionsRequests(): SimActionsRequest[];
   deliveries(): SimDelivery[];
   /** Resolves with the first delivery (past or future) that matches. */
   waitForDelivery(match: (d: SimDelivery) => boolean, timeoutMs?: number): Promise<SimDelivery>;

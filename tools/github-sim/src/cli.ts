@@ -13,6 +13,7 @@ const USAGE = `github-sim <command> [options]
   serve        run a simulator          --port 8900 --host 127.0.0.1 --webhook-url URL --webhook-secret S
                                         --runner-url URL | --runner-host HOST --app-id N --private-key-file PEM (created when missing)
                                         --installation acme:app,web (repeatable) --app-file FILE (writes the App's credentials)
+                                        --flavour github.com|ghes --poll-wait 50s --session-idle 60s --completed-delay 0s --bom
   app          print the App's id, client id, webhook secret and private key
   installation --account acme --repos app,web [--user]
   job          --repo acme/app --labels self-hosted,linux [--name build] [--duration 5s] [--command "make test"]
@@ -22,7 +23,12 @@ const USAGE = `github-sim <command> [options]
   runners
   deliveries
   ping
-  fault        [--drop 0.3] [--duplicate 0.1] [--delay 0-2000] [--reorder] [--rest 'POST:generate-jitconfig:502:3'] | --clear
+  fault        [--drop 0.3] [--duplicate 0.1] [--delay 0-2000] [--reorder] [--rest 'POST:generate-jitconfig:502:3']
+               [--drop-acks N] [--bom] | --clear
+  scale-sets   (the Actions service's scale sets, sessions, statistics)
+  scale-set    --repo acme/app | --org acme  --name rh-small [--group-id 1] [--labels a,b]
+  runner-group --org acme --name gpu
+  expire-tokens [--admin] [--queue]          (scale-set tokens; an open poll answers 401)
   limits       [--installation N] [--app N] [--jit-per-minute N]
   clock        --advance 24h
 
@@ -33,6 +39,11 @@ function duration(text: string): number {
   if (!match) throw new Error(`not a duration: ${text} (use 500ms, 5s, 2m, 24h)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms']!;
   return Math.round(Number(match[1]) * unit);
+}
+
+function flavour(text: string | undefined): 'github.com' | 'ghes' | undefined {
+  if (text === undefined || text === 'github.com' || text === 'ghes') return text;
+  throw new Error(`--flavour ${text}: expected github.com or ghes`);
 }
 
 function list(text: string | undefined): string[] {
@@ -75,6 +86,13 @@ async function serve(values: Record<string, string | boolean | string[] | undefi
     appId: values['app-id'] ? Number(values['app-id']) : 424_242,
     privateKey: values['private-key-file'] ? appKey(values['private-key-file'] as string) : undefined,
     logger: Boolean(values['verbose']),
+    flavour: flavour(values['flavour'] as string | undefined),
+    scaleSets: {
+      pollWaitMs: values['poll-wait'] ? duration(values['poll-wait'] as string) : undefined,
+      sessionIdleSeconds: values['session-idle'] ? duration(values['session-idle'] as string) / 1000 : undefined,
+      jobCompletedDelayMs: values['completed-delay'] ? duration(values['completed-delay'] as string) : undefined,
+      bom: values['bom'] === true ? true : undefined,
+    },
   });
   for (const spec of (values['installation'] as string[] | undefined) ?? []) {
     const [account, repos] = spec.split(':');
@@ -132,6 +150,16 @@ async function main(argv: string[]): Promise<void> {
       advance: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
+      flavour: { type: 'string' },
+      'poll-wait': { type: 'string' },
+      'session-idle': { type: 'string' },
+      'completed-delay': { type: 'string' },
+      bom: { type: 'boolean' },
+      'drop-acks': { type: 'string' },
+      org: { type: 'string' },
+      'group-id': { type: 'string' },
+      admin: { type: 'boolean' },
+      queue: { type: 'boolean' },
     },
   });
   const simUrl = values['sim-url'] ?? process.env['GITHUB_SIM_URL'] ?? 'http://127.0.0.1:8900';
@@ -193,9 +221,26 @@ async function main(argv: string[]): Promise<void> {
             reorder: values.reorder,
           },
           rest,
+          scaleSets: { dropAcks: values['drop-acks'] ? Number(values['drop-acks']) : undefined, bom: values.bom },
         }),
       );
     }
+    case 'scale-sets':
+      return print(await call(simUrl, 'GET', '/_sim/scale-sets'));
+    case 'scale-set':
+      return print(
+        await call(simUrl, 'POST', '/_sim/scale-sets', {
+          repository: values.repo,
+          org: values.org,
+          name: values.name,
+          runnerGroupId: values['group-id'] ? Number(values['group-id']) : undefined,
+          labels: values.labels ? list(values.labels) : undefined,
+        }),
+      );
+    case 'runner-group':
+      return print(await call(simUrl, 'POST', '/_sim/runner-groups', { org: values.org, name: values.name }));
+    case 'expire-tokens':
+      return print(await call(simUrl, 'POST', '/_sim/scale-sets/expire-tokens', { admin: values.admin === true, queue: values.queue === true }));
     case 'limits':
       return print(
         await call(simUrl, 'PUT', '/_sim/rate-limits', {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { GitHubSim, InstallationInput, JitRunnerInput, JobInput, RateLimits } from './api.js';
+import type { GitHubSim, InstallationInput, JitRunnerInput, JobInput, RateLimits, ScaleSetOptions } from './api.js';
 import { GitHubHttpError } from './errors.js';
 
 /** `/_sim/*`: the control surface for tests, the CLI and the demo (README "Control API"). */
@@ -118,6 +118,57 @@ export function registerControlRoutes(server: FastifyInstance, sim: GitHubSim): 
       return sim.createJitRunner(input);
     }),
   );
+
+  server.post('/_sim/runner-groups', (request, reply) =>
+    answer(reply, 201, () => {
+      const body = requireObject(request.body);
+      return sim.createRunnerGroup({ org: requireString(body, 'org'), name: requireString(body, 'name') });
+    }),
+  );
+  server.get('/_sim/scale-sets', (_request, reply) => answer(reply, 200, () => sim.scaleSets()));
+  server.post('/_sim/scale-sets', (request, reply) =>
+    answer(reply, 201, () => {
+      const body = requireObject(request.body);
+      return sim.createScaleSet({
+        repository: optionalString(body, 'repository'),
+        org: optionalString(body, 'org'),
+        name: requireString(body, 'name'),
+        runnerGroupId: optionalNumber(body, 'runnerGroupId'),
+        labels: body['labels'] === undefined ? undefined : requireStrings(body, 'labels'),
+      });
+    }),
+  );
+  server.post('/_sim/scale-sets/:id/runners', (request, reply) =>
+    answer(reply, 201, () => {
+      const body = requireObject(request.body);
+      return sim.createScaleSetRunner(Number((request.params as { id: string }).id), { name: requireString(body, 'name'), workFolder: optionalString(body, 'workFolder') });
+    }),
+  );
+  server.put('/_sim/scale-sets/options', (request, reply) =>
+    answer(reply, 200, () => {
+      const body = requireObject(request.body);
+      const options: ScaleSetOptions = {};
+      for (const field of ['pollWaitMs', 'sessionIdleSeconds', 'adminTokenSeconds', 'queueTokenSeconds', 'jobCompletedDelayMs', 'reassignAfterSeconds'] as const) {
+        const value = optionalNumber(body, field);
+        if (value !== undefined) options[field] = value;
+      }
+      for (const field of ['customLabels', 'bom'] as const) {
+        if (body[field] === undefined) continue;
+        if (typeof body[field] !== 'boolean') throw new GitHubHttpError(400, `${field} must be a boolean`);
+        options[field] = body[field];
+      }
+      sim.configureScaleSets(options);
+      return {};
+    }),
+  );
+  server.post('/_sim/scale-sets/expire-tokens', (request, reply) =>
+    answer(reply, 200, () => {
+      const body = requireObject(request.body);
+      sim.expireScaleSetTokens({ admin: body['admin'] === true, queue: body['queue'] === true });
+      return {};
+    }),
+  );
+  server.get('/_sim/actions-requests', (_request, reply) => answer(reply, 200, () => sim.actionsRequests()));
 
   server.get('/_sim/deliveries', (_request, reply) => answer(reply, 200, () => sim.deliveries()));
   server.post('/_sim/ping', (_request, reply) => answer(reply, 202, () => sim.ping()));

@@ -16,6 +16,8 @@ import {
 } from './representations.js';
 import type { RestAnswer, RestContext, RestRoute } from './rest.js';
 import { isoSeconds } from './templates.js';
+import type { AppManifests, PendingManifest } from './app-manifests.js';
+import type { ScaleSets } from './scale-sets.js';
 import type { WebhookSender } from './webhooks.js';
 import type { Installation, Repo, Runner, World } from './world.js';
 
@@ -31,6 +33,10 @@ export interface GitHubRouteDependencies {
   web: () => string;
   /** `ServerUrl` handed to runners in JIT configs. */
   runnerUrl: () => string;
+  scaleSets: ScaleSets;
+  manifests: AppManifests;
+  /** Gives the simulator's App what a converted manifest says; answers its new secrets and key. */
+  adoptManifest: (pending: PendingManifest) => { clientSecret: string; webhookSecret: string; pem: string };
 }
 
 const ok = (body: unknown, headers?: Record<string, string>): RestAnswer => ({ status: 200, body, headers });
@@ -99,7 +105,7 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
   ];
 
   const jitConfig = (runner: Runner): string =>
-    encodeJitConfig(runner, { web: web(), runnerUrl: deps.runnerUrl(), groupName: world.runnerGroup().name });
+    encodeJitConfig(runner, { web: web(), runnerUrl: deps.runnerUrl(), groupName: world.groupName(runner) });
 
   const generateJit = (ctx: RestContext, scope: { repository?: string; org?: string }): RestAnswer => {
     const body = ctx.body ?? {};
@@ -112,6 +118,11 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
       workFolder: body['work_folder'] as string | undefined,
     });
     return { status: 201, body: { runner: runnerObject(runner), encoded_jit_config: jitConfig(runner) } };
+  };
+
+  const registrationToken = (installation: Installation, repo: Repo | null): RestAnswer => {
+    const issued = deps.scaleSets.issueRegistrationToken({ installation, repo });
+    return { status: 201, body: { token: issued.token, expires_at: isoSeconds(issued.expiresAt) } };
   };
 
   const listRunners = (ctx: RestContext, runners: Runner[]): RestAnswer => {
@@ -289,6 +300,22 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
       handle: (ctx) => generateJit(ctx, { org: orgOf(ctx).account.login }),
     },
     {
+      // The first step of the scale-set auth chain (scale-set-protocol.md §1): a registration token
+      // is what POST /actions/runner-registration takes (RemoteAuth).
+      method: 'POST',
+      path: '/repos/{owner}/{repo}/actions/runners/registration-token',
+      auth: 'installation',
+      permission: (ctx) => repoRunnerPermission(ctx, true),
+      handle: (ctx) => registrationToken(ctx.installation!, repoOf(ctx)),
+    },
+    {
+      method: 'POST',
+      path: '/orgs/{org}/actions/runners/registration-token',
+      auth: 'installation',
+      permission: orgRunnerPermission(true),
+      handle: (ctx) => registrationToken(orgOf(ctx), null),
+    },
+    {
       method: 'GET',
       path: '/repos/{owner}/{repo}/actions/runners',
       auth: 'installation',
@@ -342,26 +369,30 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
       auth: 'installation',
       permission: orgRunnerPermission(false),
       handle: (ctx) => {
-        const org = orgOf(ctx).account.login;
-        const group = world.runnerGroup();
-        const base = `${web()}/orgs/${org}/actions/runner-groups/${group.id}`;
-        return ok({
-          total_count: 1,
-          runner_groups: [
-            {
-              id: group.id,
-              name: group.name,
-              visibility: 'all',
-              default: true,
-              runners_url: `${base}/runners`,
-              inherited: false,
-              allows_public_repositories: false,
-              restricted_to_workflows: false,
-              selected_workflows: [],
-              workflow_restrictions_read_only: false,
-            },
-          ],
-        });
+        const installation = orgOf(ctx);
+        const groups = world.runnerGroups(installation, null);
+        const { page, headers } = paginate(ctx, groups);
+        return ok(
+          {
+            total_count: groups.length,
+            runner_groups: page.map((group) => {
+              const base = `${web()}/orgs/${installation.account.login}/actions/runner-groups/${group.id}`;
+              return {
+                id: group.id,
+                name: group.name,
+                visibility: 'all',
+                default: group.isDefault,
+                runners_url: `${base}/runners`,
+                inherited: false,
+                allows_public_repositories: false,
+                restricted_to_workflows: false,
+                selected_workflows: [],
+                workflow_restrictions_read_only: false,
+              };
+            }),
+          },
+          headers,
+        );
       },
     },
     {
@@ -465,6 +496,22 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
     },
 
     // --- no rate cost / no auth -----------------------------------------------------------------
+    {
+      // The end of the App manifest flow: the temporary code is the credential (app-manifests.ts).
+      method: 'POST',
+      path: '/app-manifests/{code}/conversions',
+      auth: 'none',
+      handle: (ctx) => {
+        const pending = deps.manifests.take(ctx.params['code'] ?? '');
+        if (!pending) throw notFound();
+        const secrets = deps.adoptManifest(pending);
+        const owner = pending.org ?? { login: 'octo-dev', id: 583_231, type: 'User' as const };
+        return {
+          status: 201,
+          body: { ...appObject(web(), deps.app, owner), client_id: deps.app.clientId, client_secret: secrets.clientSecret, webhook_secret: secrets.webhookSecret, pem: secrets.pem },
+        };
+      },
+    },
     {
       method: 'GET',
       path: '/rate_limit',

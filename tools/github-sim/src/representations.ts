@@ -14,7 +14,14 @@ export interface AppInfo {
   name: string;
   hookId: number;
   createdAt: number;
+  /** Set by an App manifest conversion (app-manifests.ts); else RunnerHub's own. */
+  description?: string | null;
+  externalUrl?: string;
+  permissions?: Record<string, 'read' | 'write'>;
+  events?: string[];
 }
+
+const RUNNERHUB_PERMISSIONS: Record<string, 'read' | 'write'> = { actions: 'read', administration: 'write', checks: 'write', metadata: 'read', organization_self_hosted_runners: 'write' };
 
 function accountUrls(web: string, account: Account): Record<string, unknown> {
   const kind = account.type === 'Organization' ? 'orgs' : 'users';
@@ -51,13 +58,13 @@ export function appObject(web: string, app: AppInfo, owner: Account): Record<str
     node_id: nodeId('Integration', app.id),
     owner: accountUrls(web, owner),
     name: app.name,
-    description: 'RunnerHub runs GitHub Actions jobs on your own hardware.',
-    external_url: web,
+    description: app.description === undefined ? 'RunnerHub runs GitHub Actions jobs on your own hardware.' : app.description,
+    external_url: app.externalUrl ?? web,
     html_url: `${web}/apps/${app.slug}`,
     created_at: isoSeconds(app.createdAt),
     updated_at: isoSeconds(app.createdAt),
-    permissions: { actions: 'read', administration: 'write', checks: 'write', metadata: 'read', organization_self_hosted_runners: 'write' },
-    events: ['workflow_job', 'workflow_run'],
+    permissions: app.permissions ?? RUNNERHUB_PERMISSIONS,
+    events: app.events ?? ['workflow_job', 'workflow_run'],
   };
 }
 

@@ -84,7 +84,7 @@ export function registerRestRoutes(server: FastifyInstance, routes: RestRoute[],
         let answer: RestAnswer;
         let rateHeaders: Record<string, string> = {};
         try {
-          await applyFault(route, requestUrl.pathname, deps.faults(), faultCounts);
+          await applyFault(route.method, requestUrl.pathname, deps.faults(), faultCounts);
           const requestErrors = deps.contract.checkRequest(operation, ctx.query, ctx.body);
           if (requestErrors.length > 0) {
             violation('request', requestErrors);
@@ -124,9 +124,10 @@ export function registerRestRoutes(server: FastifyInstance, routes: RestRoute[],
   }
 }
 
-async function applyFault(route: RestRoute, path: string, faults: RestFault[], counts: Map<RestFault, number>): Promise<void> {
+/** Waits or answers as the first matching fault says (REST and the Actions service share the rules). */
+export async function applyFault(method: string, path: string, faults: RestFault[], counts: Map<RestFault, number>): Promise<void> {
   for (const fault of faults) {
-    if (fault.method && fault.method.toUpperCase() !== route.method) continue;
+    if (fault.method && fault.method.toUpperCase() !== method) continue;
     if (!new RegExp(fault.path).test(path)) continue;
     const used = counts.get(fault) ?? 0;
     if (fault.times !== undefined && used >= fault.times) continue;

@@ -8,10 +8,16 @@ import type {
   JitRunnerInput,
   JobInput,
   RateLimits,
+  ScaleSetInput,
+  ScaleSetOptions,
+  SimActionsRequest,
   SimDelivery,
   SimOptions,
 } from './api.js';
+import { registerActionsService } from './actions-service.js';
+import type { TenantScope } from './actions-tokens.js';
 import { publicKeyOf } from './app-jwt.js';
+import { AppManifests, type PendingManifest } from './app-manifests.js';
 import { SimClock } from './clock.js';
 import { Contract } from './contract.js';
 import { registerControlRoutes } from './control.js';
@@ -22,7 +28,10 @@ import { pingPayload, workflowJobPayload, workflowRunPayload, type AppInfo } fro
 import { registerRestRoutes } from './rest.js';
 import { registerRunnerProtocol } from './runner-protocol.js';
 import { defaultRunnerReleases, RunnerVersions } from './runner-versions.js';
+import { ScaleSetContract } from './scale-set-contract.js';
+import { ScaleSets, type ScaleSetRules } from './scale-sets.js';
 import { WebhookSender } from './webhooks.js';
+import { GitHubHttpError } from './errors.js';
 import { World, type Job, type JobAction, type Run, type RunAction } from './world.js';
 
 /** Starts a simulator on its own port; see README.md for what it serves. */
@@ -34,6 +43,9 @@ export async function startGitHubSim(options: SimOptions = {}): Promise<GitHubSi
 
 /** Loaded once per process: parsing GitHub's descriptions is the slow part of a start. */
 let sharedContract: Contract | undefined;
+let sharedScaleSetContract: ScaleSetContract | undefined;
+/** Calls of the Actions service kept for tests (actionsRequests). */
+const ACTIONS_LOG_SIZE = 1000;
 
 class Simulator implements GitHubSim {
   private readonly clock = new SimClock();
@@ -47,6 +59,10 @@ class Simulator implements GitHubSim {
   private readonly clientId: string;
   private readonly publicKey: KeyObject;
   private readonly violationLog: ContractViolation[] = [];
+  private readonly actionsLog: SimActionsRequest[] = [];
+  private readonly scaleSetsBroker: ScaleSets;
+  private readonly manifests: AppManifests;
+  private scaleSetOptions: ScaleSetOptions;
   private webhookUrl: string | undefined;
   private webhookSecret: string;
   private faults: Faults = {};
@@ -77,6 +93,12 @@ class Simulator implements GitHubSim {
       (job, action) => this.emitJob(job, action),
       (run, action) => this.emitRun(run, action),
     );
+    this.scaleSetOptions = { ...options.scaleSets };
+    this.scaleSetsBroker = new ScaleSets(this.world, this.clock, () => this.scaleSetRules(), { web: () => this.baseUrl, runnerUrl: () => this.runnerUrl });
+    this.manifests = new AppManifests(this.clock, (login) => {
+      const installation = this.world.installationOf(login);
+      return installation?.account.type === 'Organization' ? installation.account : undefined;
+    });
     // Closing ends every connection at once: a request held by a delay fault, or a keep-alive
     // connection that went idle after close() began, would otherwise hold close() for fastify's
     // 72 s keep-alive timeout.
@@ -101,6 +123,9 @@ class Simulator implements GitHubSim {
         app: this.appInfo,
         web: () => this.baseUrl,
         runnerUrl: () => this.runnerUrl,
+        scaleSets: this.scaleSetsBroker,
+        manifests: this.manifests,
+        adoptManifest: (pending) => this.adoptManifest(pending),
       }),
       {
         world: this.world,
@@ -113,7 +138,59 @@ class Simulator implements GitHubSim {
       },
     );
     registerRunnerProtocol(this.server, this.world, new RunnerVersions(this.clock, options.runnerReleases ?? defaultRunnerReleases(this.clock.now())));
+    registerActionsService(this.server, {
+      scaleSets: this.scaleSetsBroker,
+      contract: (sharedScaleSetContract ??= new ScaleSetContract()),
+      faults: () => this.faults.rest ?? [],
+      bom: () => Boolean(this.scaleSetOptions.bom || this.faults.scaleSets?.bom),
+      recordViolation: (v) => this.violationLog.push(v),
+      recordRequest: (r) => {
+        this.actionsLog.push(r);
+        if (this.actionsLog.length > ACTIONS_LOG_SIZE) this.actionsLog.shift();
+      },
+    });
+    this.manifests.register(this.server);
     registerControlRoutes(this.server, this);
+  }
+
+  private scaleSetRules(): ScaleSetRules {
+    const o = this.scaleSetOptions;
+    const flavour = this.options.flavour ?? 'github.com';
+    return {
+      flavour,
+      pollWaitMs: o.pollWaitMs ?? 50_000,
+      sessionIdleMs: (o.sessionIdleSeconds ?? 60) * 1000,
+      adminTokenMs: (o.adminTokenSeconds ?? 3600) * 1000,
+      queueTokenMs: (o.queueTokenSeconds ?? 3600) * 1000,
+      jobCompletedDelayMs: o.jobCompletedDelayMs ?? 0,
+      reassignAfterMs: (o.reassignAfterSeconds ?? 300) * 1000,
+      customLabels: o.customLabels ?? flavour === 'ghes',
+    };
+  }
+
+  /** A converted manifest configures the one App the simulator has (app-manifests.ts). */
+  private adoptManifest({ manifest }: PendingManifest): { clientSecret: string; webhookSecret: string; pem: string } {
+    this.appInfo.name = manifest.name;
+    this.appInfo.slug = manifest.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'app';
+    this.appInfo.description = manifest.description;
+    this.appInfo.externalUrl = manifest.url;
+    if (manifest.defaultPermissions) this.appInfo.permissions = { metadata: 'read', ...manifest.defaultPermissions };
+    if (manifest.defaultEvents) this.appInfo.events = manifest.defaultEvents;
+    this.webhookSecret = randomBytes(20).toString('hex');
+    if (manifest.hookUrl) this.webhookUrl = manifest.hookUrl;
+    return { clientSecret: randomBytes(20).toString('hex'), webhookSecret: this.webhookSecret, pem: this.privateKey };
+  }
+
+  private tenantScope(input: { repository?: string; org?: string }): TenantScope {
+    if (input.repository) {
+      const repo = this.world.repo(input.repository);
+      const installation = repo && this.world.installations.get(repo.installationId);
+      if (!repo || !installation) throw new GitHubHttpError(404, `repository ${input.repository} is not in any installation`);
+      return { installation, repo };
+    }
+    const installation = this.world.installationOf(input.org ?? '');
+    if (!installation || installation.account.type !== 'Organization') throw new GitHubHttpError(404, `organization ${input.org ?? ''} is not in any installation`);
+    return { installation, repo: null };
   }
 
   async listen(port: number, host: string): Promise<void> {
@@ -121,8 +198,13 @@ class Simulator implements GitHubSim {
     const address = this.server.server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
     this.baseUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actualPort}`;
-    this.sweepTimer = setInterval(() => this.world.sweep(), 1000);
+    this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    this.world.sweep();
+    this.scaleSetsBroker.sweep();
   }
 
   get url(): string {
@@ -186,8 +268,57 @@ class Simulator implements GitHubSim {
   createJitRunner(input: JitRunnerInput): ReturnType<GitHubSim['createJitRunner']> {
     // The same runner and JIT config the REST call makes, without auth and rate limits.
     const runner = this.world.createJitRunner(input);
-    const encodedJitConfig = encodeJitConfig(runner, { web: this.baseUrl, runnerUrl: this.runnerUrl, groupName: this.world.runnerGroup().name });
+    const encodedJitConfig = encodeJitConfig(runner, { web: this.baseUrl, runnerUrl: this.runnerUrl, groupName: this.world.groupName(runner) });
     return { runner: this.world.toSimRunner(runner), encodedJitConfig };
+  }
+
+  createRunnerGroup(input: { org: string; name: string }): { id: number; name: string } {
+    const group = this.world.createRunnerGroup(input.org, input.name);
+    return { id: group.id, name: group.name };
+  }
+
+  createScaleSet(input: ScaleSetInput): ReturnType<GitHubSim['createScaleSet']> {
+    const scaleSet = this.scaleSetsBroker.create(this.tenantScope(input), {
+      name: input.name,
+      runnerGroupId: input.runnerGroupId ?? 1,
+      labels: input.labels ?? [],
+      disableUpdate: true,
+    });
+    return this.scaleSetsBroker.toSim(scaleSet);
+  }
+
+  createScaleSetRunner(scaleSetId: number, input: { name: string; workFolder?: string }): ReturnType<GitHubSim['createScaleSetRunner']> {
+    const scaleSet = this.scaleSetById(scaleSetId);
+    const { runner, encodedJITConfig } = this.scaleSetsBroker.generateJitConfig(scaleSet.scope, scaleSetId, { name: input.name, workFolder: input.workFolder ?? '' });
+    return { runner: this.world.toSimRunner(runner), encodedJitConfig: encodedJITConfig };
+  }
+
+  scaleSets(): ReturnType<GitHubSim['scaleSets']> {
+    return [...this.scaleSetsBroker.all.values()].map((s) => this.scaleSetsBroker.toSim(s));
+  }
+
+  injectScaleSetMessage(scaleSetId: number, message: Record<string, unknown> & { messageType: string }): void {
+    this.scaleSetsBroker.inject(this.scaleSetById(scaleSetId), message);
+  }
+
+  configureScaleSets(options: ScaleSetOptions): void {
+    this.scaleSetOptions = { ...this.scaleSetOptions, ...options };
+    this.sweep();
+  }
+
+  expireScaleSetTokens(which: { admin?: boolean; queue?: boolean }): void {
+    if (which.admin) this.scaleSetsBroker.tokens.expireAdminTokens();
+    if (which.queue) this.scaleSetsBroker.expireQueueTokens();
+  }
+
+  actionsRequests(): SimActionsRequest[] {
+    return [...this.actionsLog];
+  }
+
+  private scaleSetById(id: number): NonNullable<ReturnType<ScaleSets['all']['get']>> {
+    const scaleSet = this.scaleSetsBroker.all.get(id);
+    if (!scaleSet) throw new GitHubHttpError(404, `no scale set ${id}`);
+    return scaleSet;
   }
 
   deliveries(): SimDelivery[] {
@@ -230,6 +361,7 @@ class Simulator implements GitHubSim {
   setFaults(faults: Faults): void {
     this.faults = faults;
     this.webhooks.setFaults(faults.webhooks ?? {});
+    this.scaleSetsBroker.dropAcks = faults.scaleSets?.dropAcks ?? 0;
   }
 
   setRateLimits(limits: RateLimits): void {
@@ -238,7 +370,7 @@ class Simulator implements GitHubSim {
 
   advanceClock(ms: number): void {
     this.clock.advance(ms);
-    this.world.sweep();
+    this.sweep();
   }
 
   now(): number {
@@ -252,6 +384,7 @@ class Simulator implements GitHubSim {
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
     for (const runner of this.world.runners.values()) runner.waiter?.resolve({ kind: 'none' });
+    this.scaleSetsBroker.close();
     await this.webhooks.close();
     await this.server.close();
   }

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type {
   AccountType,
   InstallationInput,
@@ -60,6 +60,8 @@ export interface Runner {
   repo: Repo | null;
   labels: Label[];
   runnerGroupId: number;
+  /** Set for runners made from a scale set's JIT config (scale-sets.ts): they take only that scale set's jobs. */
+  scaleSetId: number | null;
   workFolder: string;
   status: 'online' | 'offline';
   busy: boolean;
@@ -77,6 +79,10 @@ export interface Runner {
 
 export interface Job {
   id: number;
+  /** The job as the scale-set message queue names it: an opaque GUID, unrelated to `id` (cloudbase/garm#459). */
+  scaleSetJobId: string;
+  /** The scale set GitHub last assigned the job to (scale-sets.ts keeps it). */
+  scaleSetId: number | null;
   run: Run;
   repo: Repo;
   installationId: number;
@@ -114,6 +120,31 @@ export interface WorldOptions {
 }
 
 export type JobAction = 'queued' | 'in_progress' | 'completed';
+
+export interface RunnerGroup {
+  id: number;
+  name: string;
+  isDefault: boolean;
+}
+
+/**
+ * How jobs meet runner scale sets (scale-sets.ts). The world asks which scale set holds a job and
+ * tells it what happened to jobs; it knows nothing else of scale sets.
+ */
+export interface ScaleSetRouting {
+  /** The scale set holding a job; `ready` once its runners may take it (assigned, not merely available). */
+  holder(job: Job): { scaleSetId: number; ready: boolean } | undefined;
+  jobQueued(job: Job): void;
+  jobStarted(job: Job, runner: Runner): void;
+  jobFinished(job: Job, runner: Runner | undefined): void;
+}
+
+const NO_SCALE_SETS: ScaleSetRouting = {
+  holder: () => undefined,
+  jobQueued: () => undefined,
+  jobStarted: () => undefined,
+  jobFinished: () => undefined,
+};
 export type RunAction = 'requested' | 'in_progress' | 'completed';
 
 export const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
@@ -124,7 +155,7 @@ export const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
   organization_self_hosted_runners: 'write',
 };
 
-const DEFAULT_GROUP = { id: 1, name: 'Default' };
+const DEFAULT_GROUP: RunnerGroup = { id: 1, name: 'Default', isDefault: true };
 const ONE_DAY_MS = 86_400_000;
 /**
  * Names GitHub gives its own meaning: a JIT runner sent one of them lists it as `read-only`, as in
@@ -142,6 +173,9 @@ export class World {
   readonly checkRuns = new Map<number, Record<string, unknown>>();
   private readonly tokens = new Map<string, { installationId: number; expiresAt: number; permissions: Record<string, PermissionLevel> }>();
   private readonly labelIds = new Map<string, number>();
+  /** Runner groups an organization made besides Default, by lower-case login. */
+  private readonly groups = new Map<string, RunnerGroup[]>();
+  private routing: ScaleSetRouting = NO_SCALE_SETS;
   // Job, run and runner ids grow from the start time, so a restarted simulator never reuses an id
   // that a running RunnerHub already has in its database.
   private nextId = {
@@ -153,6 +187,7 @@ export class World {
     run: Date.now(),
     check: 4_000,
     label: 100,
+    group: 2,
   };
   private runNumbers = new Map<number, number>();
 
@@ -162,6 +197,10 @@ export class World {
     private readonly emitJob: (job: Job, action: JobAction) => void,
     private readonly emitRun: (run: Run, action: RunAction) => void = () => undefined,
   ) {}
+
+  attachScaleSets(routing: ScaleSetRouting): void {
+    this.routing = routing;
+  }
 
   // --- installations and tokens -------------------------------------------------------------
 
@@ -240,26 +279,52 @@ export class World {
     }
     if (!installation) throw new GitHubHttpError(422, 'a runner needs a repository or an org');
     const groupId = input.runnerGroupId ?? DEFAULT_GROUP.id;
-    if (groupId !== DEFAULT_GROUP.id) throw new GitHubHttpError(404, 'Not Found');
-    const owner = repo ? repo.fullName : installation.account.login;
-    const clash = [...this.runners.values()].find((r) => r.name === input.name && (r.repo?.fullName ?? r.owner) === owner);
-    if (clash) {
+    if (!this.runnerGroups(installation, repo).some((g) => g.id === groupId)) throw new GitHubHttpError(404, 'Not Found');
+    if (this.runnerNamed(installation, repo, input.name)) {
       throw new GitHubHttpError(409, `Already exists - A runner with the name ${input.name} already exists.`);
     }
     const names: string[] = [];
     for (const label of input.labels) {
       if (!names.some((n) => n.toLowerCase() === label.toLowerCase())) names.push(label);
     }
-    const now = this.clock.now();
-    const runner: Runner = {
-      id: this.nextId.runner++,
+    return this.addRunner({
       name: input.name,
-      installationId: installation.id,
-      owner: installation.account.login,
+      installation,
       repo,
       labels: names.map((name) => ({ id: this.labelId(name), name, type: SYSTEM_LABELS.has(name.toLowerCase()) ? 'read-only' : 'custom' })),
       runnerGroupId: groupId,
+      scaleSetId: null,
       workFolder: input.workFolder ?? '_work',
+    });
+  }
+
+  /**
+   * A runner registered through a scale set's generatejitconfig: the scale set's labels and no
+   * default ones (no self-hosted, OS or architecture: rhobuild/runpool#141), its group, its scope.
+   * The caller has checked the name is free (runnerNamed).
+   */
+  createScaleSetRunner(input: { name: string; installation: Installation; repo: Repo | null; labels: string[]; runnerGroupId: number; scaleSetId: number; workFolder: string }): Runner {
+    return this.addRunner({ ...input, labels: input.labels.map((name) => ({ id: this.labelId(name), name, type: 'custom' })) });
+  }
+
+  /** The runner of this scope (repository, or the organization's own) with this name. */
+  runnerNamed(installation: Installation, repo: Repo | null, name: string): Runner | undefined {
+    const owner = repo ? repo.fullName : installation.account.login;
+    return [...this.runners.values()].find((r) => r.name === name && (r.repo?.fullName ?? r.owner) === owner);
+  }
+
+  private addRunner(fields: Pick<Runner, 'name' | 'repo' | 'labels' | 'runnerGroupId' | 'scaleSetId' | 'workFolder'> & { installation: Installation }): Runner {
+    const now = this.clock.now();
+    const runner: Runner = {
+      id: this.nextId.runner++,
+      name: fields.name,
+      installationId: fields.installation.id,
+      owner: fields.installation.account.login,
+      repo: fields.repo,
+      labels: fields.labels,
+      runnerGroupId: fields.runnerGroupId,
+      scaleSetId: fields.scaleSetId,
+      workFolder: fields.workFolder,
       status: 'offline',
       busy: false,
       job: null,
@@ -288,8 +353,28 @@ export class World {
     this.removeRunner(runner);
   }
 
-  runnerGroup(): { id: number; name: string } {
-    return DEFAULT_GROUP;
+  /** Default, plus the groups an organization made; a repository has only Default. */
+  runnerGroups(installation: Installation, repo: Repo | null): RunnerGroup[] {
+    if (repo || installation.account.type !== 'Organization') return [DEFAULT_GROUP];
+    return [DEFAULT_GROUP, ...(this.groups.get(installation.account.login.toLowerCase()) ?? [])];
+  }
+
+  createRunnerGroup(org: string, name: string): RunnerGroup {
+    const installation = this.installationOf(org);
+    if (!installation || installation.account.type !== 'Organization') throw new GitHubHttpError(404, `organization ${org} is not in any installation`);
+    if (this.runnerGroups(installation, null).some((g) => g.name.toLowerCase() === name.toLowerCase())) {
+      throw new GitHubHttpError(409, `Organization ${org} already has a runner group named ${name}`);
+    }
+    const group: RunnerGroup = { id: this.nextId.group++, name, isDefault: false };
+    const key = installation.account.login.toLowerCase();
+    this.groups.set(key, [...(this.groups.get(key) ?? []), group]);
+    return group;
+  }
+
+  groupName(runner: Runner): string {
+    const installation = this.installations.get(runner.installationId);
+    const groups = installation ? this.runnerGroups(installation, runner.repo) : [DEFAULT_GROUP];
+    return groups.find((g) => g.id === runner.runnerGroupId)?.name ?? DEFAULT_GROUP.name;
   }
 
   // --- runner protocol ------------------------------------------------------------------------
@@ -384,6 +469,8 @@ export class World {
     }
     const job: Job = {
       id: this.nextId.job++,
+      scaleSetJobId: randomUUID(),
+      scaleSetId: null,
       run,
       repo,
       installationId: repo.installationId,
@@ -404,6 +491,7 @@ export class World {
     run.updatedAt = now;
     this.jobs.set(job.id, job);
     this.emitJob(job, 'queued');
+    this.routing.jobQueued(job);
     this.assignJobs();
     return job;
   }
@@ -435,11 +523,12 @@ export class World {
       runner.lastRenewAt = now;
       job.status = 'in_progress';
       job.startedAt = now;
-      job.runner = { id: runner.id, name: runner.name, groupId: runner.runnerGroupId, groupName: DEFAULT_GROUP.name };
+      job.runner = { id: runner.id, name: runner.name, groupId: runner.runnerGroupId, groupName: this.groupName(runner) };
       job.run.updatedAt = now;
       const firstToStart = job.run.jobs.every((j) => j === job || j.status === 'queued');
       this.emitJob(job, 'in_progress');
       if (firstToStart) this.emitRun(job.run, 'in_progress');
+      this.routing.jobStarted(job, runner);
       runner.waiter?.resolve({ kind: 'job', job });
     }
   }
@@ -472,6 +561,8 @@ export class World {
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     return {
       id: job.id,
+      scaleSetJobId: job.scaleSetJobId,
+      scaleSetId: job.scaleSetId,
       runId: job.run.id,
       runAttempt: job.run.attempt,
       repository: job.repo.fullName,
@@ -502,6 +593,7 @@ export class World {
       ephemeral: true,
       labels: runner.labels.map((l) => l.name),
       runnerGroupId: runner.runnerGroupId,
+      scaleSetId: runner.scaleSetId,
       jobId: runner.job?.id ?? null,
       jitUsed: runner.jitUsed,
     };
@@ -523,6 +615,12 @@ export class World {
 
   private canRun(runner: Runner, job: Job): boolean {
     if (runner.installationId !== job.installationId) return false;
+    // A scale set's runners take what GitHub assigned to that scale set, whatever the repository
+    // within its scope (no job-to-runner binding: rhobuild/runpool repository-cache-scope ADR);
+    // other runners never take a job a scale set holds.
+    const holder = this.routing.holder(job);
+    if (runner.scaleSetId !== null) return holder?.scaleSetId === runner.scaleSetId && holder.ready;
+    if (holder) return false;
     if (runner.repo && runner.repo.id !== job.repo.id) return false;
     const names = new Set(runner.labels.map((l) => l.name.toLowerCase()));
     return job.labels.every((l) => names.has(l.toLowerCase()));
@@ -544,6 +642,7 @@ export class World {
       this.removeRunner(runner);
     }
     this.emitJob(job, 'completed');
+    this.routing.jobFinished(job, runner);
     if (job.run.jobs.every((j) => j.status === 'completed')) this.emitRun(job.run, 'completed');
   }
 

@@ -55,6 +55,18 @@ describe('github-sim CLI', () => {
     expect(deliveries.map((d) => d.action)).toContain('queued');
   });
 
+  it('makes runner groups and scale sets, lists them, and sets scale-set faults', async () => {
+    const group = (await cli('runner-group', '--org', 'acme', '--name', 'gpu')) as { id: number; name: string };
+    expect(group.name).toBe('gpu');
+    const made = (await cli('scale-set', '--org', 'acme', '--name', 'rh-gpu', '--group-id', String(group.id))) as { id: number; labels: string[] };
+    expect(made.labels).toEqual(['rh-gpu']);
+    const listed = (await cli('scale-sets')) as { id: number; runnerGroupId: number; session: unknown }[];
+    expect(listed).toEqual([expect.objectContaining({ id: made.id, runnerGroupId: group.id, session: null })]);
+    expect(await cli('fault', '--drop-acks', '2')).toEqual({});
+    expect(await cli('expire-tokens', '--queue')).toEqual({});
+    expect(await cli('fault', '--clear')).toEqual({});
+  });
+
   it('exits non-zero with a reason for a bad request', async () => {
     await expect(run(process.execPath, [BIN, 'job', '--repo', 'nobody/none', '--sim-url', simUrl])).rejects.toMatchObject({
       code: 1,

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyAppJwt } from '../src/app-jwt.js';
 import { Contract } from '../src/contract.js';
+import { ScaleSetContract } from '../src/scale-set-contract.js';
 import { webhookExample } from '../src/templates.js';
 import { signJwt } from './helpers.js';
 
@@ -41,6 +42,43 @@ describe('the OpenAPI contract checker', () => {
     const broken = webhookExample('workflow_job', 5);
     delete broken['workflow_job'];
     expect(contract.checkWebhook('workflow-job-queued', broken).join('\n')).toMatch(/workflow_job/);
+  });
+});
+
+describe('the scale-set contract checker', () => {
+  const contract = new ScaleSetContract();
+  const headers = { authorization: 'Bearer x.y.z', 'content-type': 'application/json' };
+  const query = { 'api-version': '6.0-preview' };
+
+  it('takes what actions/scaleset sends: a create with createdOn and RunnerSetting, a session with the zero id', () => {
+    const scaleSet = { name: 'rh', runnerGroupId: 1, labels: [{ name: 'rh', type: 'System' }], RunnerSetting: { disableUpdate: true }, createdOn: '0001-01-01T00:00:00Z' };
+    expect(contract.checkRequest('create-scale-set', { headers, query, body: scaleSet })).toEqual([]);
+    const session = { ownerName: 'host', sessionId: '00000000-0000-0000-0000-000000000000' };
+    expect(contract.checkRequest('create-session', { headers, query, body: session })).toEqual([]);
+  });
+
+  it('refuses a missing api-version, a label without a type, an unknown field and a body where none belongs', () => {
+    const body = { name: 'rh', runnerGroupId: 1, labels: [{ name: 'rh' }], colour: 'red' };
+    const errors = contract.checkRequest('create-scale-set', { headers, query: {}, body }).join('\n');
+    expect(errors).toMatch(/api-version/);
+    expect(errors).toMatch(/must have required property 'type'/);
+    expect(errors).toMatch(/\(colour\)/);
+    expect(contract.checkRequest('refresh-session', { headers, query, body: {} })).toEqual(['refresh-session takes no request body']);
+    expect(contract.checkRequest('get-message', { headers: { authorization: 'Bearer q', accept: 'application/json' }, query: { sessionId: 's' }, body: undefined }).join('\n')).toMatch(/accept|x-scalesetmaxcapacity/);
+  });
+
+  it('checks the job messages inside a message body, known types strictly and unknown ones loosely', () => {
+    const statistics = { totalAvailableJobs: 0, totalAcquiredJobs: 0, totalAssignedJobs: 1, totalRunningJobs: 0, totalRegisteredRunners: 0, totalBusyRunners: 0, totalIdleRunners: 0 };
+    const message = (jobs: unknown[]): unknown => ({ messageId: 1, messageType: 'RunnerScaleSetJobMessages', body: JSON.stringify(jobs), statistics });
+    expect(contract.checkResponse('get-message', 200, message([{ messageType: 'JobSomethingNew', anything: true }]))).toEqual([]);
+    expect(contract.checkResponse('get-message', 200, message([{ messageType: 'JobAssigned', jobId: 'not-a-guid' }])).join('\n')).toMatch(/runnerRequestId/);
+    expect(contract.checkResponse('get-message', 202, undefined)).toEqual([]);
+    expect(contract.checkResponse('get-message', 409, { typeName: 'X', message: 'y' })).toEqual(['status 409 is not a documented response of get-message']);
+    expect(contract.checkResponse('create-session', 409, { message: 'no typeName' }).join('\n')).toMatch(/typeName/);
+  });
+
+  it('names a source for every operation', () => {
+    for (const operation of contract.operations()) expect(operation.source.length, operation.id).toBeGreaterThan(0);
   });
 });
 
