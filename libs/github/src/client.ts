@@ -80,6 +80,11 @@ export class GitHubClient {
     });
   }
 
+  /** The REST API base URL (no trailing slash): other GitHub hosts are named from it (scale-set/auth.ts). */
+  get apiUrl(): string {
+    return this.baseUrl;
+  }
+
   /** `route` as Octokit writes it: `POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig`. */
   async request<T>(actor: Actor, route: string, parameters: RequestParameters = {}): Promise<GitHubResponse<T>> {
     const owner: BudgetOwner = actor === 'app' ? 'app' : actor.installationId;

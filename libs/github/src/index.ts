@@ -34,3 +34,19 @@ export { getJob, listRuns, listRunJobs } from './workflow-runs.js';
 export type { WorkflowRun, Job, RunStatus } from './workflow-runs.js';
 export { githubConfig, githubPrivateKeySecret } from './config.js';
 export { webhookSourceRanges } from './meta.js';
+export { ScaleSetClient } from './scale-set/client.js';
+export type { ScaleSetClientOptions, ScaleSet, ScaleSetInput, ScaleSetRunner, RunnerGroupRef } from './scale-set/client.js';
+export { MessageSession } from './scale-set/session.js';
+export { ActionsServiceAuth, ADMIN_REFRESH_AHEAD_MS, githubUrlOf } from './scale-set/auth.js';
+export type { AdminConnection } from './scale-set/auth.js';
+export { parseScaleSetMessage, ScaleSetMessageError } from './scale-set/messages.js';
+export type { ScaleSetMessage, JobMessage, JobMessageCommon, ScaleSetStatistics } from './scale-set/messages.js';
+export {
+  SessionConflictError,
+  ScaleSetNotFoundError,
+  SessionNotFoundError,
+  RunnerExistsError,
+  RunnerNotFoundError,
+  QueueTokenExpiredError,
+  UnexpectedAnswerError,
+} from './scale-set/errors.js';

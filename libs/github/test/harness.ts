@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startGitHubSim, type GitHubSim, type SimInstallation } from '@runnerhub/github-sim';
+import { startGitHubSim, type GitHubSim, type SimInstallation, type SimOptions } from '@runnerhub/github-sim';
 import { REDIS_URL } from '@runnerhub/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
@@ -21,7 +21,7 @@ export interface Harness {
   client(options?: Partial<GitHubClientOptions>): GitHubClient;
 }
 
-export function useSimulator(): Harness {
+export function useSimulator(simOptions: SimOptions = {}): Harness {
   const harness = {} as Harness;
   const run = `test:github:${randomBytes(4).toString('hex')}`;
   let n = 0;
@@ -36,7 +36,7 @@ export function useSimulator(): Harness {
 
   beforeEach(async () => {
     harness.prefix = `${run}:${++n}`;
-    harness.sim = await startGitHubSim();
+    harness.sim = await startGitHubSim(simOptions);
     harness.acme = harness.sim.createInstallation({ account: 'acme', type: 'Organization', repositories: ['app', 'web'] });
     harness.client = (options = {}) =>
       createGitHubClient({
