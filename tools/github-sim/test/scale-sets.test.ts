@@ -297,7 +297,7 @@ describe('jobs through a scale set', () => {
   it('gives scale-set runners no default labels, and their jobs to no other runner', async () => {
     await start();
     const { tenant, id } = await listening(5);
-    const restRunner = new ProtocolRunner(sim.createJitRunner({ repository: 'acme/app', name: 'rest-1', labels: ['rh-small'] }).encodedJitConfig);
+    const restRunner = new ProtocolRunner(sim.createJitRunner({ repository: 'acme/app', name: 'rest-1', labels: ['self-hosted', 'rh-small'] }).encodedJitConfig);
     expect(await restRunner.connect()).toBe(201);
     const scaleSetRunner = await runnerFor(tenant, id, 'rh-small-1');
 
