@@ -2,7 +2,7 @@
 # BASE_IMAGE is an argument so machines without a registry can build from a locally imported image
 # (scripts/build-node-base-image.sh makes runnerhub/node-base:dev; `make images` does it all).
 # The build stages need the npm registry (npm ci); the final image holds no npm install of its own.
-ARG BASE_IMAGE=node:20-bookworm-slim
+ARG BASE_IMAGE=node:24-bookworm-slim
 
 # --- manifests: only the workspaces' package.json (and bin/ scripts npm links), so that the npm ci
 # below stays cached while only sources change.

@@ -8,6 +8,16 @@ export NX_NO_CLOUD := true
 export NX_DAEMON := false
 NX := npx nx
 
+# The Node.js .node-version pins, from its own prefix (scripts/install-node.sh, which
+# `scripts/infra.sh up` runs), first on PATH; native modules build against its headers. The machine's
+# own node stays as it is. BENCH_NODE runs a benchmark (and the services it starts) under another node.
+RUNNERHUB_NODE_PREFIX := $(or $(RUNNERHUB_NODE_ROOT),/opt/runnerhub)/node-$(strip $(shell cat .node-version))
+export PATH := $(RUNNERHUB_NODE_PREFIX)/bin:$(PATH)
+ifneq ($(wildcard $(RUNNERHUB_NODE_PREFIX)/bin/node),)
+export npm_config_nodedir := $(RUNNERHUB_NODE_PREFIX)
+endif
+BENCH_NODE ?= node
+
 .PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image actions-runner-image images compose-smoke doctor
 
 help: ## List the targets
@@ -16,8 +26,9 @@ help: ## List the targets
 demo: ## The platform with a simulated GitHub and a workload, then a summary (DEMO_ONCE=1: then stop; exit 0 = all good)
 	bash scripts/demo.sh
 
-install: ## Install dependencies exactly as locked (npm ci)
-	npm ci
+install: ## Install the pinned Node.js (.node-version) and the dependencies exactly as locked (npm ci)
+	bash scripts/install-node.sh >/dev/null
+	npm_config_nodedir=$(RUNNERHUB_NODE_PREFIX) npm ci
 
 infra: ## Start NATS, Postgres, Redis, Docker and the socket proxy; reuses what already runs
 	bash scripts/infra.sh up
@@ -52,16 +63,16 @@ test: ## What CI runs: infra, lint, typecheck, contract and docs checks, then ev
 bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks (prints ratios)
 	bash scripts/infra.sh up
 	$(NX) run-many -t build
-	node --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts $(or $(BENCH_SECONDS),10)
+	$(BENCH_NODE) --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts $(or $(BENCH_SECONDS),10)
 
 bench-executor: ## Benchmark runner containers/s through the executor against a bare dockerode loop (prints ratios)
 	bash scripts/infra.sh up
-	node --conditions=runnerhub-source --import tsx bench/executor/run.ts $(or $(BENCH_CONTAINERS),16)
+	$(BENCH_NODE) --conditions=runnerhub-source --import tsx bench/executor/run.ts $(or $(BENCH_CONTAINERS),16)
 
 bench-platform: ## Benchmark the whole platform against issue 10's goals: decision latency, pick-up warm/cold vs bare docker run, jobs/min, memory
 	bash scripts/infra.sh up
 	$(NX) run-many -t build
-	node --conditions=runnerhub-source --import tsx bench/platform/run.ts $(or $(BENCH_SECONDS),60)
+	$(BENCH_NODE) --conditions=runnerhub-source --import tsx bench/platform/run.ts $(or $(BENCH_SECONDS),60)
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 	bash scripts/run-platform.sh
@@ -77,7 +88,7 @@ doctor: ## Check this host before the first job: Docker and its kernel's limits,
 	node tools/doctor/bin/runnerhub-doctor.js $(if $(DOCKER_INFO),--docker-info $(DOCKER_INFO))
 
 IMAGE_SERVICES := webhook-gateway scheduler pool-manager container-executor status-reporter metrics
-images: ## Build the six images runnerhub/<service>; from BASE_IMAGE if given, else a local Node 20 base (no registry)
+images: ## Build the six images runnerhub/<service>; from BASE_IMAGE if given, else a local Node 24 base (no registry)
 	$(if $(BASE_IMAGE),,bash scripts/build-node-base-image.sh)
 	for s in $(IMAGE_SERVICES); do docker build --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),runnerhub/node-base:dev) --build-arg SERVICE=$$s -t runnerhub/$$s .; done
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds a Node.js 20 base image for the service images (the root Dockerfile's BASE_IMAGE) from local
-# files, with no image registry: the host's node binary with the libraries it links, the host's npm
+# Builds a Node.js 24 base image for the service images (the root Dockerfile's BASE_IMAGE) from local
+# files, with no image registry: the pinned node binary (.node-version, from scripts/install-node.sh's
+# prefix, the official build) with the libraries it links, the host's npm
 # (with its built-in npmrc), busybox for /bin/sh and the usual tools, the host's CA certificates (node
 # and npm trust them, so a TLS-intercepting proxy the host trusts works in `docker build`), and the layout of the upstream
-# node:20-bookworm-slim the Dockerfile expects (node and npm in /usr/local/bin, user node uid/gid 1000
+# node:24-bookworm-slim the Dockerfile expects (node and npm in /usr/local/bin, user node uid/gid 1000
 # with home /home/node, no ENTRYPOINT).
 #
 #   scripts/build-node-base-image.sh [image]    default runnerhub/node-base:dev (env NODE_BASE_IMAGE)
@@ -23,8 +24,8 @@ source "$ROOT/scripts/lib/node-rootfs.sh"
 require_docker
 command -v node >/dev/null && command -v npm >/dev/null || { say "node and npm must be installed on this machine"; exit 1; }
 node_bin=$(readlink -f "$(command -v node)")
-node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
-[[ $node_major == 20 ]] || say "WARNING: the host's node is $("$node_bin" --version), not 20; the image gets that version"
+[[ $("$node_bin" --version) == "v$RUNNERHUB_NODE_VERSION" ]] ||
+  say "WARNING: node on PATH is $("$node_bin" --version), not the pinned v$RUNNERHUB_NODE_VERSION (bash scripts/install-node.sh); the image gets that version"
 # npm-cli.js lives in <prefix>/lib/node_modules/npm/bin/.
 npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 [[ -f $npm_dir/package.json && -f $npm_dir/bin/npm-cli.js ]] || { say "cannot find npm's package next to $(command -v npm)"; exit 1; }

@@ -23,7 +23,7 @@ ensure_static_busybox
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$ROOT"
-npx --no-install esbuild tools/fake-runner/src/main.ts --bundle --platform=node --format=esm --target=node20 \
+npx --no-install esbuild tools/fake-runner/src/main.ts --bundle --platform=node --format=esm --target=node24 \
   --log-level=warning --outfile="$work/runner.mjs"
 node_bin=$(readlink -f "$(command -v node)")
 hash=$(cat "$work/runner.mjs" "${BASH_SOURCE[0]}" "$ROOT/scripts/lib/node-rootfs.sh" "$node_bin" /bin/busybox | sha256sum | cut -c1-16)

@@ -19,6 +19,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 say() { printf 'compose-smoke: %s\n' "$*" >&2; }
+# shellcheck source=lib/node-env.sh
+source scripts/lib/node-env.sh
 PROJECT=runnerhub-smoke
 JOBS=${SMOKE_JOBS:-3}
 SIM_PORT=${SMOKE_SIM_PORT:-8990}

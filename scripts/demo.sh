@@ -21,6 +21,9 @@ say() { printf 'demo: %s\n' "$*" >&2; }
 infra_before=$(bash scripts/infra.sh started 2>/dev/null || true)
 bash scripts/infra.sh up
 infra_started=$(comm -13 <(sort <<<"$infra_before") <(bash scripts/infra.sh started | sort) | tr '\n' ' ')
+# The pinned Node.js, which `infra.sh up` installs on a fresh machine.
+# shellcheck source=lib/node-env.sh
+source scripts/lib/node-env.sh
 
 if grep -qs '^GITHUB_APP_ID=' .run/platform.env; then
   say "a GitHub App is configured in .run/platform.env: the services run against GitHub; no simulated workload"

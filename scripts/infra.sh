@@ -331,6 +331,8 @@ cmd_up() {
     have "$name" || [[ " ${missing[*]} " == *" ${TOOL_PACKAGE[$name]} "* ]] || missing+=("${TOOL_PACKAGE[$name]}")
   done
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+  # The Node.js .node-version pins, in its own prefix (the machine's node is left alone).
+  bash "$ROOT/scripts/install-node.sh" >/dev/null || die "could not install the pinned Node.js (scripts/install-node.sh)"
 
   for name in "${to_start[@]}"; do
     say "starting $name"

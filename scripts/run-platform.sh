@@ -111,6 +111,12 @@ EOF
   say "wrote $ENV_FILE"
 }
 
+# A value of the settings file (or, when the file does not set it, of this script's environment).
+setting() { (set +u; source "$ENV_FILE" >/dev/null 2>&1; printf '%s' "${!1:-}"); }
+
+# What the services' environment gets on top of the settings file (the simulator's App, say).
+SERVICE_ENV=()
+
 start_service() {
   local name=$1 log="$LOG_DIR/$1.log"
   [[ -f $log ]] && mv -f "$log" "$log.1"
@@ -119,15 +125,24 @@ start_service() {
   if [[ $name == "$SIMULATOR" ]]; then
     # On every interface so runner containers can reach it: a local demo, never a public host.
     setsid node tools/github-sim/bin/github-sim.js serve --host 0.0.0.0 --runner-host "$SIM_RUNNER_HOST" \
-      --port "${PORT[$name]}" --app-id "$GITHUB_APP_ID" \
-      --webhook-url "http://127.0.0.1:${PORT[webhook-gateway]}/webhooks/github" --webhook-secret "$GITHUB_WEBHOOK_SECRET" \
+      --port "${PORT[$name]}" --app-id "$SIM_APP_ID" \
+      --webhook-url "http://127.0.0.1:${PORT[webhook-gateway]}/webhooks/github" --webhook-secret "$(setting GITHUB_WEBHOOK_SECRET)" \
       --installation demo:hello-world --private-key-file "$RUN_DIR/github-sim-app.pem" --app-file "$RUN_DIR/github-sim-app.json" \
       </dev/null >>"$log" 2>&1 &
   else
+    # The settings file is the services' environment and goes into their processes only: exported
+    # into this script, it reached every tool the script runs too (the runner image build then
+    # talked to Docker through the socket proxy of DOCKER_HOST, which refuses what a build needs).
     # The images' V8 settings (Dockerfile), unless the settings file gives NODE_OPTIONS.
-    HTTP_PORT=${PORT[$name]} NODE_OPTIONS=${NODE_OPTIONS:---max-semi-space-size=1} \
-      setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts" \
-      </dev/null >>"$log" 2>&1 &
+    (
+      set -a
+      # shellcheck source=/dev/null
+      source "$ENV_FILE"
+      set +a
+      if ((${#SERVICE_ENV[@]})); then export "${SERVICE_ENV[@]}"; fi
+      HTTP_PORT=${PORT[$name]} NODE_OPTIONS=${NODE_OPTIONS:---max-semi-space-size=1} \
+        exec setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts"
+    ) </dev/null >>"$log" 2>&1 &
   fi
   printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
 }
@@ -152,6 +167,10 @@ cmd_start() {
   mkdir -p "$LOG_DIR"
 
   bash scripts/infra.sh up
+  # The pinned Node.js, which `infra.sh up` installs on a fresh machine.
+  # shellcheck source=lib/node-env.sh
+  source "$ROOT/scripts/lib/node-env.sh"
+  hash -r
   if [[ ! -d node_modules ]]; then
     say "node_modules missing: npm ci"
     npm ci
@@ -161,28 +180,31 @@ cmd_start() {
   grep -q '^GITHUB_WEBHOOK_SECRET=' "$ENV_FILE" ||
     printf 'GITHUB_WEBHOOK_SECRET=%s\n' "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$ENV_FILE"
 
-  set -a
-  # shellcheck source=/dev/null
-  source "$ENV_FILE"
-  set +a
-
   trap 'echo >&2; stop_services; exit 130' INT
   trap 'stop_services; exit 143' TERM
 
-  if [[ -z ${GITHUB_APP_ID:-} ]]; then
+  if [[ -z $(setting GITHUB_APP_ID) ]]; then
     SERVICES=("$SIMULATOR" "${SERVICES[@]}")
     # The simulator plays the GitHub App too: the services call it with its key.
-    export GITHUB_API_URL="http://127.0.0.1:${PORT[$SIMULATOR]}" GITHUB_APP_ID=424242
-    export GITHUB_APP_PRIVATE_KEY_FILE="$RUN_DIR/github-sim-app.pem"
-    export POOLS_FILE=${POOLS_FILE:-$ROOT/deploy/demo/pools.yaml}
+    SIM_APP_ID=424242
+    local pools key="$RUN_DIR/github-sim-app.pem"
+    pools=$(setting POOLS_FILE)
+    pools=${pools:-$ROOT/deploy/demo/pools.yaml}
+    # FAKE_RUNNER_IMAGE: the runner image under another name (CI's first-run check builds its own).
+    if [[ -n ${FAKE_RUNNER_IMAGE:-} && $FAKE_RUNNER_IMAGE != runnerhub/fake-runner:dev ]]; then
+      sed "s#runnerhub/fake-runner:dev#$FAKE_RUNNER_IMAGE#g" "$pools" >"$RUN_DIR/pools.yaml"
+      pools=$RUN_DIR/pools.yaml
+    fi
+    SERVICE_ENV=("GITHUB_API_URL=http://127.0.0.1:${PORT[$SIMULATOR]}" "GITHUB_APP_ID=$SIM_APP_ID"
+      "GITHUB_APP_PRIVATE_KEY_FILE=$key" "POOLS_FILE=$pools")
     # Runner containers reach the simulator through Docker's bridge gateway (the host).
     SIM_RUNNER_HOST=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)
     SIM_RUNNER_HOST=${SIM_RUNNER_HOST:-172.17.0.1}
     bash scripts/build-runner-image.sh
-    [[ -f $GITHUB_APP_PRIVATE_KEY_FILE ]] || node -e '
+    [[ -f $key ]] || node -e '
       const { generateKeyPairSync } = require("node:crypto");
       const pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" });
-      require("node:fs").writeFileSync(process.argv[1], pem, { mode: 0o600 });' "$GITHUB_APP_PRIVATE_KEY_FILE"
+      require("node:fs").writeFileSync(process.argv[1], pem, { mode: 0o600 });' "$key"
   fi
 
   for name in "${SERVICES[@]}"; do start_service "$name"; done

@@ -2,10 +2,20 @@
 # (build-runner-image.sh, build-node-base-image.sh, build-standin-images.sh): source it after
 # defining say().
 
+# The images get the Node.js .node-version pins (node_rootfs copies `command -v node`).
+# shellcheck source=node-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
+
 # Docker's CLI and daemon, or a clear way out.
 require_docker() {
   command -v docker >/dev/null || { say "the docker CLI is missing (bash scripts/infra.sh up installs docker.io)"; exit 1; }
   docker info >/dev/null 2>&1 || { say "Docker does not answer at ${DOCKER_HOST:-/var/run/docker.sock} (start it: bash scripts/infra.sh up)"; exit 1; }
+  # An image build needs the engine itself: RunnerHub's socket proxy (the executor's DOCKER_HOST)
+  # refuses attach, build and most else, and would leave a half-made image and container behind.
+  if [[ $(docker plugin ls 2>&1) == *'runnerhub socket-proxy'* ]]; then
+    say "DOCKER_HOST=${DOCKER_HOST:-} is RunnerHub's socket proxy, which refuses what an image build needs; build against the engine (unset DOCKER_HOST)"
+    exit 1
+  fi
 }
 
 # busybox-static: the images have no libc of their own for a dynamic busybox (ldd succeeds only on those).
@@ -61,7 +71,12 @@ import_checked() {
   shift
   changes=("$@")
   tar -C "$rootfs" --numeric-owner -c . | docker import "${changes[@]}" - "$image" >/dev/null
-  if ! output=$(docker run --rm --network none "$image" "${check[@]}" 2>&1); then
+  # A named check container, removed whatever happens: a run refused half-way (attach) would
+  # otherwise stay behind in state Created.
+  local name
+  name="rh-image-check-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  if ! output=$(docker run --rm --name "$name" --label io.runnerhub.image-check=true --network none "$image" "${check[@]}" 2>&1); then
+    docker rm -f "$name" >/dev/null 2>&1 || true
     docker image rm "$image" >/dev/null 2>&1 || true
     say "the built image does not start: $output"
     exit 1

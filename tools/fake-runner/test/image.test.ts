@@ -82,3 +82,19 @@ describe('the fake runner image on the real Docker engine', () => {
     expect(sim.job(job.id)).toMatchObject({ conclusion: 'success', runnerName: name });
   }, 60_000);
 });
+
+describe('building the image where DOCKER_HOST is the socket proxy', () => {
+  it('refuses, naming the proxy, and leaves no image or container behind', async () => {
+    // `make run` once exported its settings (DOCKER_HOST = the proxy) before building this image: the
+    // start check's attach was refused and its container stayed behind, on a machine with no image yet.
+    const image = `runnerhub/fake-runner:proxy-check-${suffix}`;
+    const failed = await run('bash', [`${repoRoot}scripts/build-runner-image.sh`, image], { env: { ...process.env, DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:') } }).then(
+      () => undefined,
+      (err: { code?: number; stderr?: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain("is RunnerHub's socket proxy");
+    expect(await docker.listImages({ filters: { reference: [image] } })).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { ancestor: [image] } })).toEqual([]);
+  }, 60_000);
+});
