@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './logging.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
+import { RUNNERHUB_VERSION } from './version.js';
 
 /** The parts every service starts the same way; main.ts wires the rest explicitly. */
 export interface ServiceBase<C> {
@@ -68,7 +69,7 @@ export async function bootService<T extends TObject>(b: BootSettings<T>): Promis
   lifecycle.onShutdownStart(() => readiness.markStopping());
   lifecycle.onStop('readiness', () => readiness.close());
   lifecycle.onStop('secrets', () => secrets?.close());
-  log.info({ service: b.service, pid: process.pid }, 'starting');
+  log.info({ service: b.service, version: RUNNERHUB_VERSION, node: process.versions.node, pid: process.pid }, `starting ${b.service} ${RUNNERHUB_VERSION} (Node.js ${process.versions.node})`);
   const failStartup = async (err: unknown): Promise<never> => {
     log.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);
     await lifecycle.shutdown('start-up failed');

@@ -7,6 +7,7 @@ import { authorize, type AdminToken, type Scope } from './admin-auth.js';
 import type { Readiness } from './readiness.js';
 import type { Telemetry } from './telemetry.js';
 import type { Logger } from './logging.js';
+import { RUNNERHUB_VERSION } from './version.js';
 
 export type HttpServer = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
 
@@ -141,7 +142,7 @@ export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
 
   await app.register(swagger, {
     openapi: {
-      info: { title: `RunnerHub ${s.service}`, version: s.version ?? '0.1.0' },
+      info: { title: `RunnerHub ${s.service}`, version: s.version ?? RUNNERHUB_VERSION },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -210,7 +211,7 @@ export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  app.get('/healthz', { config: PUBLIC, schema: { summary: 'Liveness: 200 while the process runs' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: PUBLIC, schema: { summary: 'Liveness: 200 while the process runs' } }, async () => ({ status: 'ok', version: s.version ?? RUNNERHUB_VERSION }));
   app.get('/readyz', { config: PUBLIC, schema: { summary: 'Readiness: 503 while starting, while a dependency is down, and from the start of shutdown' } }, async (_req, reply) => {
     const r = s.readiness.report();
     return reply.code(r.ready ? 200 : 503).send(r);

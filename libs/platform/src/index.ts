@@ -3,6 +3,7 @@ export type { EnvMeta, ConfigProblem } from './config.js';
 export { logConfig, httpConfig, shutdownConfig, natsConfig, postgresConfig, redisConfig, retentionConfig, telemetryConfig } from './platform-config.js';
 export { startRetention } from './retention.js';
 export type { Retention, RetentionRule, RetentionSettings } from './retention.js';
+export { RUNNERHUB_VERSION } from './version.js';
 export { createLogger } from './logging.js';
 export type { Logger, LoggerSettings } from './logging.js';
 export { AppError, badRequest, notFound, conflict, unavailable } from './errors.js';

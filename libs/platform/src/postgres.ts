@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from './logging.js';
+import { RUNNERHUB_VERSION } from './version.js';
 
 /**
  * One pool per service, pinned to the service's own schema (one owner per table), and forward-only
@@ -67,8 +68,10 @@ export interface MigrationResult {
 
 /**
  * Applies `NNN_name.sql` files from `dir` in order, each in its own transaction, recording them in
- * `<schema>.schema_migrations`. An already-applied file whose content changed is an error: migrations
- * are forward-only, so a fix is a new file.
+ * `<schema>.schema_migrations` with the RunnerHub version that applied them. An already-applied file
+ * whose content changed is an error: migrations are forward-only, so a fix is a new file. A schema
+ * that has a migration this code does not know was made by a newer RunnerHub: the service refuses
+ * to start against it (naming both versions) rather than run on tables it does not understand.
  */
 export async function migrate(db: Postgres, dir: string, log: Logger): Promise<MigrationResult> {
   const files = (await readdir(dir).catch(noDirectory)).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
@@ -81,11 +84,11 @@ export async function migrate(db: Postgres, dir: string, log: Logger): Promise<M
       `CREATE TABLE IF NOT EXISTS ${db.schema}.schema_migrations (
          version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const done = new Map(
-      (await client.query<{ version: string; checksum: string }>(`SELECT version, checksum FROM ${db.schema}.schema_migrations`)).rows.map(
-        (r) => [r.version, r.checksum],
-      ),
-    );
+    // Since RunnerHub 0.2.0; older rows have none.
+    await client.query(`ALTER TABLE ${db.schema}.schema_migrations ADD COLUMN IF NOT EXISTS runnerhub_version text`);
+    const rows = (await client.query<{ version: string; checksum: string; runnerhub_version: string | null }>(`SELECT version, checksum, runnerhub_version FROM ${db.schema}.schema_migrations`)).rows;
+    refuseNewerSchema(db.schema, files, rows);
+    const done = new Map(rows.map((r) => [r.version, r.checksum]));
     const applied: string[] = [];
     for (const file of files) {
       const sql = await readFile(join(dir, file), 'utf8');
@@ -99,7 +102,7 @@ export async function migrate(db: Postgres, dir: string, log: Logger): Promise<M
       try {
         await client.query(`SET LOCAL search_path TO ${db.schema}, public`);
         await client.query(sql);
-        await client.query(`INSERT INTO ${db.schema}.schema_migrations (version, checksum) VALUES ($1, $2)`, [file, checksum]);
+        await client.query(`INSERT INTO ${db.schema}.schema_migrations (version, checksum, runnerhub_version) VALUES ($1, $2, $3)`, [file, checksum, RUNNERHUB_VERSION]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
@@ -113,6 +116,20 @@ export async function migrate(db: Postgres, dir: string, log: Logger): Promise<M
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
     client.release();
   }
+}
+
+/** Throws when the schema holds migrations this code does not have (a newer RunnerHub made them). */
+function refuseNewerSchema(schema: string, files: readonly string[], applied: ReadonlyArray<{ version: string; runnerhub_version: string | null }>): void {
+  const known = new Set(files);
+  const unknown = applied.filter((r) => !known.has(r.version)).sort((a, b) => a.version.localeCompare(b.version));
+  const newest = unknown.at(-1);
+  if (!newest) return;
+  const by = newest.runnerhub_version ? `RunnerHub ${newest.runnerhub_version}` : 'a newer RunnerHub';
+  throw new Error(
+    `the database schema ${schema} is at migration ${newest.version} (applied by ${by}), newer than this RunnerHub ${RUNNERHUB_VERSION} knows ` +
+      `(its last migration is ${files.at(-1) ?? 'none'}): run ${newest.runnerhub_version ? `RunnerHub ${newest.runnerhub_version}` : 'the newer release'} or later, ` +
+      `or restore the backup taken before the upgrade (docs/operations.md "Upgrading")`,
+  );
 }
 
 /** A service with no migrations yet has no folder; that is not an error. */

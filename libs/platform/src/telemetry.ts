@@ -11,6 +11,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { RUNNERHUB_VERSION } from './version.js';
 
 /**
  * One metrics path: the OpenTelemetry metrics API, read by a Prometheus exporter that serves our own
@@ -46,7 +47,7 @@ const OTLP_METRIC_INTERVAL_MS = 15_000;
 export function startTelemetry(s: TelemetrySettings): Telemetry {
   const resource = resourceFromAttributes({
     [ATTR_SERVICE_NAME]: s.serviceName,
-    [ATTR_SERVICE_VERSION]: s.serviceVersion ?? '0.1.0',
+    [ATTR_SERVICE_VERSION]: s.serviceVersion ?? RUNNERHUB_VERSION,
     'service.instance.id': `${hostname()}:${process.pid}`,
   });
 
@@ -77,6 +78,10 @@ export function startTelemetry(s: TelemetrySettings): Telemetry {
   metrics.setGlobalMeterProvider(meterProvider);
   const meter = meterProvider.getMeter(s.serviceName);
   const stopRuntime = observeRuntime(meter);
+  // The Prometheus convention for "which build runs where": always 1, the facts in the labels.
+  meter
+    .createObservableGauge('runnerhub_build_info', { description: 'Always 1: the RunnerHub version, service and Node.js version of this process.' })
+    .addCallback((r) => r.observe(1, { version: s.serviceVersion ?? RUNNERHUB_VERSION, service: s.serviceName, nodejs_version: process.versions.node }));
 
   return {
     meter,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '@runnerhub/testing';
 import { createLogger } from '../src/logging.js';
 import { createPostgres, migrate } from '../src/postgres.js';
+import { RUNNERHUB_VERSION } from '../src/version.js';
 
 const log = createLogger({ service: 't', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
@@ -43,6 +44,35 @@ describe('postgres migrations', () => {
     await writeFile(join(dir, '001_jobs.sql'), 'CREATE TABLE jobs (id bigint PRIMARY KEY);');
     await expect(migrate(c, dir, log)).rejects.toThrow(/001_jobs.sql in schema svc_b changed after it was applied/);
     await c.close();
+  });
+
+  it('refuses a schema that a newer RunnerHub migrated, naming both versions, and changes nothing', async () => {
+    const older = await mkdtemp(join(tmpdir(), 'migrations-older-'));
+    await writeFile(join(older, '001_jobs.sql'), 'CREATE TABLE jobs (id bigint PRIMARY KEY);');
+    await writeFile(join(older, '002_jobs_pool.sql'), 'ALTER TABLE jobs ADD COLUMN pool text;');
+    const newer = await mkdtemp(join(tmpdir(), 'migrations-newer-'));
+    await cp(older, newer, { recursive: true });
+    await writeFile(join(newer, '003_jobs_host.sql'), 'ALTER TABLE jobs ADD COLUMN host text;');
+    const e = createPostgres({ url: db.url, schema: 'svc_e', poolMax: 1, applicationName: 't', log });
+    await migrate(e, newer, log);
+    // As the next release would have recorded it.
+    await e.pool.query("UPDATE svc_e.schema_migrations SET runnerhub_version = '9.1.0' WHERE version = '003_jobs_host.sql'");
+    const before = (await e.pool.query('SELECT version, checksum FROM svc_e.schema_migrations ORDER BY version')).rows;
+    // Then the older release starts against it (a downgrade, or an old replica).
+    await expect(migrate(e, older, log)).rejects.toThrow(
+      `the database schema svc_e is at migration 003_jobs_host.sql (applied by RunnerHub 9.1.0), newer than this RunnerHub ${RUNNERHUB_VERSION} knows (its last migration is 002_jobs_pool.sql)`,
+    );
+    expect((await e.pool.query('SELECT version, checksum FROM svc_e.schema_migrations ORDER BY version')).rows).toEqual(before);
+    await e.close();
+    await Promise.all([rm(older, { recursive: true, force: true }), rm(newer, { recursive: true, force: true })]);
+  });
+
+  it('records the RunnerHub version that applied each migration', async () => {
+    const f = createPostgres({ url: db.url, schema: 'svc_f', poolMax: 1, applicationName: 't', log });
+    await migrate(f, dir, log);
+    const { rows } = await f.pool.query<{ runnerhub_version: string }>('SELECT DISTINCT runnerhub_version FROM svc_f.schema_migrations');
+    expect(rows.map((r) => r.runnerhub_version)).toEqual([RUNNERHUB_VERSION]);
+    await f.close();
   });
 
   it('rolls back a failing migration and names it', async () => {

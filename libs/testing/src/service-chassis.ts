@@ -6,7 +6,8 @@ import { startNatsServer } from './nats-server.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { createTestDatabase } from './postgres.js';
 import { waitFor } from './wait-for.js';
-import { startServiceProcess, type ServiceProcess } from './service-process.js';
+import { readFileSync } from 'node:fs';
+import { repoRoot, startServiceProcess, type ServiceProcess } from './service-process.js';
 import { DOCKER_PROXY_URL, REDIS_URL } from './infra.js';
 
 export interface ChassisNeeds {
@@ -112,9 +113,16 @@ export function describeServiceChassis(name: string, needs: ChassisNeeds): void 
     });
 
     it('answers /healthz, /metrics and /openapi.json without a token, and 404 on a path it does not serve', async () => {
-      expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+      const healthz = await fetch(`${svc.url}/healthz`);
+      expect(healthz.status).toBe(200);
+      // The release, from its one source (the root package.json), in all three places an operator looks.
+      const { version } = JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string };
+      expect(await healthz.json()).toEqual({ status: 'ok', version });
       const metrics = await (await fetch(`${svc.url}/metrics`)).text();
       expect(metrics).toContain('process_resident_memory_bytes');
+      const buildInfo = parsePrometheusText(metrics).filter((m) => m.name === 'runnerhub_build_info');
+      expect(buildInfo.map((m) => [m.labels, m.value])).toEqual([[{ version, service: name, nodejs_version: process.versions.node }, 1]]);
+      expect(svc.output()).toContain(`starting ${name} ${version} (Node.js ${process.versions.node})`);
       const doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as { info: { title: string } };
       expect(doc.info.title).toBe(`RunnerHub ${name}`);
       expect((await fetch(`${svc.url}/api/anything`)).status).toBe(404);
