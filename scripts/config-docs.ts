@@ -1,8 +1,9 @@
 /**
  * Writes docs/configuration.md from the services' config schemas and secret specs, so the docs
- * cannot drift from what the services validate. `--check` fails when the committed file is stale.
+ * cannot drift from what the services validate. `--check` fails when the committed file is stale,
+ * and when README.md or docs/ name an environment variable that nothing reads (see documentedVariables).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { describeConfig } from '@runnerhub/platform';
 import type { TObject } from '@sinclair/typebox';
 
@@ -14,7 +15,52 @@ interface ServiceConfigModule {
   secretSpecs: ReadonlyArray<{ name: string; required: boolean; description: string }>;
 }
 
+const root = new URL('../', import.meta.url);
+
+/**
+ * Variables the docs may name that no service schema holds. Each is read by one of the files in
+ * READERS (compose, the scripts, benchmarks, tools), which the check searches for the name, except
+ * those of other programs, listed here with theirs.
+ */
+const READERS = ['docker-compose.yml', 'example.env', 'Makefile', '.ci/run', 'scripts', 'bench', 'tools', 'e2e/src', 'libs/testing/src'];
+const OTHER_PROGRAMS: Record<string, string> = {
+  NODE_OPTIONS: 'Node.js',
+  ACTIONS_RUNNER_INPUT_JITCONFIG: 'actions/runner (the runner image)',
+  GF_SECURITY_ADMIN_PASSWORD__FILE: 'Grafana',
+  NX_NO_CLOUD: 'Nx',
+  NX_DAEMON: 'Nx',
+};
+/** The secret back ends' variables, in the table render() writes by hand. */
+const SECRET_BACKENDS = ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_TOKEN_FILE', 'VAULT_ROLE_ID', 'VAULT_ROLE_ID_FILE', 'VAULT_SECRET_ID', 'VAULT_SECRET_ID_FILE', 'VAULT_KV_MOUNT', 'VAULT_SECRET_PATH'];
+
+async function filesUnder(path: string): Promise<string[]> {
+  const url = new URL(path, root);
+  const entries = await readdir(url, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [path];
+  const nested = await Promise.all(
+    entries.filter((e) => e.name !== 'node_modules' && e.name !== 'dist').map((e) => (e.isDirectory() ? filesUnder(`${path}/${e.name}`) : [`${path}/${e.name}`])),
+  );
+  return nested.flat();
+}
+
+/** Every NAME_LIKE_THIS in README.md and docs/*.md that no schema, secret or reader knows. */
+async function unknownDocumentedVariables(known: Set<string>): Promise<string[]> {
+  const docs = ['README.md', ...(await readdir(new URL('docs/', root))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const named = new Map<string, string>();
+  for (const doc of docs) {
+    for (const m of (await readFile(new URL(doc, root), 'utf8')).matchAll(/\b[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)+\b/g)) if (!named.has(m[0])) named.set(m[0], doc);
+  }
+  const readers = (await Promise.all(READERS.map(filesUnder))).flat().filter((f) => !f.endsWith('.md'));
+  const readerText = (await Promise.all(readers.map((f) => readFile(new URL(f, root), 'utf8').catch(() => '')))).join('\n');
+  return [...named]
+    .filter(([name]) => !known.has(name) && !(name in OTHER_PROGRAMS) && !new RegExp(`\\b${name}\\b`).test(readerText))
+    .map(([name, doc]) => `${name} (${doc})`);
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** Every variable the services read: their schemas, their secrets (and <NAME>_FILE), the back ends. */
+const known = new Set<string>(SECRET_BACKENDS);
 
 async function render(): Promise<string> {
   const out: string[] = [
@@ -43,10 +89,12 @@ async function render(): Promise<string> {
     const mod = (await import(`../services/${service}/src/config.ts`)) as ServiceConfigModule;
     out.push(`## ${service}`, '', '| Variable | Type | Default | Description |', '|---|---|---|---|');
     for (const row of describeConfig(mod.configSchema)) {
+      known.add(row.variable);
       const def = row.defaultText ?? (row.default === undefined ? (row.required ? '**required**' : '—') : `\`${JSON.stringify(row.default)}\``);
       out.push(`| \`${row.variable}\` | ${row.type} | ${cell(def)} | ${cell(row.description)} |`);
     }
     out.push('', '| Secret | Required | Description |', '|---|---|---|');
+    for (const s of mod.secretSpecs) known.add(s.name).add(`${s.name}_FILE`);
     for (const s of mod.secretSpecs) out.push(`| \`${s.name}\` | ${s.required ? 'yes' : 'no'} | ${cell(s.description)} |`);
     out.push('');
   }
@@ -58,6 +106,11 @@ if (process.argv.includes('--check')) {
   const current = await readFile(target, 'utf8').catch(() => '');
   if (current !== text) {
     console.error('docs/configuration.md is stale: run `make docs` and commit the result.');
+    process.exit(1);
+  }
+  const unknown = await unknownDocumentedVariables(known);
+  if (unknown.length > 0) {
+    console.error(`README.md and docs/ name variables that no service schema, script or compose file reads:\n  ${unknown.join('\n  ')}`);
     process.exit(1);
   }
 } else {

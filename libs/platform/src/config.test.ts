@@ -11,7 +11,7 @@ const schema = Type.Object({
     mode: env.enum('SCHED_MODE', ['fast', 'safe'] as const, { default: 'safe', description: 'mode' }),
     pools: env.list('SCHED_POOLS', { default: [], description: 'pools' }),
     strict: env.boolean('SCHED_STRICT', { default: false, description: 'strict' }),
-    name: env.string('SCHED_NAME', { description: 'a required name' }),
+    name: env.string('SCHED_NAME', { description: 'a required name', pattern: '^[a-z]+$' }),
   }),
 });
 
@@ -52,5 +52,8 @@ describe('loadConfig', () => {
     ]);
     expect(rows.find((r) => r.variable === 'SCHED_NAME')?.required).toBe(true);
     expect(rows.find((r) => r.variable === 'HTTP_PORT')?.default).toBe(8081);
+    // Only a URL variable is typed URL; another string with a pattern says its pattern.
+    expect(rows.find((r) => r.variable === 'DATABASE_URL')?.type).toBe('URL (postgres://, postgresql://)');
+    expect(rows.find((r) => r.variable === 'SCHED_NAME')?.type).toBe('string matching `^[a-z]+$`');
   });
 });

@@ -14,6 +14,8 @@ export interface EnvMeta {
   description: string;
   /** Shown in docs instead of the value, for defaults that depend on the machine. */
   defaultText?: string;
+  /** Set by env.url only: the schemes a URL variable accepts (the docs call it a URL). */
+  protocols?: readonly string[];
 }
 
 /** The variable's name and docs ride on the schema object itself, invisible to its static type. */
@@ -41,7 +43,7 @@ export const env = {
   },
   url(variable: string, o: LeafOptions<string> & { protocols: string[] }) {
     const pattern = `^(${o.protocols.map((p) => p.replace(/[.+]/g, '\\$&')).join('|')})://.+`;
-    return leaf(Type.String({ default: o.default, pattern }), meta(variable, o));
+    return leaf(Type.String({ default: o.default, pattern }), { ...meta(variable, o), protocols: o.protocols });
   },
   integer(variable: string, o: LeafOptions<number> & { minimum?: number; maximum?: number }) {
     return leaf(Type.Integer({ default: o.default, minimum: o.minimum, maximum: o.maximum }), meta(variable, o));
@@ -155,7 +157,7 @@ export function describeConfig(schema: TObject): Array<EnvMeta & { default?: unk
   const walk = (s: TObject) => {
     for (const child of Object.values(s.properties)) {
       const m = envMeta(child);
-      if (m) rows.push({ ...m, default: child.default, type: typeName(child), required: child.default === undefined && !isOptional(child) });
+      if (m) rows.push({ ...m, default: child.default, type: typeName(child, m), required: child.default === undefined && !isOptional(child) });
       else if (child[Kind] === 'Object') walk(child as TObject);
     }
   };
@@ -163,7 +165,8 @@ export function describeConfig(schema: TObject): Array<EnvMeta & { default?: unk
   return rows;
 }
 
-function typeName(s: TSchema): string {
+function typeName(s: TSchema, m: EnvMeta): string {
+  if (m.protocols) return `URL (${m.protocols.map((p) => `${p}://`).join(', ')})`;
   switch (s[Kind]) {
     case 'Union':
       return (s.anyOf as TSchema[]).map((x) => String(x.const)).join(' \\| ');
@@ -174,6 +177,6 @@ function typeName(s: TSchema): string {
     case 'Boolean':
       return 'true \\| false';
     default:
-      return s.pattern ? 'URL' : 'string';
+      return s.pattern ? `string matching \`${s.pattern as string}\`` : 'string';
   }
 }

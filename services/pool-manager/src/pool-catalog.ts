@@ -117,7 +117,7 @@ export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; f
      */
     reloadFile: (): Promise<string[]> =>
       serially(async () => {
-        const specs = deps.file ? parsePoolFile(readFileSync(deps.file, 'utf8')) : [];
+        const specs = deps.file ? parsePoolFile(readPoolFile(deps.file)) : [];
         const client = await deps.db.connect();
         try {
           await client.query('BEGIN');
@@ -195,3 +195,15 @@ export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; f
 }
 
 export type PoolCatalog = Awaited<ReturnType<typeof openPoolCatalog>>;
+
+/** The pools file's text; a missing file, or the directory Docker mounts in its place, named as such. */
+function readPoolFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`POOLS_FILE ${path} does not exist: create it (start from deploy/pools.example.yaml; docs/pools.md)`, { cause: error });
+    if (code === 'EISDIR') throw new Error(`POOLS_FILE ${path} is a directory, not a file (Docker makes one where a file to mount was missing): remove it and create the pools file`, { cause: error });
+    throw error;
+  }
+}

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -430,6 +430,14 @@ describe('pool-manager with an executor, the simulator and the fake runner image
       expect(refused.json['message']).toMatch(/later.*max/);
       expect((await api('GET', '/api/pools/later')).status).toBe(200);
 
+      // No file, or the directory Docker mounts where the file was missing: named as such, nothing changes.
+      rmSync(poolsFile);
+      expect((await api('POST', '/api/pools/reload')).json['message']).toContain(`POOLS_FILE ${poolsFile} does not exist`);
+      mkdirSync(poolsFile);
+      expect((await api('POST', '/api/pools/reload')).json['message']).toContain(`POOLS_FILE ${poolsFile} is a directory`);
+      rmSync(poolsFile, { recursive: true });
+      expect((await api('GET', '/api/pools/later')).status).toBe(200);
+
       // Gone from the file while its job runs: the runner is not taken from under the job.
       writeFileSync(poolsFile, declared);
       expect((await api('POST', '/api/pools/reload')).json['pools']).not.toContain('later');
@@ -439,6 +447,7 @@ describe('pool-manager with an executor, the simulator and the fake runner image
       await waitFor(async () => (await api('GET', '/api/pools/later')).status === 404, { what: 'the removed pool forgotten once its last runner is gone', timeoutMs: 30_000 });
     } finally {
       pendingBy['later'] = 0;
+      rmSync(poolsFile, { recursive: true, force: true });
       writeFileSync(poolsFile, declared);
     }
   }, 150_000);
