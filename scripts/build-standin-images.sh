@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds stand-ins for the upstream infrastructure images docker-compose.yml names (nats:2.12-alpine,
-# postgres:15-alpine, redis:7-alpine, haproxy:2.8-alpine, prom/prometheus) from this machine's own packages, for a
+# Builds stand-ins for the upstream infrastructure images docker-compose.yml names (nats:2.12,
+# postgres:17, redis:7.4, haproxy:2.8, prom/prometheus:v3) from this machine's own packages (Debian 12's
+# versions: NATS 2.9, PostgreSQL 15, Prometheus 2.42), for a
 # machine with no image registry: scripts/compose-smoke.sh runs the compose stack on them. Each keeps
 # the part of its upstream image's contract the compose file relies on: the entrypoint and command,
 # the config path, the healthcheck tool, and for Postgres the POSTGRES_USER / POSTGRES_PASSWORD /
@@ -102,9 +103,10 @@ mkdir -p "$r/usr/local/etc/haproxy"
 build haproxy "$r" haproxy -v -- --change 'ENV PATH=/usr/sbin:/usr/bin:/bin' \
   --change 'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]'
 
-# PostgreSQL 15: as the upstream image, a first start with an empty data directory runs initdb with
-# POSTGRES_USER / POSTGRES_PASSWORD (password auth over TCP), creates POSTGRES_DB, then the server
-# runs as the postgres user, listening on every address.
+# PostgreSQL 15: as the upstream image, started as root it makes the data directory (a bind mount
+# Docker created root-owned) the postgres user's and steps down to it; a first start with an empty
+# data directory runs initdb with POSTGRES_USER / POSTGRES_PASSWORD (password auth over TCP), creates
+# POSTGRES_DB, then the server runs as the postgres user, listening on every address.
 r=$work/postgres
 base_rootfs "$r"
 with_libs "$r" "$PG_BIN"/postgres "$PG_BIN"/initdb "$PG_BIN"/pg_ctl "$PG_BIN"/pg_isready "$PG_BIN"/psql
@@ -122,8 +124,12 @@ set -eu
 # As upstream: options alone mean "postgres <options>"; any other command runs as given.
 if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then set -- postgres "$@"; fi
 [ "$1" = postgres ] || exec "$@"
-shift
 export PGDATA=${PGDATA:-/var/lib/postgresql/data}
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$PGDATA" && chown -R postgres:postgres "$PGDATA" /var/run/postgresql && chmod 700 "$PGDATA"
+  exec su -m -s /bin/sh postgres -c 'exec /usr/local/bin/docker-entrypoint.sh "$@"' docker-entrypoint.sh "$@"
+fi
+shift
 user=${POSTGRES_USER:-postgres}
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   [ -n "${POSTGRES_PASSWORD:-}" ] || { echo "POSTGRES_PASSWORD is required" >&2; exit 1; }
@@ -141,7 +147,7 @@ exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
 EOF
 chmod 755 "$r/usr/local/bin/docker-entrypoint.sh"
 build postgres "$r" pg_isready --version -- --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin' \
-  --change 'USER 70:70' --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]'
+  --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]'
 
 # Prometheus: upstream's entrypoint is /bin/prometheus, run as nobody with its data in /prometheus.
 r=$work/prometheus

@@ -18,9 +18,15 @@ import { parse } from 'yaml';
 const SERVICES = ['webhook-gateway', 'scheduler', 'pool-manager', 'container-executor', 'status-reporter', 'metrics'] as const;
 
 interface ComposeService {
+  image?: string;
+  build?: unknown;
+  user?: string;
+  env_file?: string[];
   environment?: Record<string, string | number>;
   secrets?: Array<string | { source: string; target?: string }>;
   volumes?: string[];
+  healthcheck?: { test: string[] };
+  logging?: { driver: string; options?: Record<string, string> };
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -41,9 +47,24 @@ function readCompose(): ComposeFile {
   return parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
 }
 
+/** A container's environment: the env_file (.env, whole), then `environment` over it. */
 function containerEnv(service: ComposeService, dotEnv: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), dotEnv)]));
+  const fromFile = service.env_file?.length ? dotEnv : {};
+  return { ...fromFile, ...Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), dotEnv)])) };
 }
+
+/** NAME=value lines of an env file; with `commented`, `# NAME=value` lines too (settings shown but off). */
+function parseEnvFile(text: string, commented = false): Record<string, string> {
+  const line = commented ? /^(?:#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/ : /^([A-Z][A-Z0-9_]*)=(.*)$/;
+  return Object.fromEntries(text.split('\n').flatMap((l) => {
+    const m = line.exec(l.trim());
+    return m ? [[m[1]!, m[2]!]] : [];
+  }));
+}
+
+const composeText = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
+const exampleEnvText = readFileSync(join(repoRoot, 'example.env'), 'utf8');
+const rootVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 interface ServiceConfigModule {
   configSchema: TObject;
@@ -55,7 +76,8 @@ async function serviceModule<T>(service: string, file: string): Promise<T> {
   return (await import(`../../services/${service}/src/${file}.ts`)) as T;
 }
 
-const dotEnv = { GITHUB_APP_ID: '123456', EXECUTOR_HOST_ID: 'nas' };
+// example.env as a person fills it in: the two required settings, everything else as shipped.
+const dotEnv: Record<string, string> = { ...parseEnvFile(exampleEnvText), GITHUB_APP_ID: '123456', POSTGRES_PASSWORD: 'abc123' };
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 const secretContents: Record<string, string> = {
   admin_tokens: 'admin:write:0123456789abcdef0123456789abcdef',
@@ -102,12 +124,15 @@ describe('docker-compose.yml', () => {
     expect(holders).toEqual(['webhook-gateway']);
   });
 
-  it('gives the pool-manager a pools file it mounts, and the example parses as a pools file', async () => {
+  it('gives the pool-manager its pools file through a mounted folder, and the example parses as a pools file', async () => {
     const pm = compose.services['pool-manager']!;
     const poolsFile = containerEnv(pm, dotEnv)['POOLS_FILE'];
     expect(poolsFile).toBeDefined();
-    const mount = (pm.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === poolsFile);
-    expect(mount, `a volume mounted at ${poolsFile}`).toBeDefined();
+    // The folder, never the file itself: Docker makes a directory where a file to mount is missing.
+    const mount = (pm.volumes ?? []).map((v) => interpolate(v, dotEnv).split(':')).find(([, target]) => poolsFile!.startsWith(`${target}/`));
+    expect(mount, `a folder mounted above ${poolsFile}`).toBeDefined();
+    expect(mount![0]).toBe(dotEnv['RUNNERHUB_CONFIG']);
+    expect((pm.volumes ?? []).map((v) => interpolate(v, dotEnv).split(':')[1])).not.toContain(poolsFile);
     const { parsePoolFile } = await serviceModule<{ parsePoolFile: (text: string) => Array<{ name: string }> }>('pool-manager', 'pool-file');
     const pools = parsePoolFile(readFileSync(join(repoRoot, 'deploy/pools.example.yaml'), 'utf8'));
     expect(pools.map((p) => p.name)).toEqual(['nas']);
@@ -122,11 +147,53 @@ describe('docker-compose.yml', () => {
     const granted = (grafana.secrets ?? []).map((g) => (typeof g === 'string' ? { source: g, target: g } : { source: g.source, target: g.target ?? g.source }));
     const secret = granted.find((g) => `/run/secrets/${g.target}` === path);
     expect(secret, `a secret granted to grafana at ${path}`).toBeDefined();
-    expect(compose.secrets[secret!.source]?.file).toMatch(/^\.\/secrets\//);
+    expect(interpolate(compose.secrets[secret!.source]!.file, {})).toMatch(/^\.\/secrets\//);
   });
 
-  it('refuses to start without GITHUB_APP_ID, naming it', () => {
+  it('refuses to start without GITHUB_APP_ID or POSTGRES_PASSWORD, naming it', () => {
     const gateway = compose.services['webhook-gateway']!;
-    expect(() => containerEnv(gateway, {})).toThrow(/GITHUB_APP_ID/);
+    expect(() => containerEnv(gateway, { ...dotEnv, GITHUB_APP_ID: '' })).toThrow(/GITHUB_APP_ID/);
+    expect(() => containerEnv(gateway, { ...dotEnv, POSTGRES_PASSWORD: '' })).toThrow(/POSTGRES_PASSWORD/);
+  });
+
+  it('gives every container a healthcheck and bounded logs', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.healthcheck?.test.length, `${name}: healthcheck`).toBeGreaterThan(0);
+      expect(service.logging?.driver, `${name}: log driver`).toBe('json-file');
+      expect(service.logging?.options?.['max-size'], `${name}: log max-size`).toMatch(/^\d+m$/);
+      expect(service.logging?.options?.['max-file'], `${name}: log max-file`).toMatch(/^\d+$/);
+    }
+  });
+
+  it('runs the six from the published images of this release, with build: kept for local builds, as RUNNERHUB_UID', () => {
+    for (const name of SERVICES) {
+      const service = compose.services[name]!;
+      expect(interpolate(service.image ?? '', {}), `${name}: image`).toBe(`ghcr.io/runnerhub/runnerhub-${name}:${rootVersion}`);
+      expect(service.build, `${name}: build`).toBeDefined();
+      expect(service.env_file, `${name}: env_file`).toEqual(['${RUNNERHUB_ENV_FILE:-.env}']);
+      expect(interpolate(service.user ?? '', { RUNNERHUB_UID: '1026', RUNNERHUB_GID: '100' }), `${name}: user`).toBe('1026:100');
+    }
+    expect(dotEnv['RUNNERHUB_VERSION'], 'example.env RUNNERHUB_VERSION').toBe(rootVersion);
+  });
+
+  it('pins every upstream image to a version', () => {
+    const upstream = Object.entries(compose.services).filter(([name]) => !(SERVICES as readonly string[]).includes(name));
+    for (const [name, service] of upstream) expect(service.image, `${name}: image`).toMatch(/:v?\d+\.\d+(\.\d+)?(-alpine)?$/);
+  });
+
+  it('keeps PostgreSQL and NATS data under RUNNERHUB_DATA', () => {
+    const data = (name: string, target: string) => (compose.services[name]!.volumes ?? []).map((v) => interpolate(v, { RUNNERHUB_DATA: '/volume1/runnerhub' })).find((v) => v.endsWith(`:${target}`));
+    expect(data('postgres', '/var/lib/postgresql/data')).toBe('/volume1/runnerhub/postgres:/var/lib/postgresql/data');
+    expect(data('nats', '/data')).toBe('/volume1/runnerhub/nats:/data');
+  });
+
+  it('has every variable it reads in example.env, and lists every file a person creates in its header', () => {
+    const read = new Set([...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    const offered = parseEnvFile(exampleEnvText, true);
+    expect([...read].filter((v) => !(v in offered)), 'variables docker-compose.yml reads that example.env does not offer').toEqual([]);
+    const header = composeText.slice(0, composeText.indexOf('\nx-'));
+    const secretFiles = Object.values(compose.secrets).map((s) => interpolate(s.file, {}).replace(/^\.\//, ''));
+    expect(secretFiles).toHaveLength(4);
+    for (const file of ['.env', ...secretFiles, 'config/pools.yaml']) expect(header, `the header names ${file}`).toContain(file);
   });
 });
