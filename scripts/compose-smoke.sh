@@ -170,6 +170,10 @@ for id in "${ids[@]}"; do
   done
 done
 say "all $JOBS jobs completed with success"
+# What a NAS owner sizing a box reads (docker stats: the cgroup's memory, close to RSS), per container.
+docker stats --no-stream --format '{{.Name}} {{.MemUsage}}' $(compose ps -q) 2>/dev/null |
+  awk '{ print; split($2, m, /[A-Za-z]+/); u = $2; sub(/^[0-9.]+/, "", u); v = m[1] * (u == "GiB" ? 1024 : u == "KiB" ? 1 / 1024 : 1); t += v }
+       END { printf "all %d containers: %.0f MiB\n", NR, t }' | sed 's/^/compose-smoke: memory: /' >&2 || true
 
 # The platform's own view: the scheduler knows them as completed, and no runner container is left.
 completed=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:8081/api/jobs?limit=50" |

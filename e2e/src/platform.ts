@@ -52,6 +52,8 @@ export interface Platform {
   deployment: string;
   /** The executor's host id. */
   host: string;
+  /** The platform's database (every service's schema): what a backup dumps. */
+  databaseUrl: string;
   token: string;
   services: Partial<Record<ServiceName, ServiceProcess>>;
   /** An admin API call with the write token. */
@@ -156,6 +158,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     nc,
     deployment,
     host,
+    databaseUrl: db.url,
     token,
     services,
     output,
