@@ -203,7 +203,7 @@ say "Prometheus: every target up, $rules rules loaded, runnerhub_jobs_completed_
 
 # The conventions a NAS owner relies on: every container healthy with bounded logs, the data where
 # RUNNERHUB_DATA says, the services as RUNNERHUB_UID.
-until unhealthy=$(for c in $(compose ps -q); do docker inspect "$c" --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}'; done | grep -v ' healthy$') && [[ -z $unhealthy ]]; do
+until unhealthy=$(for c in $(compose ps -q); do docker inspect "$c" --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}'; done | grep -v ' healthy$' || true) && [[ -z $unhealthy ]]; do
   [[ $unhealthy != *no-healthcheck* ]] || { say "containers without a healthcheck: $unhealthy"; exit 1; }
   ((SECONDS < deadline + 210)) || { say "containers not healthy: $unhealthy"; exit 1; }
   sleep 2
