@@ -30,6 +30,12 @@ const OTHER_PROGRAMS: Record<string, string> = {
   NX_NO_CLOUD: 'Nx',
   NX_DAEMON: 'Nx',
 };
+/** Linux capabilities (capabilities(7)), which the docs name in the same letters as variables. */
+const CAPABILITIES = new Set(
+  ('AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK IPC_OWNER KILL ' +
+    'LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID SYS_ADMIN ' +
+    'SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG SYSLOG WAKE_ALARM').split(' '),
+);
 /** The secret back ends' variables, in the table render() writes by hand. */
 const SECRET_BACKENDS = ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_TOKEN_FILE', 'VAULT_ROLE_ID', 'VAULT_ROLE_ID_FILE', 'VAULT_SECRET_ID', 'VAULT_SECRET_ID_FILE', 'VAULT_KV_MOUNT', 'VAULT_SECRET_PATH'];
 
@@ -53,7 +59,7 @@ async function unknownDocumentedVariables(known: Set<string>): Promise<string[]>
   const readers = (await Promise.all(READERS.map(filesUnder))).flat().filter((f) => !f.endsWith('.md'));
   const readerText = (await Promise.all(readers.map((f) => readFile(new URL(f, root), 'utf8').catch(() => '')))).join('\n');
   return [...named]
-    .filter(([name]) => !known.has(name) && !(name in OTHER_PROGRAMS) && !new RegExp(`\\b${name}\\b`).test(readerText))
+    .filter(([name]) => !known.has(name) && !(name in OTHER_PROGRAMS) && !CAPABILITIES.has(name.replace(/^CAP_/, '')) && !new RegExp(`\\b${name}\\b`).test(readerText))
     .map(([name, doc]) => `${name} (${doc})`);
 }
 
