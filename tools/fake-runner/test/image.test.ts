@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { GitHubSim, SimJob } from '@runnerhub/github-sim';
 import { jitArchive, JIT_DIR } from '@runnerhub/docker';
-import { repoRoot, waitFor } from '@runnerhub/testing';
+import { DOCKER_PROXY_URL, repoRoot, waitFor } from '@runnerhub/testing';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, executorSpec, finish, jobActions, startSimForContainers } from './containers.js';
@@ -88,10 +88,12 @@ describe('building the image where DOCKER_HOST is the socket proxy', () => {
     // `make run` once exported its settings (DOCKER_HOST = the proxy) before building this image: the
     // start check's attach was refused and its container stayed behind, on a machine with no image yet.
     const image = `runnerhub/fake-runner:proxy-check-${suffix}`;
-    const failed = await run('bash', [`${repoRoot}scripts/build-runner-image.sh`, image], { env: { ...process.env, DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:') } }).then(
-      () => undefined,
-      (err: { code?: number; stderr?: string }) => err,
-    );
+    let failed: { code?: number; stderr?: string } | undefined;
+    try {
+      await run('bash', [`${repoRoot}scripts/build-runner-image.sh`, image], { env: { ...process.env, DOCKER_HOST: DOCKER_PROXY_URL.replace(/^http:/, 'tcp:') } });
+    } catch (err) {
+      failed = err as { code?: number; stderr?: string };
+    }
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain("is RunnerHub's socket proxy");
     expect(await docker.listImages({ filters: { reference: [image] } })).toEqual([]);
