@@ -224,9 +224,11 @@ until compose logs --tail 20 pool-manager 2>&1 | grep -q 'POOLS_FILE /etc/runner
 done
 [[ ! -e $work/config/pools.yaml ]] || { say "something made $work/config/pools.yaml: $(ls -ld "$work/config/pools.yaml")"; exit 1; }
 say "a missing pools.yaml is named by the pool-manager; nothing made in its place"
+mv "$work/pools.yaml.away" "$work/config/pools.yaml"
 
 # `down` stops the executor before the socket proxy, so it removes the spare networks it made.
-compose down -v --remove-orphans >/dev/null 2>&1
+# (A pool-manager caught between restarts can fail the first down; a second one finishes it.)
+compose down -v --remove-orphans >/dev/null 2>&1 || compose down -v --remove-orphans >/dev/null 2>&1
 left=$(docker network ls --filter label=io.runnerhub.host=compose-smoke --format '{{.Name}}')
 [[ -z $left ]] || { say "networks left behind after compose down: $left"; exit 1; }
 left=$(runner_volumes | tr '\n' ' ')
