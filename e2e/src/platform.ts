@@ -7,10 +7,10 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { streamDefinitions } from '@runnerhub/contracts';
-import { createDockerClient, LABEL, watchLeftovers, type Leftovers } from '@runnerhub/docker';
+import { createDockerClient, LABEL, watchLeftovers, type LeftoverWatch, type Leftovers } from '@runnerhub/docker';
 import { startGitHubSim, type GitHubSim, type SimOptions } from '@runnerhub/github-sim';
 import { connectNats, createLogger, ensureStreams } from '@runnerhub/platform';
-import { createTestDatabase, DOCKER_PROXY_URL, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
+import { createTestDatabase, DOCKER_PROXY_URL, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, startTcpProxy, waitForReady, type DockerEngine, type NatsServer, type ServiceProcess, type TcpProxy, type TestDatabase } from '@runnerhub/testing';
 
 /**
  * The whole platform on this machine, as `make run` runs it: the GitHub simulator (playing the App
@@ -42,6 +42,19 @@ export interface PlatformOptions {
   compiled?: boolean;
   /** Extra node flags per service (bench profiles: --cpu-prof). */
   nodeArgs?: Partial<Record<ServiceName, string[]>>;
+  /**
+   * Servers the test owns (so it may stop them), instead of a private NATS and a database on the
+   * shared Postgres and Redis: a NATS server (or cluster member) it started, an admin URL of its own
+   * Postgres (the platform's database is made there), and a Redis URL.
+   */
+  own?: { nats?: NatsServer; natsUrls?: string[]; postgresAdminUrl?: string; redisUrl?: string };
+}
+
+/** Where a second executor runs: the platform's own Docker engine, or another engine in its own namespace. */
+export interface ExecutorPlacement {
+  /** A Docker engine of its own (libs/testing startDockerEngine): the executor runs in its namespace,
+   * reaches Docker through that engine's socket proxy and NATS over the veth. */
+  engine?: DockerEngine;
 }
 
 export interface Platform {
@@ -61,10 +74,11 @@ export interface Platform {
   /** Stops a service (SIGKILL by default: a power cut) and starts it again with the same settings. */
   restart(service: ServiceName, signal?: NodeJS.Signals): Promise<ServiceProcess>;
   /**
-   * Another Docker host: a second executor with its own host id (and `env`, e.g. EXECUTOR_LABELS)
-   * on the same engine, as a NAS and a second box would be. Stopped by stop() if still running.
+   * Another Docker host: a second executor with its own host id (and `env`, e.g. EXECUTOR_LABELS),
+   * on the platform's engine, or with `placement.engine` on another engine in a namespace of its own
+   * (a second NAS across a network). Stopped by stop() if still running.
    */
-  startExecutor(hostId: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  startExecutor(hostId: string, env?: Record<string, string>, placement?: ExecutorPlacement): Promise<ServiceProcess>;
   /** This platform's runner containers (all states). */
   containers(): Promise<Array<{ id: string; name: string; state: string; pool: string; host: string }>>;
   /**
@@ -99,14 +113,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const appId = 100_000 + randomBytes(3).readUIntBE(0, 3);
   const sim = await startGitHubSim({ ...options.sim, host: '0.0.0.0', runnerHost: bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1', webhookSecret, appId });
   sim.createInstallation({ account: 'acme', repositories: options.repositories ?? ['app'] });
-  const nats = await startNatsServer();
-  const nc = await connectNats({ servers: nats.url, name: 'e2e', log: quiet });
+  const nats = options.own?.nats ?? (await startNatsServer());
+  const natsUrls = options.own?.natsUrls ?? [nats.url];
+  const nc = await connectNats({ servers: natsUrls, name: 'e2e', log: quiet });
   await ensureStreams(nc, Object.values(streamDefinitions));
-  const db: TestDatabase = await createTestDatabase(`e2e_${suffix}`);
+  const db: TestDatabase = await createTestDatabase(`e2e_${suffix}`, { adminUrl: options.own?.postgresAdminUrl });
+  const redisUrl = options.own?.redisUrl ?? REDIS_URL;
   const poolsFile = join(mkdtempSync(join(tmpdir(), 'e2e-pools-')), 'pools.yaml');
   writeFileSync(poolsFile, options.pools);
 
-  const common = { NATS_URL: nats.url, ADMIN_TOKENS: `ops:write:${token}`, LOG_LEVEL: 'warn', ...options.common };
+  const common = { NATS_URL: natsUrls.join(','), ADMIN_TOKENS: `ops:write:${token}`, LOG_LEVEL: 'warn', ...options.common };
   const github = { GITHUB_API_URL: sim.url, GITHUB_APP_ID: String(sim.app.id), GITHUB_APP_PRIVATE_KEY: sim.app.privateKey };
   const envs: Record<ServiceName, Record<string, string>> = {
     'container-executor': {
@@ -117,11 +133,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       EXECUTOR_RESERVED_CPUS: '0',
       EXECUTOR_RESERVED_MEMORY_MB: '0',
     },
-    'pool-manager': { ...github, DATABASE_URL: db.url, REDIS_URL, POOLS_FILE: poolsFile, POOL_RECONCILE_SECONDS: '1', POOL_REAPER_SECONDS: '5' },
-    scheduler: { ...github, DATABASE_URL: db.url, REDIS_URL },
-    'webhook-gateway': { ...github, DATABASE_URL: db.url, REDIS_URL, GITHUB_WEBHOOK_SECRET: webhookSecret },
-    'status-reporter': { ...github, DATABASE_URL: db.url, REDIS_URL },
-    metrics: { REDIS_URL },
+    'pool-manager': { ...github, DATABASE_URL: db.url, REDIS_URL: redisUrl, POOLS_FILE: poolsFile, POOL_RECONCILE_SECONDS: '1', POOL_REAPER_SECONDS: '5' },
+    scheduler: { ...github, DATABASE_URL: db.url, REDIS_URL: redisUrl },
+    'webhook-gateway': { ...github, DATABASE_URL: db.url, REDIS_URL: redisUrl, GITHUB_WEBHOOK_SECRET: webhookSecret },
+    'status-reporter': { ...github, DATABASE_URL: db.url, REDIS_URL: redisUrl },
+    metrics: { REDIS_URL: redisUrl },
   };
   for (const name of SERVICES) envs[name] = { ...common, ...envs[name], ...options.env?.[name] };
 
@@ -139,6 +155,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     return service;
   };
   const extraExecutors: ServiceProcess[] = [];
+  // Other engines this platform's executors run on: each with its client, leftover watch and NATS link.
+  const engines = new Map<string, { engine: DockerEngine; docker: ReturnType<typeof createDockerClient>; watch: LeftoverWatch; natsLink: TcpProxy }>();
+  const dockers = () => [docker, ...[...engines.values()].map((e) => e.docker)];
   const output = (chars = 1500) =>
     [...Object.values(services), ...extraExecutors]
       .map((s) => `--- ${s.name}\n${s.output().slice(-chars)}`)
@@ -179,17 +198,34 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await s?.exited;
       return start(service);
     },
-    async startExecutor(hostId, env = {}) {
-      const executor = await startServiceProcess('container-executor', { ...envs['container-executor'], EXECUTOR_HOST_ID: hostId, ...env }, { compiled: options.compiled });
+    async startExecutor(hostId, env = {}, placement = {}) {
+      const { engine } = placement;
+      let where: { env: Record<string, string>; netns?: string; httpHost?: string } = { env: {} };
+      if (engine) {
+        let link = engines.get(engine.id);
+        if (!link) {
+          // NATS over the network: a link on the veth, the host namespace's side, to this platform's server.
+          const url = new URL(natsUrls[0]!);
+          const natsLink = await startTcpProxy({ targetHost: url.hostname, targetPort: Number(url.port), listenHost: engine.hostAddress });
+          const engineDocker = createDockerClient(`unix://${engine.socket}`);
+          link = { engine, docker: engineDocker, watch: await watchLeftovers(engineDocker, { deployment }), natsLink };
+          engines.set(engine.id, link);
+        }
+        where = { env: { NATS_URL: `nats://${engine.hostAddress}:${link.natsLink.port}`, DOCKER_HOST: engine.proxyUrl }, netns: engine.netns, httpHost: engine.address };
+      }
+      const executor = await startServiceProcess('container-executor', { ...envs['container-executor'], EXECUTOR_HOST_ID: hostId, ...where.env, ...env }, { compiled: options.compiled, netns: where.netns, httpHost: where.httpHost });
       extraExecutors.push(executor);
       await waitForReady(executor, 120_000);
       return executor;
     },
     async containers() {
-      const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } });
-      return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, pool: c.Labels[LABEL.pool] ?? '', host: c.Labels[LABEL.host] ?? '' }));
+      const lists = await Promise.all(dockers().map((d) => d.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } })));
+      return lists.flat().map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, pool: c.Labels[LABEL.pool] ?? '', host: c.Labels[LABEL.host] ?? '' }));
     },
-    leftovers: () => leftoverWatch.leftovers(),
+    async leftovers() {
+      const all = await Promise.all([leftoverWatch, ...[...engines.values()].map((e) => e.watch)].map((w) => w.leftovers()));
+      return { containers: all.flatMap((l) => l.containers), networks: all.flatMap((l) => l.networks), volumes: all.flatMap((l) => l.volumes) };
+    },
     async stop() {
       for (const executor of extraExecutors) {
         executor.kill('SIGTERM');
@@ -213,13 +249,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       for (const n of await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${deployment}`] } })) {
         await docker.getNetwork(n.Id).remove().catch(() => undefined);
       }
+      // The other engines belong to the test (it destroys them); what this platform made there goes now.
+      for (const { docker: other, watch, natsLink } of engines.values()) {
+        const leakedThere = (await watch.leftovers().catch(() => ({ volumes: [] as string[] }))).volumes;
+        leaked = [...leaked, ...leakedThere];
+        for (const c of await other.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${deployment}`] } }).catch(() => [])) {
+          await other.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+        }
+        for (const n of await other.listNetworks({ filters: { label: [`${LABEL.deployment}=${deployment}`] } }).catch(() => [])) {
+          await other.getNetwork(n.Id).remove().catch(() => undefined);
+        }
+        for (const v of leakedThere) await other.getVolume(v).remove({ force: true }).catch(() => undefined);
+        watch.stop();
+        await natsLink.close();
+      }
       // Through the CLI: the socket proxy allows no volume calls.
       const volumes = [...new Set([...leaked, ...(await leftoverWatch.leftovers()).volumes])];
       if (volumes.length > 0) await run('docker', ['volume', 'rm', '-f', ...volumes]).catch(() => undefined);
       leftoverWatch.stop();
       await sim.close();
       await nc.close();
-      await nats.stop();
+      if (!options.own?.nats) await nats.stop();
       await db.drop();
       if (leaked.length > 0) throw new Error(`the platform left ${leaked.length} runner volumes behind (removed now): ${leaked.join(', ')}`);
     },

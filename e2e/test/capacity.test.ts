@@ -1,12 +1,13 @@
-import { createDockerClient } from '@runnerhub/docker';
+import { createDockerClient, LABEL } from '@runnerhub/docker';
 import type { SimJob } from '@runnerhub/github-sim';
-import { DOCKER_PROXY_URL, waitFor } from '@runnerhub/testing';
+import { DOCKER_PROXY_URL, startDockerEngine, waitFor, type DockerEngine } from '@runnerhub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type Platform } from '../src/index.js';
+import { RUNNER_IMAGES, startPlatform, type Platform } from '../src/index.js';
 
 // Capacity and failure on the whole path: GitHub handing a runner another job of its pool, two
 // pools sharing a host that fits two runners, an image that cannot start, a runner container killed
-// in the middle of a job. One platform for all four; each test leaves its pools without demand.
+// in the middle of a job, and a second Docker host that is another engine across a network. One
+// platform for all; each test leaves its pools without demand.
 
 const HOST_BUDGET = 2;
 const pool = (name: string, extra: string) => `  - name: ${name}
@@ -41,6 +42,7 @@ const LIVE_CONTAINER = ['created', 'running', 'restarting', 'paused'];
 
 describe('whole path: capacity and failures', () => {
   let platform: Platform;
+  let engine: DockerEngine | undefined;
   const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 
   const runners = async (name: string): Promise<RunnerView[]> =>
@@ -75,7 +77,8 @@ ${pool('beta', '    max: 2')}
 
   afterAll(async () => {
     await platform?.stop();
-  });
+    await engine?.destroy();
+  }, 120_000);
 
   it('fails the runners of an image that cannot start, backs off, and says why on the commit', async () => {
     const { sim } = platform;
@@ -216,30 +219,63 @@ ${pool('beta', '    max: 2')}
     expect(sim.violations()).toEqual([]);
   }, 240_000);
 
-  it('places runners on a second Docker host: spread over both, or only where the host selector matches', async () => {
+  it('places runners on a second Docker engine across a network: spread over both, host selector, drain, and its executor killed mid-job', async () => {
     const { sim } = platform;
     const second = `${platform.host}-b`;
-    const executor = await platform.startExecutor(second, { EXECUTOR_LABELS: 'disk=ssd', EXECUTOR_MAX_CONTAINERS: '2' });
-    const spec = (name: string, extra: Record<string, unknown>) => ({ name, repository: 'acme/app', labels: [name], image: 'runnerhub/fake-runner:dev', pullPolicy: 'never', cpus: 0.25, memoryMb: 128, pids: 256, max: 2, idleTimeoutSeconds: 5, ...extra });
+    // Another engine (its own data root, bridge and images) in a namespace of its own; its executor
+    // reaches NATS over the veth and Docker through that engine's socket proxy.
+    engine = await startDockerEngine({ images: [RUNNER_IMAGES.fake] });
+    const env = { EXECUTOR_LABELS: 'disk=ssd', EXECUTOR_MAX_CONTAINERS: '2' };
+    let executor = await platform.startExecutor(second, env, { engine });
+    const spec = (name: string, extra: Record<string, unknown>) => ({ name, repository: 'acme/app', labels: [name], image: RUNNER_IMAGES.fake, pullPolicy: 'never', cpus: 0.25, memoryMb: 128, pids: 256, max: 2, idleTimeoutSeconds: 5, ...extra });
+    const healthyHosts = async () => (await platform.api<{ hosts: { host: string; healthy: boolean }[] }>('pool-manager', '/api/hosts')).body.hosts.filter((h) => h.healthy).map((h) => h.host).sort();
     try {
-      await waitFor(async () => (await platform.api<{ hosts: { host: string; healthy: boolean }[] }>('pool-manager', '/api/hosts')).body.hosts.filter((h) => h.healthy).length === 2, { what: 'the pool-manager to see both hosts' });
+      await waitFor(async () => (await healthyHosts()).length === 2, { what: 'the pool-manager to see both hosts' });
       expect((await platform.api('pool-manager', '/api/pools', { method: 'POST', body: spec('wide', { placement: 'spread' }) })).status).toBe(201);
       expect((await platform.api('pool-manager', '/api/pools', { method: 'POST', body: spec('ssd', { hostSelector: { disk: 'ssd' } }) })).status).toBe(201);
-      // Hosts each pool's containers ran on, sampled while the jobs run.
+      // Hosts each pool's containers ran on, sampled while the jobs run; and the engine each really was on.
       const hostsOf = { wide: new Set<string>(), ssd: new Set<string>() };
-      const runAll = async (pool: 'wide' | 'ssd') => {
-        const jobs = [0, 1].map(() => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', pool], durationMs: 3000 }));
+      const onEngine = new Set<string>();
+      const runAll = async (pool: 'wide' | 'ssd', count = 2) => {
+        const jobs = Array.from({ length: count }, () => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', pool], durationMs: 3000 }));
         await waitFor(async () => {
           for (const c of await platform.containers()) if (c.pool === pool) hostsOf[pool].add(c.host);
+          for (const name of (await engine!.docker(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter(Boolean)) onEngine.add(name);
           return jobs.every((j) => sim.job(j.id)?.status === 'completed');
-        }, { what: `the ${pool} jobs to complete\n${platform.output()}`, timeoutMs: 120_000, intervalMs: 100 });
-        expect(jobs.map((j) => sim.job(j.id)?.conclusion)).toEqual(['success', 'success']);
+        }, { what: `the ${pool} jobs to complete\n${platform.output()}\n--- second host\n${executor.output().slice(-3000)}`, timeoutMs: 120_000, intervalMs: 100 });
+        expect(jobs.map((j) => sim.job(j.id)?.conclusion)).toEqual(jobs.map(() => 'success'));
+        return jobs;
       };
-      // Both hosts empty: spread puts one runner on each.
-      await runAll('wide');
+      // Both hosts empty: spread puts one runner on each, and the second host's runner is on the second engine.
+      const wide = await runAll('wide');
       expect([...hostsOf.wide].sort()).toEqual([platform.host, second].sort());
-      // Only the second host carries disk=ssd.
-      await runAll('ssd');
+      const secondRunner = wide.map((j) => sim.job(j.id)!.runnerName!).find((name) => onEngine.has(name));
+      expect(secondRunner, `runners: ${wide.map((j) => sim.job(j.id)?.runnerName).join(', ')}; on the second engine: ${[...onEngine].join(', ')}`).toBeDefined();
+      // Only the second host carries disk=ssd: both jobs ran on the second engine.
+      const ssd = await runAll('ssd');
+      expect([...hostsOf.ssd]).toEqual([second]);
+      for (const job of ssd) expect(onEngine.has(sim.job(job.id)!.runnerName!)).toBe(true);
+
+      // Drained, the second host takes no runner: the spread pool's jobs all run on the first.
+      expect((await platform.api('pool-manager', `/api/hosts/${second}/drain`, { method: 'POST' })).status).toBe(200);
+      hostsOf.wide.clear();
+      await runAll('wide');
+      expect([...hostsOf.wide]).toEqual([platform.host]);
+      expect((await platform.api('pool-manager', `/api/hosts/${second}/drain`, { method: 'DELETE' })).status).toBe(200);
+
+      // The second host's executor killed (a power cut of that box's service) while its runner runs a
+      // job: the runner lives on in its engine, the job completes, and the executor started again
+      // finds it, removes it once done and serves the next job there.
+      const long = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'ssd'], durationMs: 8000 });
+      await waitFor(() => sim.job(long.id)?.status === 'in_progress', { what: `the ssd job to start\n${platform.output()}`, timeoutMs: 60_000 });
+      executor.kill('SIGKILL');
+      await executor.exited;
+      await waitFor(() => sim.job(long.id)?.status === 'completed', { what: 'the job to complete with its executor down', timeoutMs: 60_000 });
+      expect(sim.job(long.id)?.conclusion).toBe('success');
+      executor = await platform.startExecutor(second, env, { engine });
+      await waitFor(async () => !(await engine!.docker(['ps', '-a', '--format', '{{.Names}}'])).includes(sim.job(long.id)!.runnerName!), { what: `the finished runner removed from the second engine\n${executor.output().slice(-3000)}`, timeoutMs: 60_000 });
+      hostsOf.ssd.clear();
+      await runAll('ssd', 1);
       expect([...hostsOf.ssd]).toEqual([second]);
     } finally {
       for (const pool of ['wide', 'ssd']) await platform.api('pool-manager', `/api/pools/${pool}`, { method: 'DELETE' });
@@ -248,5 +284,6 @@ ${pool('beta', '    max: 2')}
       await executor.exited;
     }
     await waitFor(async () => (await platform.containers()).length === 0, { what: 'no container left', timeoutMs: 30_000 });
-  }, 240_000);
+    expect((await engine.docker(['ps', '-aq', '--filter', `label=${LABEL.deployment}=${platform.deployment}`])).trim()).toBe('');
+  }, 360_000);
 });

@@ -3,8 +3,10 @@ export { startTcpProxy, type TcpProxy, type TcpProxyOptions } from './tcp-proxy.
 export { createTestDatabase, type TestDatabase, type CreateTestDatabaseOptions } from './postgres.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { NATS_URL, DATABASE_URL, REDIS_URL, DOCKER_PROXY_URL, TEST_DATABASE_ADMIN_URL } from './infra.js';
-export { startServiceProcess, waitForReady, freePort, repoRoot, type ServiceProcess } from './service-process.js';
+export { startServiceProcess, waitForReady, freePort, repoRoot, type ServiceProcess, type ServiceProcessOptions } from './service-process.js';
 export { describeServiceChassis, type ChassisNeeds } from './service-chassis.js';
 export { answersWithoutToken, concretePath, rawHttpRequest, requestTargetSpellings, type RawAnswer } from './request-targets.js';
 export { ensureTestImage, TEST_IMAGE } from './docker-image.js';
 export { parsePrometheusText, sampleSum, sampleValue, type Sample } from './prometheus-text.js';
+export { startDockerEngine, type DockerEngine, type DockerEngineOptions } from './docker-engine.js';
+export { startPostgresServer, startRedisServer, type OwnedServer } from './private-servers.js';

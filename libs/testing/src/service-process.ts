@@ -41,13 +41,28 @@ export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=1';
  * on a free port: from source as `make run` does, or `compiled` from `dist/` (after `make build`) as
  * the service images run it.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>, options: { compiled?: boolean; nodeArgs?: readonly string[] } = {}): Promise<ServiceProcess> {
+export interface ServiceProcessOptions {
+  compiled?: boolean;
+  nodeArgs?: readonly string[];
+  /**
+   * Run inside this network namespace (a test Docker engine's host, `ip netns` name), listening on
+   * `httpHost` there; the process's loopback is then the namespace's own.
+   */
+  netns?: string;
+  /** Address the HTTP server listens on and the test reaches it at; 127.0.0.1 by default. */
+  httpHost?: string;
+}
+
+export async function startServiceProcess(name: string, env: Record<string, string>, options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
   const port = await freePort();
+  const httpHost = options.httpHost ?? '127.0.0.1';
   // nodeArgs: flags NODE_OPTIONS may not carry (--cpu-prof, for a profile of a bench run).
   const args = [...(options.nodeArgs ?? []), ...(options.compiled ? [`services/${name}/dist/main.js`] : ['--conditions=runnerhub-source', '--import', 'tsx', `services/${name}/src/main.ts`])];
-  const child = spawn(process.execPath, args, {
+  // nsenter --net enters only the network namespace (ip netns exec would remount /sys) and execs node.
+  const [command, argv] = options.netns ? ['nsenter', [`--net=/run/netns/${options.netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command, argv, {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'info', NODE_OPTIONS: SERVICE_NODE_OPTIONS, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HTTP_HOST: httpHost, HTTP_PORT: String(port), LOG_LEVEL: 'info', NODE_OPTIONS: SERVICE_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -58,7 +73,7 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   );
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${httpHost}:${port}`,
     child,
     output: () => out,
     exited,

@@ -3,8 +3,10 @@ import net from 'node:net';
 export interface TcpProxyOptions {
   targetHost: string;
   targetPort: number;
-  /** Port to listen on (127.0.0.1); a free one by default. */
+  /** Port to listen on; a free one by default. */
   listenPort?: number;
+  /** Address to listen on: 127.0.0.1 by default; a test engine's veth address carries a link across namespaces. */
+  listenHost?: string;
 }
 
 export interface TcpProxy {
@@ -27,11 +29,11 @@ export interface TcpProxy {
 }
 
 /**
- * A loopback TCP proxy for fault injection: put it between a client and Postgres, NATS or Redis,
+ * A TCP proxy for fault injection (on loopback, or on a test engine's veth address): put it between a client and Postgres, NATS or Redis,
  * then cut() and restore() the link while the client runs.
  */
 export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy> {
-  const host = '127.0.0.1';
+  const host = options.listenHost ?? '127.0.0.1';
   const live = new Set<net.Socket>();
   let server: net.Server | undefined;
   let port = options.listenPort ?? 0;
