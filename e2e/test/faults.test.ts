@@ -110,8 +110,8 @@ describe('whole path: infrastructure faults, measured', () => {
     await nats?.stop();
   }, 180_000);
 
-  const runners = async (): Promise<RunnerView[]> => (await platform.api<{ runners: RunnerView[] }>('pool-manager', '/api/runners?pool=steady&limit=1000')).body.runners;
-  const liveRunners = async (): Promise<RunnerView[]> => (await platform.api<{ runners: RunnerView[] }>('pool-manager', '/api/runners?pool=steady&live=true&limit=1000')).body.runners;
+  const runners = async (): Promise<RunnerView[]> => (await platform.api<{ runners: RunnerView[] }>('pool-manager', '/api/runners?pool=steady&limit=500')).body.runners;
+  const liveRunners = async (): Promise<RunnerView[]> => (await platform.api<{ runners: RunnerView[] }>('pool-manager', '/api/runners?pool=steady&live=true&limit=500')).body.runners;
   const details = async () =>
     [
       `runners at GitHub: ${platform.sim.runners().map((r) => `${r.name} (${r.status}${r.busy ? ', busy' : ''})`).join(', ')}`,
@@ -144,6 +144,10 @@ describe('whole path: infrastructure faults, measured', () => {
       faultEnd = Date.now();
     };
     await Promise.all([create(), inject()]);
+    // A service that died of the fault is the first thing to say.
+    for (const [service, process] of Object.entries(platform.services)) {
+      if (process && process.child.exitCode !== null) throw new Error(`${service} exited during "${name}" (code ${process.child.exitCode})\n${process.output().slice(-4000)}`);
+    }
 
     // Every job completes (or the deadline says which did not: lost).
     await waitFor(() => jobs.every((j) => sim.job(j.id)?.status === 'completed'), { timeoutMs: 240_000, intervalMs: 250 }).catch(() => undefined);

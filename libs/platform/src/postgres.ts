@@ -47,8 +47,16 @@ export function createPostgres(s: PostgresSettings): Postgres {
     if (!reported) s.log.warn({ err: err.message }, 'postgres connection lost');
     reported = true;
   });
-  pool.on('connect', () => {
+  pool.on('connect', (client) => {
     reported = false;
+    // pg-pool listens for errors only on idle clients: a checked-out one whose connection resets
+    // between two queries (an outbox relay awaiting NATS inside its transaction, say) emits 'error'
+    // with no listener and crashes the process. Its next query rejects anyway, and the pool drops
+    // the broken client on release; found by the "Postgres unreachable 20 s" fault test.
+    client.on('error', (err) => {
+      if (!reported) s.log.warn({ err: err.message }, 'postgres connection lost');
+      reported = true;
+    });
   });
   return {
     pool,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '@runnerhub/testing';
+import { createTestDatabase, startTcpProxy } from '@runnerhub/testing';
 import { createLogger } from '../src/logging.js';
 import { createPostgres, migrate } from '../src/postgres.js';
 import { RUNNERHUB_VERSION } from '../src/version.js';
@@ -85,5 +85,35 @@ describe('postgres migrations', () => {
     expect(rows[0].n).toBe(0);
     await d.close();
     await rm(bad, { recursive: true, force: true });
+  });
+});
+
+describe('postgres connection lost', () => {
+  it('a checked-out client whose connection resets between two queries fails its next query instead of crashing the process', async () => {
+    const db = await createTestDatabase('reset');
+    const link = await startTcpProxy({ targetHost: new URL(db.url).hostname, targetPort: Number(new URL(db.url).port || 5432) });
+    const postgres = createPostgres({ url: link.rewriteUrl(db.url), schema: 'svc_reset', poolMax: 2, applicationName: 't', log });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    // vitest reports uncaught errors as failures of the run; this listener sees them first.
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      const client = await postgres.pool.connect();
+      await client.query('BEGIN');
+      // The server goes away while the transaction's owner awaits something else (NATS, say).
+      await link.cut();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+      client.release();
+      await link.restore();
+      // The pool dropped the broken client and serves again.
+      expect((await postgres.pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await postgres.close();
+      await link.close();
+      await db.drop();
+    }
   });
 });
