@@ -18,7 +18,7 @@ export npm_config_nodedir := $(RUNNERHUB_NODE_PREFIX)
 endif
 BENCH_NODE ?= node
 
-.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image actions-runner-image images compose-smoke doctor
+.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image actions-runner-image images compose-smoke doctor faults
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -75,6 +75,11 @@ bench-platform: ## Benchmark the whole platform against issue 10's goals: decisi
 	bash scripts/infra.sh up
 	$(NX) run-many -t build
 	$(BENCH_NODE) --conditions=runnerhub-source --import tsx bench/platform/run.ts $(or $(BENCH_SECONDS),60)
+
+faults: ## Infrastructure faults on the whole path with the issue's 30 jobs each (CI runs 10); the table goes to .run/faults.md
+	bash scripts/infra.sh up
+	mkdir -p .run
+	cd e2e && FAULT_JOBS=$(or $(FAULT_JOBS),30) FAULTS_REPORT=$(CURDIR)/.run/faults.md npx vitest run test/faults.test.ts
 
 run: ## Run the platform from source (infra + six services); Ctrl-C stops it
 	bash scripts/run-platform.sh

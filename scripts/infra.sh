@@ -34,7 +34,10 @@ declare -A ENDPOINT=([nats]=nats://127.0.0.1:4222 [postgres]=postgres://127.0.0.
 # Tools (not daemons) tests need, with their Debian package: Prometheus and promtool for the metrics
 # service's stack test (deploy/prometheus). Installed when missing; never started here (the test
 # runs its own Prometheus on a free port, and policy-rc.d keeps the package's service from starting).
-declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus)
+# The fault tests (e2e/test/faults.test.ts) start servers of their own even where the shared ones
+# answer: a second dockerd in a network namespace (ip, nsenter) with a socket proxy (haproxy), a
+# Redis (redis-server) and a Postgres cluster (Debian's postgresql binaries, /usr/lib/postgresql).
+declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus [ip]=iproute2 [nsenter]=util-linux [haproxy]=haproxy [redis-server]=redis-server [dockerd]=docker.io)
 # Docker's first start sets up its storage and networks; Postgres may run crash recovery.
 declare -A WAIT_SECONDS=([nats]=20 [postgres]=60 [redis]=20 [docker]=90 [socket-proxy]=20)
 declare -A STATE=()   # reused | started | down | failed

@@ -48,7 +48,7 @@ describe('loadConfig', () => {
   it('describes every variable for the docs', () => {
     const rows = describeConfig(schema);
     expect(rows.map((r) => r.variable)).toEqual([
-      'HTTP_HOST', 'HTTP_PORT', 'NATS_URL', 'DATABASE_URL', 'DATABASE_POOL_MAX', 'SCHED_MODE', 'SCHED_POOLS', 'SCHED_STRICT', 'SCHED_NAME',
+      'HTTP_HOST', 'HTTP_PORT', 'NATS_URL', 'NATS_TLS_CA_FILE', 'NATS_TLS_CERT_FILE', 'NATS_TLS_KEY_FILE', 'DATABASE_URL', 'DATABASE_POOL_MAX', 'SCHED_MODE', 'SCHED_POOLS', 'SCHED_STRICT', 'SCHED_NAME',
     ]);
     expect(rows.find((r) => r.variable === 'SCHED_NAME')?.required).toBe(true);
     expect(rows.find((r) => r.variable === 'HTTP_PORT')?.default).toBe(8081);

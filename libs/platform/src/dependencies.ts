@@ -3,7 +3,7 @@ import type { ServiceBase } from './bootstrap.js';
 import type { HttpServer } from './http.js';
 import { createPostgres, migrate, type Postgres } from './postgres.js';
 import { createRedis, type RedisHandle } from './redis.js';
-import { checkNats, connectNats } from './nats/connection.js';
+import { checkNats, connectNats, natsTlsSettings, type NatsTlsFiles } from './nats/connection.js';
 import { ensureStreams, type StreamDefinition } from './nats/streams.js';
 import type { Consumer } from './nats/consume.js';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -40,12 +40,13 @@ export async function waitForDependency(base: Pick<ServiceBase<unknown>, 'log'>,
 /** Connects, provisions the streams (idempotent; every service may write or read any of them) and drains on stop. */
 export async function connectNatsFor(
   base: ServiceBase<unknown>,
-  settings: { url: string },
+  settings: { url: string; tls?: NatsTlsFiles },
   streams: Readonly<Record<string, StreamDefinition>> | readonly StreamDefinition[],
 ): Promise<NatsConnection> {
   let nc: NatsConnection | undefined;
+  const tls = natsTlsSettings(settings.tls);
   await waitForDependency(base, 'nats', async () => {
-    nc = await connectNats({ servers: settings.url, name: base.service, log: base.log });
+    nc = await connectNats({ servers: settings.url, name: base.service, log: base.log, ...(tls ? { tls } : {}) });
   });
   const conn = nc!;
   // Drain: pending publishes are flushed and subscriptions finish before the socket closes.

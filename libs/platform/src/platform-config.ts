@@ -32,6 +32,15 @@ export const shutdownConfig = () =>
 export const natsConfig = () =>
   Type.Object({
     url: env.string('NATS_URL', { default: 'nats://127.0.0.1:4222', description: 'NATS server(s), comma-separated; JetStream must be enabled.' }),
+    tls: Type.Object({
+      caFile: env.optionalString('NATS_TLS_CA_FILE', {
+        description: "PEM file of the CA that signed the NATS server's certificate. Set: the connection is TLS and the server must prove it (needed when an executor on another host reaches NATS over the network).",
+      }),
+      certFile: env.optionalString('NATS_TLS_CERT_FILE', {
+        description: "PEM client certificate (with NATS_TLS_KEY_FILE): the service's identity when the server maps certificates to users (verify_and_map) and their permissions.",
+      }),
+      keyFile: env.optionalString('NATS_TLS_KEY_FILE', { description: 'PEM private key of NATS_TLS_CERT_FILE.' }),
+    }),
   });
 
 export const postgresConfig = () =>

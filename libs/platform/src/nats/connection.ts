@@ -1,5 +1,7 @@
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { accessSync, constants } from 'node:fs';
+import { ConfigError, type ConfigProblem } from '../config.js';
 
 /** The part of a pino logger this layer writes to; a pino `Logger` fits as it is. */
 export interface NatsLog {
@@ -20,6 +22,35 @@ export interface NatsConnectSettings {
   token?: string;
   /** How long the first connection attempt may take before `connectNats` rejects. */
   timeoutMs?: number;
+  /** TLS: the CA to verify the server with, and a client certificate (both files or neither). */
+  tls?: NatsTlsFiles;
+}
+
+export interface NatsTlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/**
+ * The TLS settings of NATS_TLS_*, checked before the first connection: a certificate without its key
+ * (or the other way round) or a file that cannot be read is a configuration error naming the
+ * variable, not a connection that keeps failing. Undefined when no TLS variable is set.
+ */
+export function natsTlsSettings(tls: NatsTlsFiles | undefined): NatsTlsFiles | undefined {
+  if (!tls || (!tls.caFile && !tls.certFile && !tls.keyFile)) return undefined;
+  const problems: ConfigProblem[] = [];
+  if (!!tls.certFile !== !!tls.keyFile) problems.push({ variable: tls.certFile ? 'NATS_TLS_KEY_FILE' : 'NATS_TLS_CERT_FILE', problem: 'is required with ' + (tls.certFile ? 'NATS_TLS_CERT_FILE' : 'NATS_TLS_KEY_FILE') });
+  for (const [variable, file] of [['NATS_TLS_CA_FILE', tls.caFile], ['NATS_TLS_CERT_FILE', tls.certFile], ['NATS_TLS_KEY_FILE', tls.keyFile]] as const) {
+    if (!file) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      problems.push({ variable, problem: `cannot read ${JSON.stringify(file)}` });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...(tls.caFile ? { caFile: tls.caFile } : {}), ...(tls.certFile ? { certFile: tls.certFile, keyFile: tls.keyFile } : {}) };
 }
 
 /** Wait between reconnect attempts to the same server, plus up to RECONNECT_JITTER_MS of jitter so
@@ -47,6 +78,7 @@ export async function connectNats(s: NatsConnectSettings): Promise<NatsConnectio
     ...(s.user !== undefined ? { user: s.user } : {}),
     ...(s.pass !== undefined ? { pass: s.pass } : {}),
     ...(s.token !== undefined ? { token: s.token } : {}),
+    ...(s.tls ? { tls: s.tls } : {}),
     timeout: s.timeoutMs ?? 10_000,
     maxReconnectAttempts: -1,
     reconnectTimeWait: RECONNECT_WAIT_MS,

@@ -1,5 +1,5 @@
-export { connectNats, checkNats } from './connection.js';
-export type { NatsLog, NatsConnectSettings } from './connection.js';
+export { connectNats, checkNats, natsTlsSettings } from './connection.js';
+export type { NatsLog, NatsConnectSettings, NatsTlsFiles } from './connection.js';
 export { HEADER_MSG_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE, HEADER_SCHEMA, HEADER_REPLAY_FOR, deadLetterSubject } from './codec.js';
 export type { MessageCodec, MessageFor, CheckedFilter, DeadLetter } from './codec.js';
 export { ensureStreams } from './streams.js';
