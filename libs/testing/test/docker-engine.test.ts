@@ -55,7 +55,7 @@ describe('startDockerEngine', () => {
     await engine.kill();
     await engine.start();
     expect((await engine.docker(['inspect', '--format', '{{.State.Running}}', id])).trim()).toBe('true');
-    const probe = engine.spawn(process.execPath, ['-e', `fetch('${engine.proxyUrl.replace('tcp:', 'http:')}/_ping').then(r => console.log(r.status)); fetch('${engine.proxyUrl.replace('tcp:', 'http:')}/plugins').then(r => console.log(r.status))`]);
+    const probe = engine.spawn(process.execPath, ['-e', `fetch('${engine.proxyUrl.replace('tcp:', 'http:')}/_ping').then(r => console.log(String(r.status))); fetch('${engine.proxyUrl.replace('tcp:', 'http:')}/plugins').then(r => console.log(String(r.status)))`]);
     let seen = '';
     probe.stdout?.on('data', (d: Buffer) => (seen += d.toString()));
     await new Promise((resolve) => probe.once('exit', resolve));
