@@ -228,7 +228,7 @@ mv "$work/pools.yaml.away" "$work/config/pools.yaml"
 
 # `down` stops the executor before the socket proxy, so it removes the spare networks it made.
 # (A pool-manager caught between restarts can fail the first down; a second one finishes it.)
-compose down -v --remove-orphans >/dev/null 2>&1 || compose down -v --remove-orphans >/dev/null 2>&1
+downed=$(compose down -v --remove-orphans 2>&1) || downed=$(compose down -v --remove-orphans 2>&1) || { say "compose down failed twice: $downed"; exit 1; }
 left=$(docker network ls --filter label=io.runnerhub.host=compose-smoke --format '{{.Name}}')
 [[ -z $left ]] || { say "networks left behind after compose down: $left"; exit 1; }
 left=$(runner_volumes | tr '\n' ' ')

@@ -143,7 +143,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const services: Partial<Record<ServiceName, ServiceProcess>> = {};
   const start = async (name: ServiceName): Promise<ServiceProcess> => {
-    const service = await startServiceProcess(name, envs[name], { compiled: options.compiled, nodeArgs: options.nodeArgs?.[name] });
+    // A restart keeps the service's address, as a compose service keeps its name: GitHub's webhook
+    // URL does not change when the gateway restarts, and its start-up redelivery of missed
+    // deliveries would otherwise race the simulator being told the new one.
+    const port = services[name] ? Number(new URL(services[name].url).port) : undefined;
+    const service = await startServiceProcess(name, envs[name], { compiled: options.compiled, nodeArgs: options.nodeArgs?.[name], port });
     services[name] = service;
     // A service that stops at once (a bad variable) says so now rather than after the timeout.
     const died = service.exited.then(({ code, signal }) => {

@@ -51,10 +51,12 @@ export interface ServiceProcessOptions {
   netns?: string;
   /** Address the HTTP server listens on and the test reaches it at; 127.0.0.1 by default. */
   httpHost?: string;
+  /** Listen on this port rather than a free one: a restarted service keeps its address, as in compose. */
+  port?: number;
 }
 
 export async function startServiceProcess(name: string, env: Record<string, string>, options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const httpHost = options.httpHost ?? '127.0.0.1';
   // nodeArgs: flags NODE_OPTIONS may not carry (--cpu-prof, for a profile of a bench run).
   const args = [...(options.nodeArgs ?? []), ...(options.compiled ? [`services/${name}/dist/main.js`] : ['--conditions=runnerhub-source', '--import', 'tsx', `services/${name}/src/main.ts`])];

@@ -29,7 +29,9 @@ export async function waitFor<T>(check: () => T | Promise<T>, options: WaitForOp
       if (value) return value as Truthy<T>;
       last = `last result: ${describe(value)}`;
     } catch (error) {
-      last = error instanceof DeadlineError ? 'last check still running' : `last error: ${describe(error)}`;
+      // The final attempt gets only what is left of the deadline; a result from before says more.
+      if (!(error instanceof DeadlineError)) last = `last error: ${describe(error)}`;
+      else if (last === 'never checked') last = 'last check still running';
     }
     if (Date.now() >= deadline) {
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (${last})`);
