@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError } from './errors.js';
-import { authorize, type AdminToken, type Scope } from './admin-auth.js';
+import { authorize, type AdminToken, type AuthOutcome, type Scope } from './admin-auth.js';
 import type { Readiness } from './readiness.js';
 import type { Telemetry } from './telemetry.js';
 import type { Logger } from './logging.js';
@@ -20,6 +20,16 @@ declare module 'fastify' {
      * route that says nothing needs a token, whatever its path.
      */
     public?: boolean;
+    /**
+     * The route also accepts a browser session (HttpSettings.sessions: the web console's cookie)
+     * instead of a bearer token; a write through a session needs its CSRF token too. Without this,
+     * a cookie opens nothing: the /api routes take bearer tokens only.
+     */
+    session?: boolean;
+  }
+  interface FastifyRequest {
+    /** The admin token this request was authorized with (bearer or session); null on public routes. */
+    adminToken: AdminToken | null;
   }
   interface FastifyInstance {
     /**
@@ -40,6 +50,8 @@ export interface HttpSettings {
   readiness: Readiness;
   telemetry: Telemetry;
   adminTokens: readonly AdminToken[];
+  /** Browser sessions for routes that declare `config.session` (the web console). */
+  sessions?: SessionAuth;
   /** Default 1 MiB. */
   bodyLimit?: number;
   /** How long a client may take to send a whole request, headers and body; then 408 and the connection is cut. Default 30 s. */
@@ -53,6 +65,16 @@ export interface HttpSettings {
  */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, answer: RawAnswer) => void;
 export type RawAnswer = (status: number, body: unknown) => void;
+
+/** How a route with `config.session` checks a browser: libs/platform sessions.ts makes one. */
+export interface SessionAuth {
+  /** The session of the request's cookie, with the scope it needs (no CSRF check: the body is not read yet). */
+  authorize(req: FastifyRequest, needed: Scope): AuthOutcome;
+  /** Whether a write carries the session's CSRF token (form field `_csrf` or header `x-csrf-token`); after the body is parsed. */
+  csrfValid(req: FastifyRequest): boolean;
+  /** Answers a refused request on a session route (a browser gets a page that leads to the login form). */
+  refuse(req: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome & { ok: false }): FastifyReply;
+}
 
 interface RawRoute {
   method: string;
@@ -128,6 +150,7 @@ export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
     if (schema?.hide || schema?.tags?.includes('X-HIDDEN')) throw new Error(`${name}: every route must appear in /openapi.json (no schema.hide)`);
     const isPublic = route.config?.public === true;
     if (isPublic && route.config?.scope) throw new Error(`${name}: a route is either public or needs a scope, not both`);
+    if (route.config?.session && (isPublic || !s.sessions)) throw new Error(`${name}: a session route must not be public, and needs HttpSettings.sessions`);
     // OpenAPI's way to say "no token": an empty security list on the operation.
     if (isPublic) route.schema = { ...route.schema, security: [] };
     for (const method of [route.method].flat()) routes.set(`${method} ${route.url}`, isPublic);
@@ -175,15 +198,30 @@ export async function createHttpServer(s: HttpSettings): Promise<HttpServer> {
   // Decided on the route the router chose, never on the spelling of the URL: percent-encoding,
   // absolute-form targets and the like all end on a route (its config says what it needs) or on
   // the not-found handler, which runs nothing and answers 404.
+  app.decorateRequest('adminToken', null);
+  /** Requests authorized by a session cookie: their writes need the CSRF token (checked once the body is parsed). */
+  const bySession = new WeakSet<FastifyRequest>();
   app.addHook('onRequest', async (req, reply) => {
     if (req.is404) return;
     const { config } = req.routeOptions;
     if (config.public === true) return;
     const needed = config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
-    const outcome = authorize(s.adminTokens, req.headers.authorization, needed);
+    // A session route takes the cookie only when no Authorization header is sent: a bearer token is
+    // checked as on every other route, and never falls back to a cookie.
+    const sessions = config.session === true && req.headers.authorization === undefined ? s.sessions : undefined;
+    const outcome = sessions ? sessions.authorize(req, needed) : authorize(s.adminTokens, req.headers.authorization, needed);
     if (!outcome.ok) {
+      if (config.session === true && s.sessions) return s.sessions.refuse(req, reply, outcome);
       return reply.code(outcome.status).send({ error: outcome.status === 401 ? 'unauthorized' : 'forbidden', message: outcome.message });
     }
+    req.adminToken = outcome.token;
+    if (sessions) bySession.add(req);
+  });
+  // Every request a cookie authorized, except GET and HEAD (which change nothing), carries the
+  // session's CSRF token: another site's form can make the browser send the cookie, never the token.
+  app.addHook('preValidation', async (req, reply) => {
+    if (!bySession.has(req) || req.method === 'GET' || req.method === 'HEAD' || !s.sessions) return;
+    if (!s.sessions.csrfValid(req)) return s.sessions.refuse(req, reply, { ok: false, status: 403, message: 'missing or wrong CSRF token: reload the page and try again' });
   });
 
   app.addHook('onResponse', async (req, reply) => {
