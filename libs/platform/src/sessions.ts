@@ -42,6 +42,8 @@ export interface Sessions extends SessionAuth {
   of(req: FastifyRequest): Session | undefined;
   /** Ends the request's session; the Set-Cookie value that clears the cookie. */
   logout(req: FastifyRequest): string;
+  /** Whether a session is still signed in (not logged out, not expired). */
+  alive(session: Session): boolean;
   /** Live sessions (for tests and the service's own gauges). */
   count(): number;
 }
@@ -88,6 +90,7 @@ export function createSessions(o: SessionSettings): Sessions {
       return stringifySetCookie({ name: SESSION_COOKIE, value: '', ...cookieOptions, maxAge: 0 });
     },
     count: () => sessions.size,
+    alive: (session) => sessions.get(session.id) === session && session.expiresAt > now(),
     authorize(req: FastifyRequest, needed: Scope): AuthOutcome {
       const found = of(req);
       if (!found) return { ok: false, status: 401, message: 'not signed in (or the session ended): sign in with an admin token' };

@@ -42,8 +42,10 @@ export const METRICS_DURABLES = {
 /** Message ids counted lately: a redelivered fact (its ack was lost) is not counted twice. */
 const REMEMBERED_IDS = 50_000;
 
-export async function consumeStreams(nc: NatsConnection, deps: { facts: FactMetrics; levels: LevelMetrics; log: Logger }): Promise<Consumer[]> {
+/** `changed` hears of every job, runner and dead-letter fact (the console's live updates). */
+export async function consumeStreams(nc: NatsConnection, deps: { facts: FactMetrics; levels: LevelMetrics; log: Logger; changed?: () => void }): Promise<Consumer[]> {
   const { facts, levels, log } = deps;
+  const changed = deps.changed ?? (() => undefined);
   const seen = new Set<string>();
   /** Runs `count` once per message id (facts); levels are idempotent and skip this. */
   const once = (ctx: ConsumeContext, count: () => void) => {
@@ -74,6 +76,7 @@ export async function consumeStreams(nc: NatsConnection, deps: { facts: FactMetr
     concurrency: 4,
     log,
     handler: (message: unknown, ctx) => {
+      changed();
       switch (ctx.subject) {
         case 'job.queued':
           return once(ctx, () => facts.jobQueued(message as JobQueued));
@@ -108,6 +111,7 @@ export async function consumeStreams(nc: NatsConnection, deps: { facts: FactMetr
     concurrency: 4,
     log,
     handler: (message: unknown, ctx) => {
+      changed();
       switch (ctx.subject) {
         case 'runner.requested':
           return once(ctx, () => facts.runnerRequested(message as RunnerRequested));
@@ -149,7 +153,10 @@ export async function consumeStreams(nc: NatsConnection, deps: { facts: FactMetr
     filterSubject: 'dead.>',
     codec: contractsCodec,
     log,
-    handler: (letter: DeadLetter, ctx) => once(ctx, () => facts.deadLetter(letter)),
+    handler: (letter: DeadLetter, ctx) => {
+      changed();
+      once(ctx, () => facts.deadLetter(letter));
+    },
   });
 
   return [github, jobs, demand, runners, supply, hosts, dead];
