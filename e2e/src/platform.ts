@@ -34,6 +34,8 @@ export interface PlatformOptions {
   services?: readonly ServiceName[];
   /** Extra variables per service (tuning periods, limits). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** More ADMIN_TOKENS entries (name:scope:token) beside the platform's own write token. */
+  extraAdminTokens?: string[];
   /** Extra variables for every service (an OTLP endpoint, say). */
   common?: Record<string, string>;
   /** Simulator timings: how soon GitHub fails the job of a runner that stopped renewing, say. */
@@ -122,7 +124,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const poolsFile = join(mkdtempSync(join(tmpdir(), 'e2e-pools-')), 'pools.yaml');
   writeFileSync(poolsFile, options.pools);
 
-  const common = { NATS_URL: natsUrls.join(','), ADMIN_TOKENS: `ops:write:${token}`, LOG_LEVEL: 'warn', ...options.common };
+  const common = { NATS_URL: natsUrls.join(','), ADMIN_TOKENS: [`ops:write:${token}`, ...(options.extraAdminTokens ?? [])].join(','), LOG_LEVEL: 'warn', ...options.common };
   const github = { GITHUB_API_URL: sim.url, GITHUB_APP_ID: String(sim.app.id), GITHUB_APP_PRIVATE_KEY: sim.app.privateKey };
   const envs: Record<ServiceName, Record<string, string>> = {
     'container-executor': {
@@ -142,12 +144,26 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   for (const name of SERVICES) envs[name] = { ...common, ...envs[name], ...options.env?.[name] };
 
   const services: Partial<Record<ServiceName, ServiceProcess>> = {};
+  // The console (metrics) calls the other services' admin APIs and takes the App manifest to the simulator.
+  const consoleEnv = (): Record<string, string> => {
+    const url = (service: ServiceName, variable: string): Record<string, string> => (services[service] ? { [variable]: services[service].url } : {});
+    return {
+      ...url('webhook-gateway', 'CONSOLE_GATEWAY_URL'),
+      ...url('scheduler', 'CONSOLE_SCHEDULER_URL'),
+      ...url('pool-manager', 'CONSOLE_POOL_MANAGER_URL'),
+      ...url('container-executor', 'CONSOLE_EXECUTOR_URL'),
+      ...url('status-reporter', 'CONSOLE_STATUS_REPORTER_URL'),
+      CONSOLE_GITHUB_URL: sim.url,
+      GITHUB_API_URL: sim.url,
+    };
+  };
   const start = async (name: ServiceName): Promise<ServiceProcess> => {
     // A restart keeps the service's address, as a compose service keeps its name: GitHub's webhook
     // URL does not change when the gateway restarts, and its start-up redelivery of missed
     // deliveries would otherwise race the simulator being told the new one.
     const port = services[name] ? Number(new URL(services[name].url).port) : undefined;
-    const service = await startServiceProcess(name, envs[name], { compiled: options.compiled, nodeArgs: options.nodeArgs?.[name], port });
+    const env = name === 'metrics' ? { ...consoleEnv(), ...envs[name] } : envs[name];
+    const service = await startServiceProcess(name, env, { compiled: options.compiled, nodeArgs: options.nodeArgs?.[name], port });
     services[name] = service;
     // A service that stops at once (a bad variable) says so now rather than after the timeout.
     const died = service.exited.then(({ code, signal }) => {

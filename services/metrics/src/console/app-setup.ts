@@ -74,6 +74,8 @@ export interface Conversion {
   htmlUrl: string;
   pem: string;
   webhookSecret: string | null;
+  permissions: Record<string, string>;
+  events: string[];
 }
 
 export async function convert(apiUrl: string, code: string): Promise<Conversion> {
@@ -83,11 +85,11 @@ export async function convert(apiUrl: string, code: string): Promise<Conversion>
     headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'RunnerHub' },
     signal: AbortSignal.timeout(15_000),
   });
-  const body = (await response.json().catch(() => ({}))) as { id?: number; slug?: string; html_url?: string; pem?: string; webhook_secret?: string | null; message?: string };
+  const body = (await response.json().catch(() => ({}))) as { id?: number; slug?: string; html_url?: string; pem?: string; webhook_secret?: string | null; permissions?: Record<string, string>; events?: string[]; message?: string };
   if (response.status !== 201 || typeof body.id !== 'number' || typeof body.pem !== 'string') {
     throw new SetupError(`GitHub did not convert the code (HTTP ${response.status}${body.message ? `: ${body.message}` : ''}); codes work once, within an hour: start again`);
   }
-  return { id: body.id, slug: body.slug ?? '', htmlUrl: body.html_url ?? '', pem: body.pem, webhookSecret: body.webhook_secret ?? null };
+  return { id: body.id, slug: body.slug ?? '', htmlUrl: body.html_url ?? '', pem: body.pem, webhookSecret: body.webhook_secret ?? null, permissions: body.permissions ?? {}, events: body.events ?? [] };
 }
 
 /** Writes the App's secrets, each readable by this user only (0600), in a folder only it can enter. */

@@ -290,6 +290,7 @@ export function registerConsole(app: HttpServer, s: ConsoleSettings): LiveHub {
             viewer: viewerOf(session),
             flash: `App ${conversion.id}${conversion.slug ? ` (${conversion.slug})` : ''} is stored.`,
             body: html`<p>Written with mode 0600:</p><ul class="files">${files.map((f) => html`<li><code>${f}</code></li>`)}</ul>
+<dl class="facts"><dt>Permissions</dt><dd class="permissions">${Object.entries(conversion.permissions).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}</dd><dt>Events</dt><dd class="events">${conversion.events.join(', ') || 'none'}</dd><dt>Webhook secret</dt><dd>${conversion.webhookSecret ? 'stored' : 'none (webhook off)'}</dd></dl>
 <p>Set <code>GITHUB_APP_ID=${conversion.id}</code> (or keep the file) and restart the services to use it.</p>
 ${installUrl ? html`<p><a href="${installUrl}" rel="noopener">Install the App</a> on the account or organization whose jobs RunnerHub should run.</p>` : html``}
 <h2>Installations</h2>${
