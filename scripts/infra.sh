@@ -37,7 +37,9 @@ declare -A ENDPOINT=([nats]=nats://127.0.0.1:4222 [postgres]=postgres://127.0.0.
 # The fault tests (e2e/test/faults.test.ts) start servers of their own even where the shared ones
 # answer: a second dockerd in a network namespace (ip, nsenter) with a socket proxy (haproxy), a
 # Redis (redis-server) and a Postgres cluster (Debian's postgresql binaries, /usr/lib/postgresql).
-declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus [ip]=iproute2 [nsenter]=util-linux [haproxy]=haproxy [redis-server]=redis-server [dockerd]=docker.io)
+# The console's browser test (e2e/test/console.test.ts) drives Debian's Chromium (/usr/bin/chromium)
+# through playwright-core.
+declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus [ip]=iproute2 [nsenter]=util-linux [haproxy]=haproxy [redis-server]=redis-server [dockerd]=docker.io [chromium]=chromium)
 # Docker's first start sets up its storage and networks; Postgres may run crash recovery.
 declare -A WAIT_SECONDS=([nats]=20 [postgres]=60 [redis]=20 [docker]=90 [socket-proxy]=20)
 declare -A STATE=()   # reused | started | down | failed

@@ -196,7 +196,8 @@ cmd_start() {
       pools=$RUN_DIR/pools.yaml
     fi
     SERVICE_ENV=("GITHUB_API_URL=http://127.0.0.1:${PORT[$SIMULATOR]}" "GITHUB_APP_ID=$SIM_APP_ID"
-      "GITHUB_APP_PRIVATE_KEY_FILE=$key" "POOLS_FILE=$pools")
+      "GITHUB_APP_PRIVATE_KEY_FILE=$key" "POOLS_FILE=$pools"
+      "CONSOLE_GITHUB_URL=http://127.0.0.1:${PORT[$SIMULATOR]}" "CONSOLE_SECRETS_DIR=$RUN_DIR/console-secrets")
     # Runner containers reach the simulator through Docker's bridge gateway (the host).
     SIM_RUNNER_HOST=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)
     SIM_RUNNER_HOST=${SIM_RUNNER_HOST:-172.17.0.1}
@@ -236,7 +237,8 @@ cmd_start() {
     printf '%-19s %-24s %-10s %s\n' "$name" "http://127.0.0.1:${PORT[$name]}" "$ready" ".run/logs/$name.log"
   done
   token=$(sed -n 's/^ADMIN_TOKENS=admin:write:\([^,]*\).*/\1/p' "$ENV_FILE")
-  printf '\nadmin token (write): %s\n' "${token:-see ADMIN_TOKENS in .run/platform.env}"
+  printf '\nconsole: http://127.0.0.1:%s/console (sign in with the admin token; docs/console.md)\n' "${PORT[metrics]}"
+  printf 'admin token (write): %s\n' "${token:-see ADMIN_TOKENS in .run/platform.env}"
   printf 'settings: .run/platform.env   stop: Ctrl-C here, or make down\n'
   if [[ ${SERVICES[0]} == "$SIMULATOR" ]]; then
     printf 'no GitHub App configured: GitHub is simulated at http://127.0.0.1:%s (installation demo/hello-world)\n' "${PORT[$SIMULATOR]}"

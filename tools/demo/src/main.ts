@@ -136,6 +136,7 @@ async function main(): Promise<number> {
   leftovers.stop();
   const summary = summarize(evidence);
   const urls = {
+    'the console': `http://127.0.0.1:${PORTS.metrics}/console`,
     'jobs (scheduler)': `http://127.0.0.1:${PORTS.scheduler}/api/jobs`,
     'why a job waits': `http://127.0.0.1:${PORTS.scheduler}/api/jobs/${unmatched.id}/why`,
     'pools and runners': `http://127.0.0.1:${PORTS['pool-manager']}/api/pools`,
@@ -145,7 +146,7 @@ async function main(): Promise<number> {
     'the simulated GitHub': `${SIM}/_sim/jobs`,
   };
   console.log(render(summary, urls));
-  console.log(`  admin APIs want the token: curl -H "Authorization: Bearer $(sed -n 's/^ADMIN_TOKENS=admin:write:\\([^,]*\\).*/\\1/p' .run/platform.env)" ...`);
+  console.log(`  the console and the admin APIs want the token (sign in with it, or curl -H "Authorization: Bearer $(sed -n 's/^ADMIN_TOKENS=admin:write:\\([^,]*\\).*/\\1/p' .run/platform.env)" ...)`);
   mkdirSync('.demo', { recursive: true });
   writeFileSync('.demo/summary.json', `${JSON.stringify({ ...summary, finishedAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) }, null, 2)}\n`);
   console.log('  summary as JSON: .demo/summary.json\n');

@@ -94,13 +94,23 @@ export async function convert(apiUrl: string, code: string): Promise<Conversion>
 
 /** Writes the App's secrets, each readable by this user only (0600), in a folder only it can enter. */
 export async function storeSecrets(dir: string, c: Conversion): Promise<string[]> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const files: [string, string][] = [
     [SECRET_FILES.appId, String(c.id)],
     [SECRET_FILES.privateKey, c.pem],
     ...(c.webhookSecret ? ([[SECRET_FILES.webhookSecret, c.webhookSecret]] as [string, string][]) : []),
   ];
   const written: string[] = [];
+  try {
+    await writeAll(dir, files, written);
+  } catch (error) {
+    throw new SetupError(`cannot store the App's secrets in ${dir} (${(error as Error).message}); the App exists at GitHub: generate a private key on its page, or make the folder writable and start again`);
+  }
+  return written;
+}
+
+
+async function writeAll(dir: string, files: [string, string][], written: string[]): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const [name, value] of files) {
     const path = join(dir, name);
     await writeFile(path, value.endsWith('\n') ? value : `${value}\n`, { mode: 0o600 });
@@ -108,7 +118,6 @@ export async function storeSecrets(dir: string, c: Conversion): Promise<string[]
     await chmod(path, 0o600);
     written.push(path);
   }
-  return written;
 }
 
 export async function installationsOf(apiUrl: string, c: Conversion, redis: Redis): Promise<Installation[]> {

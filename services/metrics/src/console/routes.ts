@@ -56,7 +56,7 @@ const QUESTIONS: Record<Action, (target: string, value: string) => string> = {
 };
 
 /** Only a path of the console: `next` never sends the browser elsewhere. */
-const safeNext = (next: unknown) => (typeof next === 'string' && /^\/console(?:[/?][^\\\s]*)?$/.test(next) && !next.startsWith('//') ? next : BASE);
+export const safeNext = (next: unknown) => (typeof next === 'string' && /^\/console(?:[/?][^\\\s]*)?$/.test(next) && !next.startsWith('//') ? next : BASE);
 
 export function registerConsole(app: HttpServer, s: ConsoleSettings): LiveHub {
   const page: PageSettings = { grafanaUrl: s.grafanaUrl };
