@@ -158,6 +158,18 @@ describe('the web console in a browser', () => {
     expect(pool.body.drained).toBe(false);
   }, 60_000);
 
+  it('fits a phone and follows its dark mode', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', deviceScaleFactor: 1 });
+    const p = await phone.newPage();
+    await signIn(p, platform.token);
+    await p.locator('tr[data-pool=small]').waitFor();
+    // Dark background from prefers-color-scheme, and no page-wide horizontal scrolling (tables scroll in their own box).
+    expect(await p.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
+    expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await p.screenshot({ path: join(SHOTS, 'console-phone-dark.png') });
+    await phone.close();
+  }, 60_000);
+
   it('creates the GitHub App from a manifest at the simulator and stores its id, key and webhook secret as 0600 files', async () => {
     await page.goto(`${base}/setup`);
     await page.getByLabel('Public URL of the webhook-gateway').fill('https://runners.example.org');
