@@ -18,7 +18,7 @@ export npm_config_nodedir := $(RUNNERHUB_NODE_PREFIX)
 endif
 BENCH_NODE ?= node
 
-.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform sim runner-image actions-runner-image images compose-smoke doctor faults
+.PHONY: help install demo infra infra-down build lint typecheck contracts docs test run down clean bench-webhook bench-executor bench-platform bench-console sim runner-image actions-runner-image images compose-smoke doctor faults
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -66,6 +66,10 @@ bench-webhook: ## Benchmark webhook intake against Probot and @octokit/webhooks 
 	bash scripts/infra.sh up
 	$(NX) run-many -t build
 	$(BENCH_NODE) --conditions=runnerhub-source --import tsx bench/webhook-ingest/run.ts $(or $(BENCH_SECONDS),10)
+
+bench-console: ## What the web console's live updates cost the metrics service at 10 jobs/s, with and without a browser (PASS/MISS)
+	bash scripts/infra.sh up
+	$(BENCH_NODE) --conditions=runnerhub-source --import tsx bench/console/run.ts $(or $(BENCH_SECONDS),30)
 
 bench-executor: ## Benchmark runner containers/s through the executor against a bare dockerode loop (prints ratios)
 	bash scripts/infra.sh up
