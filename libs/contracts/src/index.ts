@@ -50,3 +50,5 @@ export * from './gen/runnerhub/v1/runners_pb.js';
 export * from './gen/runnerhub/v1/executor_pb.js';
 export * from './gen/runnerhub/v1/dead_letter_pb.js';
 export { jobStatusFromGitHub, jobConclusionFromGitHub, jobStatusWord, jobConclusionWord } from './github-enums.js';
+export { workflowJobEventFromApi } from './workflow-job-from-api.js';
+export type { ApiJob, ApiJobRepository } from './workflow-job-from-api.js';

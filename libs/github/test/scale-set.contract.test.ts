@@ -97,6 +97,15 @@ describe('on github.com', () => {
       expect((gone as ScaleSetNotFoundError).message).toMatch(new RegExp(`^GET /_broker/rest/_apis/runtime/runnerscalesets/${created.id}: 404 RunnerScaleSetNotFoundException: `));
     });
 
+    it('ensures a scale set: created once in the named group, found again, two racing callers get the same one', async () => {
+      const [a, b] = await Promise.all([scaleSets(h).ensureScaleSet({ name: 'rh-ensured', runnerGroup: 'Default' }), scaleSets(h).ensureScaleSet({ name: 'rh-ensured', runnerGroup: 'default' })]);
+      expect(a.id).toBe(b.id);
+      expect(a).toMatchObject({ name: 'rh-ensured', runnerGroupId: 1, labels: ['rh-ensured'] });
+      expect((await scaleSets(h).ensureScaleSet({ name: 'rh-ensured', runnerGroup: 'Default' })).id).toBe(a.id);
+      expect(h.sim.scaleSets().filter((s) => s.name === 'rh-ensured')).toHaveLength(1);
+      await scaleSets(h).deleteScaleSet(a.id);
+    });
+
     it('makes a JIT config a runner takes a job with; names, removal and a busy runner are typed', async () => {
       const client = scaleSets(h);
       const { id } = await client.createScaleSet({ name: 'rh-small', runnerGroupId: 1 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PoolScopeKind, PoolSource, PullPolicy } from '@runnerhub/contracts';
+import { PoolIntake, PoolScopeKind, PoolSource, PullPolicy } from '@runnerhub/contracts';
 import { parsePoolFile, PoolFileError, toDefinition } from './pool-file.js';
 
 describe('parsePoolFile', () => {
@@ -41,6 +41,24 @@ pools:
     expect(error(`${pool}      - { cron: "0 8 * *", durationMinutes: 60, minIdle: 2 }`)).toMatch(/needs five fields/);
     expect(error(`${pool}      - { cron: "0 8 * * *", durationMinutes: 60, minIdle: 4 }`)).toMatch(/warmSchedules\.0\.minIdle: 4 is above max 3/);
     expect(error(`${pool}      - { cron: "0 8 * * *", minIdle: 1 }`)).toMatch(/warmSchedules\.0\.durationMinutes|warmSchedules.0: /);
+  });
+
+  it('reads intake (default webhook) and names the pool and the field of a bad one', () => {
+    const [webhook, scaleSet, both] = parsePoolFile(
+      'pools:\n  - name: a\n    org: o\n    labels: [x]\n    image: i\n  - name: nat\n    org: o\n    intake: scaleset\n    image: i\n  - name: mixed\n    repository: o/r\n    intake: both\n    image: i\n',
+    );
+    expect([webhook, scaleSet, both].map((p) => toDefinition(p!, PoolSource.FILE).intake)).toEqual([PoolIntake.WEBHOOK, PoolIntake.SCALE_SET, PoolIntake.BOTH]);
+    const error = (text: string) => {
+      try {
+        parsePoolFile(text);
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(error('pools:\n  - name: nat\n    org: o\n    intake: scalesets\n    image: i')).toBe('pools[0] (nat).intake: must be webhook, scaleset or both, not "scalesets"');
+    expect(error('pools:\n  - name: nat\n    org: o\n    intake: scaleset\n    labels: [x]\n    image: i')).toMatch(/^pools\[0\] \(nat\)\.labels: a pool with intake scaleset is GitHub's runner scale set nat, which jobs reach by its name alone \(runs-on: nat\)/);
+    expect(error('pools:\n  - name: a\n    org: o\n    image: i')).toMatch(/^pools\[0\] \(a\)\.labels: a webhook pool needs at least one label/);
   });
 
   it('carries warm schedules onto the wire definition in seconds', () => {

@@ -2,6 +2,7 @@ import {
   create,
   DockerInJobMode,
   NetworkMode,
+  PoolIntake,
   PlacementPolicy,
   PoolDefinitionSchema,
   PoolScopeKind,
@@ -30,6 +31,10 @@ import { scheduleProblem } from './warm-schedule.js';
  *       max: 4
  *       warmSchedules:              # weekdays 8:00–18:00 Berlin time: 3 warm runners
  *         - { cron: "0 8 * * 1-5", durationMinutes: 600, minIdle: 3, timezone: Europe/Berlin }
+ *     - name: nat                   # intake scaleset: no webhooks; jobs say runs-on: nat
+ *       org: acme
+ *       intake: scaleset
+ *       image: ghcr.io/actions/actions-runner:latest
  *
  * The admin API takes the same fields as JSON (one pool per request); docs/pools.md lists them all.
  */
@@ -51,7 +56,9 @@ export const PoolSpec = Type.Object(
     name: Type.String({ pattern: NAME, description: 'lower-case letters, digits and -, at most 31 characters' }),
     org: Type.Optional(Type.String({ minLength: 1 })),
     repository: Type.Optional(Type.String({ pattern: '^[^/\\s]+/[^/\\s]+$' })),
-    labels: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 }),
+    // Required for webhook pools; scale-set pools are targeted by their name alone (validatePoolSpec).
+    labels: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50, default: [] }),
+    intake: Type.String({ default: 'webhook', description: 'webhook, scaleset or both (docs/pools.md#intake)' }),
     runnerGroup: Type.String({ default: 'Default' }),
     image: Type.String({ minLength: 1 }),
     command: Type.Array(Type.String(), { default: ['/home/runner/run.sh'] }),
@@ -80,7 +87,11 @@ export const PoolSpec = Type.Object(
   },
   { additionalProperties: false },
 );
-export type PoolSpec = Static<typeof PoolSpec>;
+export type PoolSpec = Omit<Static<typeof PoolSpec>, 'intake'> & { intake: Intake };
+
+export const INTAKES = ['webhook', 'scaleset', 'both'] as const;
+export type Intake = (typeof INTAKES)[number];
+const isIntake = (value: string): value is Intake => (INTAKES as readonly string[]).includes(value);
 
 export class PoolFileError extends Error {}
 
@@ -90,6 +101,13 @@ export function validatePoolSpec(raw: unknown, where: string): PoolSpec {
   const problems = [...Value.Errors(PoolSpec, withDefaults)].map((e) => `${where}${e.path.replace(/\//g, '.') || ''}: ${e.message}`);
   if (problems.length > 0) throw new PoolFileError(problems.slice(0, 10).join('\n'));
   const pool = withDefaults as PoolSpec;
+  if (!isIntake(pool.intake)) throw new PoolFileError(`${where}.intake: must be webhook, scaleset or both, not ${JSON.stringify(pool.intake)}`);
+  if (pool.intake === 'webhook' && pool.labels.length === 0) throw new PoolFileError(`${where}.labels: a webhook pool needs at least one label (jobs reach it by its labels)`);
+  if (pool.intake !== 'webhook' && pool.labels.length > 0) {
+    throw new PoolFileError(
+      `${where}.labels: a pool with intake ${pool.intake} is GitHub's runner scale set ${pool.name}, which jobs reach by its name alone (runs-on: ${pool.name}); remove labels (github.com ignores a scale set's other labels)`,
+    );
+  }
   if (Boolean(pool.org) === Boolean(pool.repository)) throw new PoolFileError(`${where}: give exactly one of org or repository`);
   if (pool.minIdle > pool.max) throw new PoolFileError(`${where}.minIdle: ${pool.minIdle} is above max ${pool.max}`);
   pool.warmSchedules.forEach((w, i) => {
@@ -154,6 +172,7 @@ export function toDefinition(pool: PoolSpec, source: PoolSource, drained = false
     source,
     drained,
     reporting: { checkRuns: pool.checkRuns, jobReports: pool.jobReports },
+    intake: { webhook: PoolIntake.WEBHOOK, scaleset: PoolIntake.SCALE_SET, both: PoolIntake.BOTH }[pool.intake],
     updatedAt: timestampNow(),
   });
 }

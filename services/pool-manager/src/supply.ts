@@ -20,6 +20,7 @@ import type { Levels } from './inputs.js';
 import { placeRunner, reserve, withOwnRunners, type OwnUsage, type RunnerNeeds } from './placement.js';
 import { noRunners, type RecentFailures, type RunnersStore } from './runners-store.js';
 import { runnerFacts } from './runner-facts.js';
+import { scaleSetRunners, usesScaleSet } from './scale-set-runners.js';
 import { live, sizePool, type PoolCounts } from './sizing.js';
 import { warmMinimum } from './warm-schedule.js';
 
@@ -85,6 +86,7 @@ export function createSupply(deps: SupplyDeps) {
   const facts = runnerFacts(deps.publisher, deps.log);
   const state = new Map<string, PoolState>();
   const installations = new Map<string, number>();
+  const scaleSetJit = scaleSetRunners(deps.gh, deps.log);
 
   const scopeOf = async (pool: PoolDefinition): Promise<RunnerScope> => {
     const key = pool.scope?.kind === PoolScopeKind.REPOSITORY ? `repo:${pool.scope.repository}` : `org:${pool.scope?.organization ?? ''}`;
@@ -153,19 +155,25 @@ export function createSupply(deps: SupplyDeps) {
     // other's PubAck: the row is what must come first (an orphaned registration is found by it).
     const requested = facts.requested(ref, 0n);
     let scope: RunnerScope;
-    let registration: Awaited<ReturnType<typeof generateJitConfig>>;
+    let registration: { runnerId: number; runnerGroupId: number; encodedJitConfig: string };
     try {
       scope = await scopeOf(pool);
-      const runnerGroupId = await resolveRunnerGroup(deps.gh, scope, pool.runnerGroup);
-      registration = await generateJitConfig(deps.gh, scope, { name, labels: pool.labels, runnerGroupId, waitForSlotMs: 5_000 });
+      if (usesScaleSet(pool)) {
+        // The scale set's runner: GitHub gives it the jobs the scale set holds (its name is its label).
+        registration = await scaleSetJit.register(pool, scope, name);
+      } else {
+        const runnerGroupId = await resolveRunnerGroup(deps.gh, scope, pool.runnerGroup);
+        const rest = await generateJitConfig(deps.gh, scope, { name, labels: pool.labels, runnerGroupId, waitForSlotMs: 5_000 });
+        registration = { runnerId: rest.runner.id, runnerGroupId: rest.runner.runner_group_id ?? 0, encodedJitConfig: rest.encodedJitConfig };
+      }
     } catch (error) {
       const message = error instanceof ConflictError ? `GitHub already has a runner named ${name}` : `JIT registration failed: ${(error as Error).message}`;
       await requested;
       await fail(pool, ref, RunnerFailureReason.JIT_CONFIG, message);
       return;
     }
-    await deps.runners.registered(id, scope.installationId, registration.runner.id);
-    const registered = facts.registered(ref, registration.runner.id, registration.runner.runner_group_id ?? 0);
+    await deps.runners.registered(id, scope.installationId, registration.runnerId);
+    const registered = facts.registered(ref, registration.runnerId, registration.runnerGroupId);
     const command = deps.publisher.publish(
       executorCommandSubject(host, 'create'),
       create(CreateRunnerCommandSchema, {

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { contractsCodec, POOL_DEFINITIONS_BUCKET, poolDefinitionKvSubject, type PoolDefinition } from '@runnerhub/contracts';
+import { contractsCodec, POOL_DEFINITIONS_BUCKET, PoolIntake, poolDefinitionKvSubject, type PoolDefinition } from '@runnerhub/contracts';
 import { watchKvView, type Logger } from '@runnerhub/platform';
 import type { PoolLabels } from './matching.js';
 
@@ -10,6 +10,15 @@ import type { PoolLabels } from './matching.js';
 
 /** What a just-in-time runner on an x64 Linux host registers with before any pool label. */
 export const DEFAULT_RUNNER_LABELS = ['self-hosted', 'linux', 'x64'];
+
+/**
+ * The labels GitHub routes a pool's jobs by. A pool fed by a runner scale set (intake scaleset or
+ * both) has scale-set runners, which carry the scale set's name and nothing else (no self-hosted,
+ * OS or architecture: contracts/scale-set.md "Labels"), so only `runs-on: <pool name>` reaches it.
+ */
+export function routingLabels(p: PoolDefinition): string[] {
+  return p.intake === PoolIntake.SCALE_SET || p.intake === PoolIntake.BOTH ? [p.name] : [...DEFAULT_RUNNER_LABELS, ...p.labels];
+}
 
 export interface PoolDirectory {
   /** Every published pool, drained ones included (a drained pool still serves its labels; its jobs wait). */
@@ -24,7 +33,7 @@ export interface PoolDirectory {
 export async function watchPools(nc: NatsConnection, log: Logger): Promise<PoolDirectory> {
   const view = await watchKvView(nc, POOL_DEFINITIONS_BUCKET, (key, value) => contractsCodec.decode(poolDefinitionKvSubject(key), value) as PoolDefinition, log);
   return {
-    current: () => view.values().map((p) => ({ name: p.name, labels: [...DEFAULT_RUNNER_LABELS, ...p.labels], priority: p.priority, drained: p.drained })),
+    current: () => view.values().map((p) => ({ name: p.name, labels: routingLabels(p), priority: p.priority, drained: p.drained })),
     get: view.get,
     all: view.values,
     onChange: view.onChange,

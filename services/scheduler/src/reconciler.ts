@@ -1,12 +1,4 @@
-import {
-  jobConclusionFromGitHub,
-  jobStatusFromGitHub,
-  PoolScopeKind,
-  timestampFromDate,
-  WorkflowJobConclusion,
-  WorkflowJobStatus,
-  type WorkflowJobEvent,
-} from '@runnerhub/contracts';
+import { PoolScopeKind, timestampFromDate, WorkflowJobConclusion, WorkflowJobStatus, workflowJobEventFromApi, type WorkflowJobEvent } from '@runnerhub/contracts';
 import { getJob, listInstallationRepositories, listRunJobs, listRuns, NotFoundError, orgInstallation, repoInstallation, type GitHubClient, type Job } from '@runnerhub/github';
 import type { Logger } from '@runnerhub/platform';
 import type pg from 'pg';
@@ -94,32 +86,7 @@ async function targets(deps: ReconcilerDeps): Promise<Target[]> {
 
 /** A job as GitHub's API shows it, shaped like the webhook event the fold expects. */
 export function eventFromJob(job: Job, target: Target): WorkflowJobEvent {
-  return {
-    $typeName: 'runnerhub.v1.WorkflowJobEvent',
-    repository: { $typeName: 'runnerhub.v1.Repository', id: 0n, owner: target.owner, name: target.name, fullName: `${target.owner}/${target.name}` },
-    delivery: { $typeName: 'runnerhub.v1.WebhookDelivery', deliveryId: '', event: 'workflow_job', action: '', installationId: BigInt(target.installationId), hookId: '', payload: new Uint8Array() },
-    organization: target.organization,
-    jobId: BigInt(job.id),
-    runId: BigInt(job.run_id),
-    runAttempt: job.run_attempt ?? 1,
-    workflowName: job.workflow_name ?? '',
-    jobName: job.name,
-    labels: job.labels,
-    status: jobStatusFromGitHub(job.status),
-    conclusion: jobConclusionFromGitHub(job.conclusion ?? ''),
-    runnerId: BigInt(job.runner_id ?? 0),
-    runnerName: job.runner_name ?? '',
-    runnerGroupId: BigInt(job.runner_group_id ?? 0),
-    runnerGroupName: job.runner_group_name ?? '',
-    headSha: job.head_sha,
-    headBranch: job.head_branch ?? '',
-    htmlUrl: job.html_url ?? '',
-    createdAt: timestampFromDate(new Date(job.created_at)),
-    ...(job.started_at ? { startedAt: timestampFromDate(new Date(job.started_at)) } : {}),
-    ...(job.completed_at ? { completedAt: timestampFromDate(new Date(job.completed_at)) } : {}),
-    senderLogin: '',
-    checkRunUrl: job.check_run_url ?? '',
-  };
+  return workflowJobEventFromApi(job, target);
 }
 
 export async function reconcileMissedJobs(deps: ReconcilerDeps, signal?: AbortSignal): Promise<ReconcileSummary> {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { GitHubClient, GitHubLog } from '../client.js';
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import type { RunnerScope } from '../runners.js';
 import { ActionsServiceAuth } from './auth.js';
@@ -129,6 +129,24 @@ export class ScaleSetClient {
   /** ConflictError when the name is taken in the group: find it instead. */
   async createScaleSet(input: ScaleSetInput): Promise<ScaleSet> {
     return toScaleSet(await this.tenant.call('POST', SCALE_SETS, { body: this.scaleSetBody(input), ok: [200], schema: ScaleSetSchema }));
+  }
+
+  /**
+   * The scale set of that name in the named runner group, created when there is none. Two callers
+   * racing to create it both end with the same one: the loser's 409 finds the winner's.
+   */
+  async ensureScaleSet(input: { name: string; runnerGroup: string; labels?: string[] }): Promise<ScaleSet> {
+    const group = await this.runnerGroupByName(input.runnerGroup || 'Default');
+    const found = await this.findScaleSet(group.id, input.name);
+    if (found) return found;
+    try {
+      return await this.createScaleSet({ name: input.name, runnerGroupId: group.id, labels: input.labels });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const raced = await this.findScaleSet(group.id, input.name);
+      if (!raced) throw error;
+      return raced;
+    }
   }
 
   async updateScaleSet(id: number, input: ScaleSetInput): Promise<ScaleSet> {
