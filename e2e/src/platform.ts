@@ -39,7 +39,9 @@ export interface PlatformOptions {
   /** Extra variables for every service (an OTLP endpoint, say). */
   common?: Record<string, string>;
   /** Simulator timings: how soon GitHub fails the job of a runner that stopped renewing, say. */
-  sim?: Pick<SimOptions, 'lostRunnerSeconds' | 'runnerHeartbeatSeconds' | 'queuedJobTimeoutSeconds'>;
+  sim?: Pick<SimOptions, 'lostRunnerSeconds' | 'runnerHeartbeatSeconds' | 'queuedJobTimeoutSeconds' | 'scaleSets' | 'flavour'>;
+  /** false: the simulator sends no webhook at all (a NAS behind NAT; jobs come through scale sets). Default true. */
+  webhooks?: boolean;
   /** Run the services from `dist/` (after `make build`), as their images do, instead of from source. */
   compiled?: boolean;
   /** Extra node flags per service (bench profiles: --cpu-prof). */
@@ -171,7 +173,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     died.catch(() => undefined);
     await Promise.race([waitForReady(service, 120_000), died]);
-    if (name === 'webhook-gateway') sim.setWebhook({ url: `${service.url}/webhooks/github` });
+    if (name === 'webhook-gateway' && options.webhooks !== false) sim.setWebhook({ url: `${service.url}/webhooks/github` });
     return service;
   };
   const extraExecutors: ServiceProcess[] = [];

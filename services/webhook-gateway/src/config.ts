@@ -34,6 +34,21 @@ export const configSchema = Type.Object({
     }),
   }),
   github: githubConfig(),
+  scaleSets: Type.Object({
+    retryMaxSeconds: env.integer('GATEWAY_SCALESET_RETRY_MAX_SECONDS', {
+      default: 30,
+      minimum: 1,
+      maximum: 600,
+      description:
+        "Longest wait of the scale-set listener between two session attempts while GitHub answers 409 (a killed listener's session lingers about a minute), and after a failed poll; waits start at 1 s and double.",
+    }),
+    pollTimeoutSeconds: env.integer('GATEWAY_SCALESET_POLL_TIMEOUT_SECONDS', {
+      default: 90,
+      minimum: 5,
+      maximum: 600,
+      description: 'A long poll of the scale-set message queue that has not answered after this long is given up and sent again (GitHub answers an empty one after about 50 s).',
+    }),
+  }),
   redelivery: Type.Object({
     intervalSeconds: env.integer('GATEWAY_REDELIVERY_INTERVAL_SECONDS', {
       default: 300,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
+import { contractsCodec, POOL_DEFINITIONS_BUCKET, poolDefinitionKvSubject, streamDefinitions, type PoolDefinition, type SubjectMessages } from '@runnerhub/contracts';
 import { GitHubClient, webhookSourceRanges } from '@runnerhub/github';
 import {
   bootService,
@@ -12,6 +12,7 @@ import {
   runPeriodicallyWhileLeader,
   startHttp,
   startRetention,
+  watchKvView,
 } from '@runnerhub/platform';
 import { configSchema, secretSpecs } from './config.js';
 import { deliveriesStore } from './deliveries.js';
@@ -25,6 +26,8 @@ import { reconcileOnce, type ReconcileSummary } from './redelivery.js';
 import { registerRedeliveryRoutes } from './redelivery-routes.js';
 import { createSourceAllowlist } from './source-allowlist.js';
 import { gatewayRetention } from './retention.js';
+import { createScaleSetIntake, servesScaleSet, type ScaleSetIntake } from './scale-set-listener.js';
+import { registerScaleSetRoutes } from './scale-set-routes.js';
 
 /** GitHub redelivers for 3 days; a NAS sees far fewer than this many deliveries in that time. */
 const REDELIVERY_WINDOW_MS = 3 * 24 * 3600 * 1000;
@@ -108,10 +111,42 @@ try {
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     sourceAllowlist,
   });
+  // The scale-set intake (pools with intake scaleset or both): outbound long polls only, no port.
+  // Stopped before the publisher (start order is reversed), so in-flight facts still get PubAcks.
+  const pools = await watchKvView(nc, POOL_DEFINITIONS_BUCKET, (key, value) => contractsCodec.decode(poolDefinitionKvSubject(key), value) as PoolDefinition, log);
+  lifecycle.onStop('pool-definitions', () => pools.stop());
+  let scaleSets: ScaleSetIntake | undefined;
+  if (gh) {
+    const intake = createScaleSetIntake({
+      gh,
+      nc,
+      publisher,
+      meter: telemetry.meter,
+      log,
+      holderId: `${hostname()}:${process.pid}`,
+      retryMaxMs: config.scaleSets.retryMaxSeconds * 1000,
+      pollTimeoutMs: config.scaleSets.pollTimeoutSeconds * 1000,
+    });
+    scaleSets = intake;
+    lifecycle.onStop('scale-set-listeners', () => intake.stop());
+  } else {
+    pools.onChange(() => {
+      const names = pools.values().filter(servesScaleSet).map((p) => p.name);
+      if (names.length > 0) log.error({ pools: names }, 'pools with intake scaleset or both need the GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY): no listener runs for them');
+    });
+  }
+
   registerDeliveryRoutes(http, deliveries);
   registerRedeliveryRoutes(http, { gh, runNow: () => runCycle() });
+  registerScaleSetRoutes(http, scaleSets);
   await startHttp(base, http, config.http);
   readiness.markStarted();
+  // Take work only once ready: listeners start with the pools known now and follow every change.
+  if (scaleSets) {
+    const intake = scaleSets;
+    intake.sync(pools.values());
+    pools.onChange(() => intake.sync(pools.values()));
+  }
 } catch (err) {
   await base.failStartup(err);
 }
