@@ -10,7 +10,9 @@
 #                           started (services, and infrastructure it had to start), exit 0 only if
 #                           every job that should run completed and nothing was left behind
 #
-# Settings: DEMO_JOBS (24), DEMO_TIMEOUT_SECONDS (300). With a GitHub App configured (GITHUB_APP_ID in
+# Settings: DEMO_JOBS (24), DEMO_TIMEOUT_SECONDS (300), DEMO_INTAKE (webhook, or scaleset: the
+# simulator sends no webhook and the pools of deploy/demo/pools.scaleset.yaml take their jobs through
+# runner scale sets, as on a NAS behind NAT). With a GitHub App configured (GITHUB_APP_ID in
 # .run/platform.env) the services run against GitHub and no simulated workload is sent.
 set -euo pipefail
 
@@ -30,7 +32,20 @@ if grep -qs '^GITHUB_APP_ID=' .run/platform.env; then
   exec bash scripts/run-platform.sh start
 fi
 
-export POOLS_FILE="$ROOT/deploy/demo/pools.yaml"
+export DEMO_INTAKE=${DEMO_INTAKE:-webhook}
+case $DEMO_INTAKE in
+  webhook) export POOLS_FILE="$ROOT/deploy/demo/pools.yaml" ;;
+  scaleset)
+    export POOLS_FILE="$ROOT/deploy/demo/pools.scaleset.yaml" SIM_WEBHOOKS=0
+    # No webhook announces the job no pool serves: the missed-job reconciler finds it, this often.
+    export SCHEDULER_RECONCILE_SECONDS=${SCHEDULER_RECONCILE_SECONDS:-10}
+    ;;
+  *)
+    say "DEMO_INTAKE must be webhook or scaleset, not $DEMO_INTAKE"
+    exit 2
+    ;;
+esac
+say "intake: $DEMO_INTAKE"
 # The demo host gives runners every CPU (the pools are small) and keeps 1 GiB for itself.
 export EXECUTOR_RESERVED_CPUS=${EXECUTOR_RESERVED_CPUS:-0} EXECUTOR_RESERVED_MEMORY_MB=${EXECUTOR_RESERVED_MEMORY_MB:-1024}
 bash scripts/run-platform.sh start --detach

@@ -117,6 +117,11 @@ setting() { (set +u; source "$ENV_FILE" >/dev/null 2>&1; printf '%s' "${!1:-}");
 # What the services' environment gets on top of the settings file (the simulator's App, say).
 SERVICE_ENV=()
 
+# SIM_WEBHOOKS=0: the simulator sends no webhooks (jobs reach pools with intake scaleset only
+# through their scale sets, as behind NAT; DEMO_INTAKE=scaleset sets it).
+SIM_WEBHOOK_URL=(--webhook-url "http://127.0.0.1:${PORT[webhook-gateway]}/webhooks/github")
+if [[ ${SIM_WEBHOOKS:-1} == 0 ]]; then SIM_WEBHOOK_URL=(); fi
+
 start_service() {
   local name=$1 log="$LOG_DIR/$1.log"
   [[ -f $log ]] && mv -f "$log" "$log.1"
@@ -126,7 +131,7 @@ start_service() {
     # On every interface so runner containers can reach it: a local demo, never a public host.
     setsid node tools/github-sim/bin/github-sim.js serve --host 0.0.0.0 --runner-host "$SIM_RUNNER_HOST" \
       --port "${PORT[$name]}" --app-id "$SIM_APP_ID" \
-      --webhook-url "http://127.0.0.1:${PORT[webhook-gateway]}/webhooks/github" --webhook-secret "$(setting GITHUB_WEBHOOK_SECRET)" \
+      "${SIM_WEBHOOK_URL[@]}" --webhook-secret "$(setting GITHUB_WEBHOOK_SECRET)" \
       --installation demo:hello-world --private-key-file "$RUN_DIR/github-sim-app.pem" --app-file "$RUN_DIR/github-sim-app.json" \
       </dev/null >>"$log" 2>&1 &
   else

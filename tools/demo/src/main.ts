@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createDockerClient, LABEL, watchLeftovers } from '@runnerhub/docker';
-import { render, summarize, type DemoJob, type DemoRunner, type Evidence } from './summary.js';
+import { render, summarize, type DemoIntake, type DemoJob, type DemoRunner, type Evidence } from './summary.js';
 
 /**
  * The workload of `make demo`, against a platform that `scripts/run-platform.sh` started with the
@@ -9,7 +9,8 @@ import { render, summarize, type DemoJob, type DemoRunner, type Evidence } from 
  * progress, then a summary; writes it as JSON to .demo/summary.json. Exit 0 when every job that
  * should run succeeded and nothing was left behind.
  *
- * Settings (environment): DEMO_JOBS (default 24), DEMO_TIMEOUT_SECONDS (300), ADMIN_TOKEN,
+ * Settings (environment): DEMO_JOBS (default 24), DEMO_TIMEOUT_SECONDS (300), DEMO_INTAKE (webhook;
+ * scaleset: the pools are runner scale sets, so jobs target them by name, runs-on: small), ADMIN_TOKEN,
  * DOCKER_HOST, DEPLOYMENT_ID, and the ports make run uses.
  */
 
@@ -19,6 +20,9 @@ const REPO = 'demo/hello-world';
 const jobCount = Number(process.env['DEMO_JOBS'] ?? 24);
 const timeoutMs = Number(process.env['DEMO_TIMEOUT_SECONDS'] ?? 300) * 1000;
 const token = process.env['ADMIN_TOKEN'] ?? '';
+const intake: DemoIntake = process.env['DEMO_INTAKE'] === 'scaleset' ? 'scaleset' : 'webhook';
+/** runs-on for a pool: a scale set is reached by its name alone (its runners carry no other label). */
+const runsOn = (pool: string): string[] => (intake === 'scaleset' ? [pool] : ['self-hosted', 'linux', pool]);
 const deployment = process.env['DEPLOYMENT_ID'] ?? 'runnerhub';
 const docker = createDockerClient(process.env['DOCKER_HOST'] ?? 'tcp://127.0.0.1:2375');
 const started = Date.now();
@@ -70,6 +74,7 @@ async function main(): Promise<number> {
     }
     await sleep(1000);
   }
+  console.log(`demo: intake ${intake === 'scaleset' ? 'runner scale sets (no webhooks)' : 'webhooks'}`);
   console.log(`demo: ${jobCount} jobs for pools small (1 warm runner) and large (none), one job no pool serves, one for pool broken`);
   const kinds = new Map<number, DemoJob['kind']>();
   const create = async (kind: DemoJob['kind'], labels: string[], command?: string) => {
@@ -78,10 +83,10 @@ async function main(): Promise<number> {
     return job;
   };
   const unmatched = await create('unmatched', ['self-hosted', 'linux', 'gpu']);
-  await create('broken', ['self-hosted', 'broken']);
+  await create('broken', intake === 'scaleset' ? runsOn('broken') : ['self-hosted', 'broken']);
   // A steady trickle rather than one burst: warm runners get reused, cold ones get made.
   for (let i = 0; i < jobCount; i++) {
-    await create(i % 2 === 0 ? 'small' : 'large', ['self-hosted', 'linux', i % 2 === 0 ? 'small' : 'large'], `echo "job ${i} on $RUNNER_NAME"; sleep 1`);
+    await create(i % 2 === 0 ? 'small' : 'large', runsOn(i % 2 === 0 ? 'small' : 'large'), `echo "job ${i} on $RUNNER_NAME"; sleep 1`);
     await sleep(500);
   }
 
@@ -113,6 +118,7 @@ async function main(): Promise<number> {
     const brokenJob = [...kinds].find(([, k]) => k === 'broken')?.[0];
     const pools = await admin<{ pools: Array<{ name: string; lastError: string }> }>('pool-manager', '/api/pools');
     evidence = {
+      intake,
       jobs: jobs.map((j) => ({ ...j, kind: kinds.get(j.id)! })),
       runners: rs,
       containers: inDocker,

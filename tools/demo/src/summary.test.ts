@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, queueTimes, summarize, type DemoJob, type DemoRunner } from './summary.js';
+import { percentile, queueTimes, render, summarize, type DemoJob, type DemoRunner } from './summary.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 2, 10, 0, s)).toISOString();
 const job = (id: number, kind: DemoJob['kind'], patch: Partial<DemoJob> = {}): DemoJob => ({ id, kind, status: 'completed', conclusion: 'success', runnerName: `rh-${kind}-${id}`, createdAt: at(10), startedAt: at(11), ...patch });
@@ -21,13 +21,15 @@ describe('demo summary', () => {
   });
 
   it('passes only when every job that should run succeeded and nothing was left behind', () => {
-    const base = { jobs: [job(1, 'small'), job(2, 'unmatched', { status: 'queued', conclusion: null, runnerName: null, startedAt: null })], runners: [runner('rh-small-1', 0), runner('rh-small-9', 12, 'idle')], containers: ['rh-small-9'], volumes: [], githubRunners: ['rh-small-9'], unmatched: { jobId: 2, reason: 'no_pool_matches', detail: '', checkRun: true }, broken: null };
+    const base = { intake: 'webhook' as const, jobs: [job(1, 'small'), job(2, 'unmatched', { status: 'queued', conclusion: null, runnerName: null, startedAt: null })], runners: [runner('rh-small-1', 0), runner('rh-small-9', 12, 'idle')], containers: ['rh-small-9'], volumes: [], githubRunners: ['rh-small-9'], unmatched: { jobId: 2, reason: 'no_pool_matches', detail: '', checkRun: true }, broken: null };
     expect(summarize(base)).toMatchObject({ ok: true, problems: [], jobs: { total: 2, shouldRun: 1, succeeded: 1 }, runners: { live: 1 } });
     const leftover = summarize({ ...base, containers: ['rh-small-9', 'rh-small-1'], githubRunners: ['rh-small-1'] });
     expect(leftover.ok).toBe(false);
     expect(leftover.leftBehind).toEqual({ containers: ['rh-small-1'], volumes: [], githubRunners: ['rh-small-1'] });
     const leakedVolume = summarize({ ...base, volumes: ['0f3c9a'] });
     expect(leakedVolume).toMatchObject({ ok: false, problems: ['runner volumes left behind: 0f3c9a'], leftBehind: { volumes: ['0f3c9a'] } });
+    expect(render(summarize({ ...base, intake: 'scaleset' }), {})).toContain('intake                 runner scale sets (long poll, no webhook sent)');
+    expect(summarize(base).intake).toBe('webhook');
     expect(summarize({ ...base, jobs: [job(1, 'small', { conclusion: 'failure' })] }).problems).toEqual(['1 of 1 jobs that should run did not complete successfully']);
   });
 });

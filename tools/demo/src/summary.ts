@@ -28,8 +28,12 @@ export interface Spread {
   p95Ms: number | null;
 }
 
+/** How the demo's jobs reached RunnerHub: webhooks, or runner scale sets (DEMO_INTAKE). */
+export type DemoIntake = 'webhook' | 'scaleset';
+
 export interface DemoSummary {
   ok: boolean;
+  intake: DemoIntake;
   problems: string[];
   jobs: { total: number; shouldRun: number; completed: number; succeeded: number };
   /** Warm: the runner existed before the job was queued. Cold: it was made after. */
@@ -67,6 +71,7 @@ export function queueTimes(jobs: readonly DemoJob[], runners: readonly DemoRunne
 const LIVE = new Set(['requested', 'registered', 'starting', 'idle', 'busy']);
 
 export interface Evidence {
+  intake: DemoIntake;
   jobs: DemoJob[];
   runners: DemoRunner[];
   /** Names of this deployment's runner containers in Docker. */
@@ -94,6 +99,7 @@ export function summarize(e: Evidence): DemoSummary {
   if (e.unmatched && e.unmatched.reason !== 'no_pool_matches') problems.push(`the unmatched job's why says ${e.unmatched.reason}, not no_pool_matches`);
   return {
     ok: problems.length === 0,
+    intake: e.intake,
     problems,
     jobs: { total: e.jobs.length, shouldRun: shouldRun.length, completed: completed.length, succeeded: succeeded.length },
     queueTime: queueTimes(shouldRun, e.runners),
@@ -117,6 +123,7 @@ export function render(s: DemoSummary, urls: Record<string, string>): string {
     '',
     `RunnerHub demo: ${s.ok ? 'everything worked' : 'something went wrong'}`,
     '',
+    `  intake                 ${s.intake === 'scaleset' ? 'runner scale sets (long poll, no webhook sent)' : 'webhooks'}`,
     `  jobs that should run   ${s.jobs.succeeded}/${s.jobs.shouldRun} completed successfully`,
     `  queue time, warm start p50 ${ms(s.queueTime.warm.p50Ms)}  p95 ${ms(s.queueTime.warm.p95Ms)}  (${s.queueTime.warm.count} jobs on a runner that was already waiting)`,
     `  queue time, cold start p50 ${ms(s.queueTime.cold.p50Ms)}  p95 ${ms(s.queueTime.cold.p95Ms)}  (${s.queueTime.cold.count} jobs on a runner made for the demand)`,
