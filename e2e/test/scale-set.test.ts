@@ -54,6 +54,7 @@ describe('whole path through runner scale sets, no webhooks', () => {
       pools: `pools:
 ${pool('warm-ss', '    minIdle: 1\n    max: 3\n    idleTimeoutSeconds: 60')}
 ${pool('cold-ss', '    max: 3\n    idleTimeoutSeconds: 5')}
+${pool('both-ss', '    max: 3\n    idleTimeoutSeconds: 5').replace('intake: scaleset', 'intake: both')}
 `,
       // Without webhooks the missed-job reconciler is what finds a job no scale set takes.
       env: { scheduler: { SCHEDULER_RECONCILE_SECONDS: '10' }, 'webhook-gateway': { GATEWAY_SCALESET_RETRY_MAX_SECONDS: '2' } },
@@ -66,9 +67,10 @@ ${pool('cold-ss', '    max: 3\n    idleTimeoutSeconds: 5')}
 
   it('registers a scale set per pool, runs a warm and a cold job, and explains a job no scale set takes', async () => {
     const { sim } = platform;
-    await waitFor(async () => (await listeners()).filter((l) => l.state === 'polling').length === 2, { what: `both listeners polling\n${platform.output()}`, timeoutMs: 60_000 });
+    await waitFor(async () => (await listeners()).filter((l) => l.state === 'polling').length === 3, { what: `every listener polling\n${platform.output()}`, timeoutMs: 60_000 });
     // Named after the pool, its name its only label; capacity announced as the pool's max.
     expect(sim.scaleSets().map((s) => ({ name: s.name, labels: s.labels, capacity: s.capacity })).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'both-ss', labels: ['both-ss'], capacity: 3 },
       { name: 'cold-ss', labels: ['cold-ss'], capacity: 3 },
       { name: 'warm-ss', labels: ['warm-ss'], capacity: 3 },
     ]);
@@ -99,7 +101,7 @@ ${pool('cold-ss', '    max: 3\n    idleTimeoutSeconds: 5')}
       { what: 'the why answer of the unmatched job', timeoutMs: 30_000 },
     );
     expect(why.reason).toBe('no_pool_matches');
-    expect(why.closestPools.map((p) => p.pool).sort()).toEqual(['cold-ss', 'warm-ss']);
+    expect(why.closestPools.map((p) => p.pool).sort()).toEqual(['both-ss', 'cold-ss', 'warm-ss']);
     const checkRun = await waitFor(() => sim.checkRuns().find((c) => c.externalId === `runnerhub:${unmatched.id}:unmatched`), { what: `the unmatched check run\n${platform.output()}`, timeoutMs: 30_000 });
     expect(JSON.stringify(checkRun)).toContain('gpu');
     sim.cancelJob(unmatched.id);
@@ -125,7 +127,7 @@ ${pool('cold-ss', '    max: 3\n    idleTimeoutSeconds: 5')}
     for (const j of jobs) expect(sim.job(j.id)).toMatchObject({ status: 'completed', conclusion: 'success' });
     // Runners GitHub already knew took jobs while no listener ran; the facts follow once the
     // successor has a session: the scheduler sees every job through.
-    await waitFor(async () => (await listeners()).filter((l) => l.state === 'polling').length === 2, { what: `both listeners polling again\n${platform.output()}`, timeoutMs: 90_000 });
+    await waitFor(async () => (await listeners()).filter((l) => l.state === 'polling').length === 3, { what: `every listener polling again\n${platform.output()}`, timeoutMs: 90_000 });
     const completed = async () => {
       const answers = await Promise.all(jobs.map((j) => platform.api<{ status: string }>('scheduler', `/api/jobs/${j.id}`)));
       return answers.filter((a) => a.status === 200 && a.body.status === 'completed').length;
@@ -161,5 +163,49 @@ ${pool('cold-ss', '    max: 3\n    idleTimeoutSeconds: 5')}
     expect(made.map((r) => r.name)).toEqual([sim.job(job.id)?.runnerName]);
     await waitFor(() => sim.scaleSets().every((s) => s.unacknowledgedMessageIds.length === 0), { what: 'every message acknowledged', timeoutMs: 30_000 });
     expect(sim.violations()).toEqual([]);
+  }, 120_000);
+
+  it('recovers from queue tokens expiring mid-poll, expired admin tokens and polls answered 503: the jobs still run', async () => {
+    const { sim } = platform;
+    await waitFor(async () => (await listener('cold-ss'))?.state === 'polling', { what: 'the cold listener polling', timeoutMs: 60_000 });
+    const rejectedBefore = sim.actionsRequests().filter((r) => r.operationId === 'get-message' && (r.status === 401 || r.status === 503)).length;
+    sim.expireScaleSetTokens({ admin: true, queue: true });
+    sim.setFaults({ rest: [{ method: 'GET', path: '/scalesets/message$', status: 503, times: 6 }] });
+    try {
+      const job = sim.createJob({ repository: 'acme/app', labels: ['cold-ss'], command: 'echo after faults' });
+      await allCompleted([job], 'the job after token expiry and 5xx polls');
+      expect(sim.job(job.id)).toMatchObject({ conclusion: 'success', runnerName: expect.stringMatching(/^rh-cold-ss-/) as unknown });
+      await waitFor(async () => (await platform.api<{ status: string }>('scheduler', `/api/jobs/${job.id}`)).body.status === 'completed', { what: 'the scheduler to see it completed' });
+      // GitHub did refuse polls (401 for the expired tokens, then 503); the listeners came back to polling.
+      expect(sim.actionsRequests().filter((r) => r.operationId === 'get-message' && (r.status === 401 || r.status === 503)).length).toBeGreaterThan(rejectedBefore);
+      await waitFor(async () => (await listeners()).every((l) => l.state === 'polling'), { what: 'every listener polling again', timeoutMs: 30_000 });
+      expect(sim.violations()).toEqual([]);
+    } finally {
+      sim.setFaults({});
+    }
+  }, 120_000);
+
+  it('counts every job of a pool with intake both once, with webhooks dropped and duplicated beside the scale set', async () => {
+    const { sim } = platform;
+    await waitFor(async () => (await platform.api<{ runners: RunnerView[] }>('pool-manager', '/api/runners?pool=both-ss&live=true')).body.runners.length === 0, { what: 'no both-ss runner left', timeoutMs: 60_000 });
+    const earlier = new Set((await runners('both-ss')).map((r) => r.name));
+    sim.setWebhook({ url: `${platform.services['webhook-gateway']!.url}/webhooks/github` });
+    sim.setFaults({ webhooks: { dropRate: 0.3, duplicateRate: 0.3 } });
+    try {
+      const jobs = [1, 2, 3].map((i) => sim.createJob({ repository: 'acme/app', labels: ['both-ss'], command: `echo both ${i}` }));
+      await allCompleted(jobs, 'the jobs of the both pool');
+      for (const j of jobs) expect(sim.job(j.id)).toMatchObject({ conclusion: 'success', runnerName: expect.stringMatching(/^rh-both-ss-/) as unknown });
+      await waitFor(
+        async () => (await Promise.all(jobs.map((j) => platform.api<{ status: string }>('scheduler', `/api/jobs/${j.id}`)))).every((a) => a.body.status === 'completed'),
+        { what: 'the scheduler to see every job completed' },
+      );
+      // Webhooks did reach the gateway, and still no job was counted twice: one runner made per job.
+      expect((await platform.api<{ deliveries: unknown[] }>('webhook-gateway', '/api/deliveries?event=workflow_job')).body.deliveries.length).toBeGreaterThan(0);
+      const made = (await runners('both-ss')).filter((r) => !earlier.has(r.name)).map((r) => r.name).sort();
+      expect(made).toEqual(jobs.map((j) => sim.job(j.id)!.runnerName!).sort());
+      expect(sim.violations()).toEqual([]);
+    } finally {
+      sim.setFaults({});
+    }
   }, 120_000);
 });
