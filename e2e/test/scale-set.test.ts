@@ -145,6 +145,19 @@ ${pool('both-ss', '    max: 3\n    idleTimeoutSeconds: 5').replace('intake: scal
     expect(sim.violations()).toEqual([]);
   }, 180_000);
 
+  it('hands the sessions over at once after a graceful stop (SIGTERM): the successor meets no 409', async () => {
+    const { sim } = platform;
+    await waitFor(async () => (await listeners()).filter((l) => l.state === 'polling').length === 3, { what: 'every listener polling', timeoutMs: 60_000 });
+    const stoppedAt = Date.now();
+    await platform.restart('webhook-gateway', 'SIGTERM');
+    // The stopped gateway closed its sessions and released its leases.
+    await waitFor(async () => (await listeners()).filter((l) => l.state === 'polling').length === 3, { what: `every listener polling after the restart\n${platform.output()}`, timeoutMs: 60_000 });
+    expect((await listeners()).map((l) => l.sessionConflicts)).toEqual([0, 0, 0]);
+    const job = sim.createJob({ repository: 'acme/app', labels: ['cold-ss'], command: 'echo handed over' });
+    await allCompleted([job], 'a job after the graceful restart');
+    expect(Date.now() - stoppedAt).toBeLessThan(60_000);
+  }, 120_000);
+
   it('gives a job whose message acknowledgement was lost exactly one runner, when the message comes again', async () => {
     const { sim } = platform;
     await waitFor(async () => (await listener('cold-ss'))?.state === 'polling', { what: 'the cold listener polling', timeoutMs: 60_000 });

@@ -96,18 +96,27 @@ const isIntake = (value: string): value is Intake => (INTAKES as readonly string
 export class PoolFileError extends Error {}
 
 /** A pool spec with its defaults filled in, or a PoolFileError naming `where` and every bad field. */
+function intakeProblems(pool: { name?: unknown; intake?: unknown; labels?: unknown }, where: string): string[] {
+  if (typeof pool.intake !== 'string') return [];
+  if (!isIntake(pool.intake)) return [`${where}.intake: must be webhook, scaleset or both, not ${JSON.stringify(pool.intake)}`];
+  const labels = Array.isArray(pool.labels) ? pool.labels.length : 0;
+  if (pool.intake === 'webhook' && labels === 0) return [`${where}.labels: a webhook pool needs at least one label (jobs reach it by its labels)`];
+  if (pool.intake !== 'webhook' && labels > 0) {
+    const name = String(pool.name);
+    return [
+      `${where}.labels: a pool with intake ${pool.intake} is GitHub's runner scale set ${name}, which jobs reach by its name alone (runs-on: ${name}); remove labels (github.com ignores a scale set's other labels)`,
+    ];
+  }
+  return [];
+}
+
 export function validatePoolSpec(raw: unknown, where: string): PoolSpec {
   const withDefaults = Value.Default(PoolSpec, structuredClone(raw));
   const problems = [...Value.Errors(PoolSpec, withDefaults)].map((e) => `${where}${e.path.replace(/\//g, '.') || ''}: ${e.message}`);
+  // Checked with the schema's problems, so one error still lists every bad field.
+  problems.push(...intakeProblems(withDefaults as { name?: unknown; intake?: unknown; labels?: unknown }, where));
   if (problems.length > 0) throw new PoolFileError(problems.slice(0, 10).join('\n'));
   const pool = withDefaults as PoolSpec;
-  if (!isIntake(pool.intake)) throw new PoolFileError(`${where}.intake: must be webhook, scaleset or both, not ${JSON.stringify(pool.intake)}`);
-  if (pool.intake === 'webhook' && pool.labels.length === 0) throw new PoolFileError(`${where}.labels: a webhook pool needs at least one label (jobs reach it by its labels)`);
-  if (pool.intake !== 'webhook' && pool.labels.length > 0) {
-    throw new PoolFileError(
-      `${where}.labels: a pool with intake ${pool.intake} is GitHub's runner scale set ${pool.name}, which jobs reach by its name alone (runs-on: ${pool.name}); remove labels (github.com ignores a scale set's other labels)`,
-    );
-  }
   if (Boolean(pool.org) === Boolean(pool.repository)) throw new PoolFileError(`${where}: give exactly one of org or repository`);
   if (pool.minIdle > pool.max) throw new PoolFileError(`${where}.minIdle: ${pool.minIdle} is above max ${pool.max}`);
   pool.warmSchedules.forEach((w, i) => {
