@@ -225,6 +225,14 @@ done
 [[ ! -e $work/config/pools.yaml ]] || { say "something made $work/config/pools.yaml: $(ls -ld "$work/config/pools.yaml")"; exit 1; }
 say "a missing pools.yaml is named by the pool-manager; nothing made in its place"
 mv "$work/pools.yaml.away" "$work/config/pools.yaml"
+# With the file back, the restarting pool-manager comes up on its own (restart: unless-stopped).
+# Waiting for it also keeps `down` from meeting a container in the middle of a restart, which
+# docker-compose cannot stop ("Container is restarting, wait until the container is running").
+until curl -fs -o /dev/null http://127.0.0.1:8082/readyz; do
+  ((SECONDS < deadline + 330)) || { say "the pool-manager did not come back with pools.yaml restored: $(compose logs --tail 10 pool-manager 2>&1)"; exit 1; }
+  sleep 1
+done
+say "with pools.yaml restored the pool-manager is ready again"
 
 # `down` stops the executor before the socket proxy, so it removes the spare networks it made.
 # (A pool-manager caught between restarts can fail the first down; a second one finishes it.)
