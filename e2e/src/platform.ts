@@ -72,6 +72,8 @@ export interface Platform {
   /** The platform's database (every service's schema): what a backup dumps. */
   databaseUrl: string;
   token: string;
+  /** A token of scope read (the write token is `token`). */
+  readToken: string;
   services: Partial<Record<ServiceName, ServiceProcess>>;
   /** An admin API call with the write token. */
   api<T = unknown>(service: ServiceName, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
@@ -104,6 +106,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const deployment = `e2e-${suffix}`;
   const host = `e2e-${suffix}`;
   const token = `e2e-admin-${suffix}-0123456789`;
+  const readToken = `e2e-viewer-${suffix}-0123456789`;
   const webhookSecret = `e2e-secret-${suffix}`;
   const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 
@@ -126,7 +129,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const poolsFile = join(mkdtempSync(join(tmpdir(), 'e2e-pools-')), 'pools.yaml');
   writeFileSync(poolsFile, options.pools);
 
-  const common = { NATS_URL: natsUrls.join(','), ADMIN_TOKENS: [`ops:write:${token}`, ...(options.extraAdminTokens ?? [])].join(','), LOG_LEVEL: 'warn', ...options.common };
+  const common = { NATS_URL: natsUrls.join(','), ADMIN_TOKENS: [`ops:write:${token}`, `viewer:read:${readToken}`, ...(options.extraAdminTokens ?? [])].join(','), LOG_LEVEL: 'warn', ...options.common };
   const github = { GITHUB_API_URL: sim.url, GITHUB_APP_ID: String(sim.app.id), GITHUB_APP_PRIVATE_KEY: sim.app.privateKey };
   const envs: Record<ServiceName, Record<string, string>> = {
     'container-executor': {
@@ -201,6 +204,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     host,
     databaseUrl: db.url,
     token,
+    readToken,
     services,
     output,
     async api<T>(service: ServiceName, path: string, init: { method?: string; body?: unknown } = {}) {

@@ -5,7 +5,6 @@ import type { Levels } from './inputs.js';
 import { CatalogError, type CatalogEntry, type PoolCatalog } from './pool-catalog.js';
 import type { RunnerRow, RunnersStore } from './runners-store.js';
 import type { Supply } from './supply.js';
-import { warmMinimum } from './warm-schedule.js';
 
 /**
  * Admin API: pools (list, inspect, create, update, delete, drain, reload the file), hosts (list,
@@ -30,7 +29,10 @@ const PoolStatus = Type.Object({
   image: Type.String(),
   drained: Type.Boolean(),
   minIdle: Type.Integer({ description: 'the default warm minimum' }),
-  warmNow: Type.Integer({ description: 'the warm minimum held now (a warm schedule may raise or lower it)' }),
+  warmNow: Type.Integer({ description: "the warm minimum held now (a warm schedule or an operator's warm minimum may raise or lower it)" }),
+  warm: Type.Union([Type.Object({ min: Type.Integer(), until: Type.Union([Type.String(), Type.Null()]) }), Type.Null()], {
+    description: "an operator's warm minimum (PUT /api/pools/{name}/warm), held instead of minIdle and the warm schedules until `until` (null: until cleared)",
+  }),
   max: Type.Integer(),
   pending: Type.Integer(),
   running: Type.Integer(),
@@ -69,7 +71,8 @@ export function registerPoolRoutes(app: HttpServer, deps: PoolRoutesDeps): void 
       image: p.image,
       drained: entry.drained,
       minIdle: p.minIdle,
-      warmNow: warmMinimum(p, new Date()),
+      warmNow: deps.catalog.warmNow(p, new Date()),
+      warm: entry.warm && (entry.warm.until === null || entry.warm.until.getTime() > Date.now()) ? { min: entry.warm.min, until: entry.warm.until?.toISOString() ?? null } : null,
       max: p.maxRunners,
       pending: deps.levels.pending(p.name),
       running: deps.levels.running(p.name),
@@ -121,6 +124,21 @@ export function registerPoolRoutes(app: HttpServer, deps: PoolRoutesDeps): void 
     changed(() => deps.catalog.setDrained(req.params.name, true)),
   );
   app.delete('/api/pools/:name/drain', { schema: { summary: 'Undrain a pool', params: PoolName, response: { 200: PoolDetail } } }, async (req) => changed(() => deps.catalog.setDrained(req.params.name, false)));
+  app.put(
+    '/api/pools/:name/warm',
+    {
+      schema: {
+        summary: "Hold `min` warm runners in a pool (file pools too) instead of its minIdle and warm schedules, for `seconds` or until cleared; 0 holds none",
+        params: PoolName,
+        body: Type.Object({ min: Type.Integer({ minimum: 0, maximum: 1000 }), seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400, description: 'how long; absent: until DELETE' })) }, { additionalProperties: false }),
+        response: { 200: PoolDetail },
+      },
+    },
+    async (req) => changed(() => deps.catalog.setWarm(req.params.name, req.body.min, req.body.seconds === undefined ? null : new Date(Date.now() + req.body.seconds * 1000))),
+  );
+  app.delete('/api/pools/:name/warm', { schema: { summary: "Clear an operator's warm minimum: the pool holds its minIdle and warm schedules again", params: PoolName, response: { 200: PoolDetail } } }, async (req) =>
+    changed(() => deps.catalog.setWarm(req.params.name, null, null)),
+  );
   app.post(
     '/api/pools/reload',
     { schema: { summary: 'Read POOLS_FILE again (also on SIGHUP); an invalid file changes nothing', response: { 200: Type.Object({ pools: Type.Array(Type.String()) }) } } },

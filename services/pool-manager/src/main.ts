@@ -47,7 +47,7 @@ try {
   const levels = watchLevels(nc, log, () => wake());
   lifecycle.onStop('levels', () => levels.stop());
   const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
-  const supply = createSupply({ gh, runners, levels, publisher, pools: catalog.supplyPools, drainedHosts: drainedHosts.current, log });
+  const supply = createSupply({ gh, runners, levels, publisher, pools: catalog.supplyPools, drainedHosts: drainedHosts.current, warmNow: catalog.warmNow, log });
 
   // One pass at a time; a wake-up during a pass runs one more pass after it.
   let running: Promise<void> | undefined;
@@ -87,7 +87,7 @@ try {
   process.on('SIGHUP', reload);
   lifecycle.onStop('reload', () => void process.off('SIGHUP', reload));
 
-  const snapshots = startSnapshots({ publisher, pools: catalog.supplyPools, drainedHosts: drainedHosts.current, runners, supply, levels, seconds: 5, log });
+  const snapshots = startSnapshots({ publisher, pools: catalog.supplyPools, drainedHosts: drainedHosts.current, warmNow: catalog.warmNow, runners, supply, levels, seconds: 5, log });
   lifecycle.onStop('snapshots', () => snapshots.stop());
 
   // Orphans: GitHub registrations and containers that no live runner owns (after a crash, say).

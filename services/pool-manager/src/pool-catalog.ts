@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { contractsCodec, POOL_DEFINITIONS_BUCKET, poolDefinitionKvSubject, PoolSource, timestampFromMs, type PoolDefinition } from '@runnerhub/contracts';
 import type { Logger } from '@runnerhub/platform';
 import type pg from 'pg';
+import { warmMinimum } from './warm-schedule.js';
 import { parsePoolFile, toDefinition, validatePoolSpec, type PoolSpec } from './pool-file.js';
 
 /**
@@ -32,6 +33,13 @@ export interface CatalogEntry {
   drained: boolean;
   deleted: boolean;
   definition: PoolDefinition;
+  /** An operator's warm minimum, held instead of minIdle and the warm schedules until `until` (null: until cleared). */
+  warm: WarmOverride | null;
+}
+
+export interface WarmOverride {
+  min: number;
+  until: Date | null;
 }
 
 interface Row {
@@ -41,6 +49,8 @@ interface Row {
   drained: boolean;
   deleted_at: Date | null;
   updated_at: Date;
+  warm_min: number | null;
+  warm_until: Date | null;
 }
 
 export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; file: string | undefined; log: Logger }) {
@@ -54,12 +64,12 @@ export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; f
   };
 
   const load = async (): Promise<void> => {
-    const { rows } = await deps.db.query<Row>('SELECT name, source, spec, drained, deleted_at, updated_at FROM pools ORDER BY name');
+    const { rows } = await deps.db.query<Row>('SELECT name, source, spec, drained, deleted_at, updated_at, warm_min, warm_until FROM pools ORDER BY name');
     const next = new Map<string, CatalogEntry>();
     for (const row of rows) {
       const definition = toDefinition(row.spec, row.source === 'file' ? PoolSource.FILE : PoolSource.API, row.drained || row.deleted_at !== null);
       definition.updatedAt = timestampFromMs(row.updated_at.getTime());
-      next.set(row.name, { name: row.name, source: row.source, spec: row.spec, drained: row.drained, deleted: row.deleted_at !== null, definition });
+      next.set(row.name, { name: row.name, source: row.source, spec: row.spec, drained: row.drained, deleted: row.deleted_at !== null, definition, warm: row.warm_min === null ? null : { min: row.warm_min, until: row.warm_until } });
     }
     entries = next;
   };
@@ -177,6 +187,21 @@ export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; f
         return entries.get(name)!;
       }),
 
+    /**
+     * Holds `min` warm runners in the pool instead of its minIdle and warm schedules, until `until`
+     * (null: until cleared); `min` null clears it. At most the pool's max.
+     */
+    setWarm: (name: string, min: number | null, until: Date | null): Promise<CatalogEntry> =>
+      serially(async () => {
+        const entry = existing(name);
+        if (min !== null && min > entry.definition.maxRunners) throw new CatalogError(400, `min: ${min} is above the pool's max ${entry.definition.maxRunners}`);
+        await change(`UPDATE pools SET warm_min = $2, warm_until = $3 WHERE name = $1`, [name, min, min === null ? null : until]);
+        return entries.get(name)!;
+      }),
+
+    /** The warm minimum the pool holds at `now`: the operator's while it lasts, else minIdle or an open warm schedule's. */
+    warmNow: (pool: PoolDefinition, now: Date): number => warmHeld(entries.get(pool.name)?.warm ?? null, pool, now),
+
     /** Forgets deleted pools whose last runner is gone. */
     purgeDeleted: (liveRunners: (pool: string) => Promise<number>): Promise<void> =>
       serially(async () => {
@@ -206,4 +231,10 @@ function readPoolFile(path: string): string {
     if (code === 'EISDIR') throw new Error(`POOLS_FILE ${path} is a directory, not a file (Docker makes one where a file to mount was missing): remove it and create the pools file`, { cause: error });
     throw error;
   }
+}
+
+/** The operator's warm minimum while it lasts, else the pool's own (minIdle or an open warm schedule's). */
+export function warmHeld(warm: WarmOverride | null, pool: PoolDefinition, now: Date): number {
+  if (warm && (warm.until === null || warm.until.getTime() > now.getTime())) return Math.min(warm.min, pool.maxRunners);
+  return warmMinimum(pool, now);
 }

@@ -20,6 +20,7 @@ export function startSnapshots(deps: {
   publisher: Publisher<SubjectMessages>;
   pools(): PoolDefinition[];
   drainedHosts(): ReadonlySet<string>;
+  warmNow?(pool: PoolDefinition, now: Date): number;
   runners: RunnersStore; supply: Supply; levels: Levels; seconds: number; log: Logger }): { stop(): void } {
   let failing = false;
   const publish = async (): Promise<void> => {
@@ -28,7 +29,7 @@ export function startSnapshots(deps: {
       const counts = live.get(pool.name) ?? noRunners();
       const state = deps.supply.state(pool.name);
       const pending = deps.levels.pending(pool.name);
-      const minIdle = warmMinimum(pool, new Date());
+      const minIdle = (deps.warmNow ?? warmMinimum)(pool, new Date());
       return {
         pool: pool.name,
         desired: sizePool({ counts, pending, running: deps.levels.running(pool.name), minIdle, maxRunners: pool.maxRunners, drained: pool.drained, backingOff: false }).desired,

@@ -40,6 +40,8 @@ export interface SupplyDeps {
   pools(): PoolDefinition[];
   /** Hosts an operator drained: no new runners there, waiting ones retired. */
   drainedHosts(): ReadonlySet<string>;
+  /** The warm minimum a pool holds now (an operator's override included); default: minIdle or its warm schedule's. */
+  warmNow?(pool: PoolDefinition, now: Date): number;
   log: Logger;
 }
 
@@ -275,7 +277,7 @@ export function createSupply(deps: SupplyDeps) {
       pending,
       finishedSinceDemand: pending > 0 ? await deps.runners.finishedSince(pool.name, deps.levels.demandReceivedAt()) : 0,
       running: deps.levels.running(pool.name),
-      minIdle: warmMinimum(pool, new Date()),
+      minIdle: (deps.warmNow ?? warmMinimum)(pool, new Date()),
       maxRunners: pool.maxRunners,
       drained: pool.drained,
       backingOff: s.backoffUntil > Date.now(),

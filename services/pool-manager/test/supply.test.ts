@@ -467,6 +467,27 @@ describe('pool-manager with an executor, the simulator and the fake runner image
     await waitFor(async () => (await waiting()).length === 1, { what: 'the warm runner back', timeoutMs: 30_000 });
   }, 90_000);
 
+  it("holds an operator's warm minimum on a file pool, for a while or until cleared", async () => {
+    const waiting = async () => (await runners('warm')).filter((r) => WAITING.includes(r.state));
+    await waitFor(async () => (await waiting()).length === 1, { what: 'the warm runner', timeoutMs: 30_000 });
+    // Above the pool's max, or for a pool that does not exist: refused, nothing changes.
+    const above = await api('PUT', '/api/pools/warm/warm', { min: 4 });
+    expect(above.status).toBe(400);
+    expect(above.json['message']).toMatch(/min: 4 is above the pool's max 3/);
+    expect((await api('PUT', '/api/pools/nope/warm', { min: 1 })).status).toBe(404);
+    expect((await api('GET', '/api/pools/warm')).json).toMatchObject({ warm: null, warmNow: 1 });
+
+    expect((await api('PUT', '/api/pools/warm/warm', { min: 3 })).json).toMatchObject({ warm: { min: 3, until: null }, warmNow: 3, minIdle: 1 });
+    await waitFor(async () => (await waiting()).length === 3, { what: 'three warm runners', timeoutMs: 30_000 });
+    // None for eight seconds: the surplus goes after its idle timeout, then the pool's own minimum is back.
+    const brief = await api('PUT', '/api/pools/warm/warm', { min: 0, seconds: 8 });
+    expect(brief.json).toMatchObject({ warmNow: 0, warm: { min: 0, until: expect.any(String) as unknown } });
+    await waitFor(async () => (await waiting()).length === 0, { what: 'no warm runner while the operator holds none', timeoutMs: 30_000 });
+    await waitFor(async () => (await waiting()).length === 1, { what: 'the pool minimum back once the hold ends', timeoutMs: 30_000 });
+    expect((await api('GET', '/api/pools/warm')).json).toMatchObject({ warm: null, warmNow: 1 });
+    expect((await api('DELETE', '/api/pools/warm/warm')).json).toMatchObject({ warm: null, warmNow: 1 });
+  }, 120_000);
+
   it('closes a runner whose container vanished while its executor was down, and replaces it', async () => {
     const [runner] = await waitFor(async () => {
       const started = (await runners('warm')).filter((r) => r.state === 'starting' && r.containerId);
