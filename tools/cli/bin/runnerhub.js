@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the built CLI when there is one, else the TypeScript source through tsx (development), with
-// the workspace's libraries resolved to their sources (the runnerhub-source condition).
+// the workspace's libraries resolved to their sources (the runnerhub-source condition); tsx found
+// from here, so it runs from any directory.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,6 +12,6 @@ if (existsSync(built)) {
 } else {
   const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   // stdio inherited: `runnerhub mcp` speaks MCP over this process's stdin and stdout.
-  const child = spawnSync(process.execPath, ['--conditions=runnerhub-source', '--import', 'tsx', source, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawnSync(process.execPath, ['--conditions=runnerhub-source', '--import', import.meta.resolve('tsx'), source, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }

@@ -62,9 +62,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let clients: Clients | undefined;
   const c = (): Clients => (clients ??= createClients(resolveSettings(globals(), io.env, io.cwd)));
   /** Prints `data` as JSON with --json, else as `human(data)`. */
-  const show = <T>(data: T, human: (d: T) => string) => io.out(globals().json ? JSON.stringify(data, null, 2) : human(data));
-  const act = <A extends unknown[]>(fn: (...args: A) => Promise<number | void>) => async (...args: A) => {
-    code = (await fn(...args)) ?? EXIT.ok;
+  const show = <T>(data: T, human: (d: T) => string): void => io.out(globals().json ? JSON.stringify(data, null, 2) : human(data));
+  /** An action's exit code: the number it returns, else 0. */
+  const act = <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) => async (...args: A) => {
+    const result = await fn(...args);
+    code = typeof result === 'number' ? result : EXIT.ok;
   };
   const progress = (text: string) => {
     if (!globals().json) io.err(text);

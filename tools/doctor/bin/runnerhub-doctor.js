@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the built doctor when there is one, else the TypeScript source through tsx (development),
-// with the workspace's libraries resolved to their sources (the runnerhub-source condition).
+// with the workspace's libraries resolved to their sources (the runnerhub-source condition); tsx
+// found from here, so it runs from any directory.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,6 +11,6 @@ if (existsSync(built)) {
   await import(pathToFileURL(built).href);
 } else {
   const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-  const child = spawnSync(process.execPath, ['--conditions=runnerhub-source', '--import', 'tsx', source, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawnSync(process.execPath, ['--conditions=runnerhub-source', '--import', import.meta.resolve('tsx'), source, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
