@@ -9,6 +9,8 @@
 #
 # Settings live in .run/platform.env, written on the first run with a random admin token; edit it
 # freely, delete it to start over. Logs: .run/logs/<service>.log. Pid files: .run/<service>.pid.
+# .run/runnerhub.env (mode 0600, rewritten on every start) tells the runnerhub CLI where the services
+# are and gives it the write token, so `npx runnerhub status` works from the repository at once.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -109,6 +111,25 @@ EXECUTOR_HOST_ID=$(hostname | cut -d. -f1 | tr -c 'A-Za-z0-9_\n-' '-')
 EOF
   chmod 600 "$ENV_FILE"
   say "wrote $ENV_FILE"
+}
+
+# The runnerhub CLI's profile (docs/cli.md): each service's URL and the admin token of the settings.
+write_cli_profile() {
+  local profile="$RUN_DIR/runnerhub.env" token name var
+  token=$(setting ADMIN_TOKENS | tr ',' '\n' | sed -n 's/^[^:]*:write:\(.*\)$/\1/p' | head -n1)
+  (
+    umask 077
+    {
+      printf '# Written by scripts/run-platform.sh on every start, for the runnerhub CLI (docs/cli.md).\n'
+      for name in "${SERVICES[@]/$SIMULATOR}"; do
+        [[ -n $name ]] || continue
+        var=RUNNERHUB_$(printf '%s' "$name" | tr 'a-z-' 'A-Z_')_URL
+        printf '%s=http://127.0.0.1:%s\n' "$var" "${PORT[$name]}"
+      done
+      printf 'RUNNERHUB_TOKEN=%s\n' "$token"
+    } >"$profile"
+  )
+  chmod 600 "$profile"
 }
 
 # A value of the settings file (or, when the file does not set it, of this script's environment).
@@ -214,6 +235,7 @@ cmd_start() {
   fi
 
   for name in "${SERVICES[@]}"; do start_service "$name"; done
+  write_cli_profile
   say "started ${SERVICES[*]}; waiting for /readyz (up to ${READY_TIMEOUT}s)"
 
   declare -A READY=()
@@ -245,6 +267,7 @@ cmd_start() {
   printf '\nconsole: http://127.0.0.1:%s/console (sign in with the admin token; docs/console.md)\n' "${PORT[metrics]}"
   printf 'admin token (write): %s\n' "${token:-see ADMIN_TOKENS in .run/platform.env}"
   printf 'settings: .run/platform.env   stop: Ctrl-C here, or make down\n'
+  printf 'ask it:   npx runnerhub status   (the CLI reads .run/runnerhub.env; docs/cli.md)\n'
   if [[ ${SERVICES[0]} == "$SIMULATOR" ]]; then
     printf 'no GitHub App configured: GitHub is simulated at http://127.0.0.1:%s (installation demo/hello-world)\n' "${PORT[$SIMULATOR]}"
     printf '  run a job:  npx github-sim job --repo demo/hello-world --labels self-hosted,small --command "echo hello"\n'

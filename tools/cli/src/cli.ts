@@ -276,10 +276,11 @@ function findLog(io: Io, service: string): string | undefined {
   return dirs.map((d) => join(d, `${service}.log`)).find((f) => existsSync(f));
 }
 
-/** tools/doctor's bin, with this process's node; its exit code is ours. */
+/** tools/doctor's bin beside this package, with this process's node; its exit code is ours. */
 async function runDoctor(args: string[], io: Io): Promise<number> {
-  const entry = fileURLToPath(import.meta.resolve('@runnerhub/doctor'));
-  const bin = join(dirname(entry), '..', 'bin', 'runnerhub-doctor.js');
+  // src/ or dist/ of tools/cli: the doctor is two folders up. A service image carries no doctor.
+  const bin = fileURLToPath(new URL('../../doctor/bin/runnerhub-doctor.js', import.meta.url));
+  if (!existsSync(bin)) throw new CliError(EXIT.notFound, 'the doctor is not installed here (a service image carries none): run make doctor (or npx runnerhub doctor) on the host, from the repository');
   return new Promise((done) => {
     const child = spawn(process.execPath, [bin, ...args], { env: io.env, cwd: io.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

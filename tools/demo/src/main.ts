@@ -143,6 +143,8 @@ async function main(): Promise<number> {
   const summary = summarize(evidence);
   const urls = {
     'the console': `http://127.0.0.1:${PORTS.metrics}/console`,
+    'one screen of it all': 'npx runnerhub status   (runnerhub --help: jobs, why, pools, runners, ...; docs/cli.md)',
+    'why that job waits': `npx runnerhub why ${unmatched.id}`,
     'jobs (scheduler)': `http://127.0.0.1:${PORTS.scheduler}/api/jobs`,
     'why a job waits': `http://127.0.0.1:${PORTS.scheduler}/api/jobs/${unmatched.id}/why`,
     'pools and runners': `http://127.0.0.1:${PORTS['pool-manager']}/api/pools`,
