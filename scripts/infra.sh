@@ -32,14 +32,15 @@ declare -A PORT=([nats]=4222 [postgres]=5432 [redis]=6379 [socket-proxy]=2375)
 declare -A ENDPOINT=([nats]=nats://127.0.0.1:4222 [postgres]=postgres://127.0.0.1:5432/runnerhub
   [redis]=redis://127.0.0.1:6379 [docker]=unix://$DOCKER_SOCKET [socket-proxy]=http://127.0.0.1:2375)
 # Tools (not daemons) tests need, with their Debian package: Prometheus and promtool for the metrics
-# service's stack test (deploy/prometheus). Installed when missing; never started here (the test
-# runs its own Prometheus on a free port, and policy-rc.d keeps the package's service from starting).
+# service's stack test (deploy/prometheus), Alertmanager for its alert-delivery test
+# (deploy/alertmanager). Installed when missing; never started here (the tests run their own on free
+# ports, and policy-rc.d keeps the packages' services from starting).
 # The fault tests (e2e/test/faults.test.ts) start servers of their own even where the shared ones
 # answer: a second dockerd in a network namespace (ip, nsenter) with a socket proxy (haproxy), a
 # Redis (redis-server) and a Postgres cluster (Debian's postgresql binaries, /usr/lib/postgresql).
 # The console's browser test (e2e/test/console.test.ts) drives Debian's Chromium (/usr/bin/chromium)
-# through playwright-core.
-declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus [ip]=iproute2 [nsenter]=util-linux [haproxy]=haproxy [redis-server]=redis-server [dockerd]=docker.io [chromium]=chromium)
+# through playwright-core; the alert test (services/metrics) runs Debian's Alertmanager.
+declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus [prometheus-alertmanager]=prometheus-alertmanager [ip]=iproute2 [nsenter]=util-linux [haproxy]=haproxy [redis-server]=redis-server [dockerd]=docker.io [chromium]=chromium)
 # Docker's first start sets up its storage and networks; Postgres may run crash recovery.
 declare -A WAIT_SECONDS=([nats]=20 [postgres]=60 [redis]=20 [docker]=90 [socket-proxy]=20)
 declare -A STATE=()   # reused | started | down | failed

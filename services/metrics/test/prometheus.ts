@@ -33,7 +33,7 @@ export interface Prometheus {
  * rules and the deployed job names, each pointed at a service of this test instead of a compose
  * host name; scraped every second so a short workload leaves enough samples.
  */
-export async function startPrometheus(targets: Record<string, string>): Promise<Prometheus> {
+export async function startPrometheus(targets: Record<string, string>, options: { rulesFile?: string; alertmanager?: string } = {}): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
   const port = await freePort();
   const jobs = Object.entries(targets)
@@ -41,7 +41,9 @@ export async function startPrometheus(targets: Record<string, string>): Promise<
     .join('\n');
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - ${join(PROMETHEUS_DIR, 'alerts.yml')}\nscrape_configs:\n${jobs}\n`,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - ${options.rulesFile ?? join(PROMETHEUS_DIR, 'alerts.yml')}\n` +
+      (options.alertmanager ? `alerting:\n  alertmanagers:\n    - static_configs: [{ targets: ["${options.alertmanager}"] }]\n` : '') +
+      `scrape_configs:\n${jobs}\n`,
   );
   await promtool('check', 'config', join(dir, 'prometheus.yml'));
   const child: ChildProcess = spawn(
