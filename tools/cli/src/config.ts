@@ -8,14 +8,16 @@ import { CliError, EXIT } from './errors.js';
  * the environment, a profile file (mode 0600, KEY=VALUE lines as in a .env file), a default.
  *
  *   RUNNERHUB_URL                 every service on its usual port of that host (http://nas.local)
- *   RUNNERHUB_<SERVICE>_URL       one service (RUNNERHUB_POOL_MANAGER_URL=http://nas.local:8082)
+ *   RUNNERHUB_<SERVICE>_URL       one service: RUNNERHUB_WEBHOOK_GATEWAY_URL, RUNNERHUB_SCHEDULER_URL,
+ *                                 RUNNERHUB_POOL_MANAGER_URL, RUNNERHUB_CONTAINER_EXECUTOR_URL,
+ *                                 RUNNERHUB_STATUS_REPORTER_URL, RUNNERHUB_METRICS_URL (http://nas.local:8082)
  *   RUNNERHUB_TOKEN               a bearer token from ADMIN_TOKENS (read scope for looking, write to change)
  *   RUNNERHUB_ALERTMANAGER_URL    where `status` asks for firing alerts (optional)
  *   RUNNERHUB_PROFILE             the profile file; else .run/runnerhub.env of this directory or one
  *                                 above it (what `make run` writes), else ~/.config/runnerhub/profile.env
  *
- * Inside a service's container (`docker compose exec pool-manager runnerhub status`) with no token
- * set, the first write token of the container's own ADMIN_TOKENS is used.
+ * Inside a service's container with no token set, the first write token of the container's own
+ * ADMIN_TOKENS (or of the file ADMIN_TOKENS_FILE names) is used.
  */
 
 export const SERVICE_PORTS = {
@@ -122,10 +124,19 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
     if (t) [token, tokenSource] = [t.value, t.from];
     else {
       // In a service's container: its own ADMIN_TOKENS (name:scope:token, comma-separated).
-      const entries = (env['ADMIN_TOKENS'] ?? '').split(',').map((e) => e.trim().split(':')).filter((p) => p.length >= 3);
+      const entries = (env['ADMIN_TOKENS'] ?? readIfAny(env['ADMIN_TOKENS_FILE'])).split(',').map((e) => e.trim().split(':')).filter((p) => p.length >= 3);
       const own = entries.find((p) => p[1] === 'write') ?? entries[0];
       if (own) [token, tokenSource] = [own.slice(2).join(':'), `token "${own[0]}" of this container's ADMIN_TOKENS`];
     }
   }
   return { urls, token, tokenSource, alertmanagerUrl: pick('RUNNERHUB_ALERTMANAGER_URL')?.value, profile: found?.path };
+}
+
+function readIfAny(path: string | undefined): string {
+  if (!path) return '';
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }

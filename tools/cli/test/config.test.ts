@@ -41,6 +41,9 @@ describe('where the CLI finds the services and its token', () => {
     const s = resolveSettings({}, { ADMIN_TOKENS: 'viewer:read:rrrrrrrrrrrrrrrrrr, ops:write:wwwwwwwwwwwwwwwwww' }, dir(), dir());
     expect(s.token).toBe('wwwwwwwwwwwwwwwwww');
     expect(s.tokenSource).toContain('"ops"');
+    const file = join(dir(), 'admin_tokens');
+    writeFileSync(file, 'ops:write:ffffffffffffffffff\n');
+    expect(resolveSettings({}, { ADMIN_TOKENS_FILE: file }, dir(), dir()).token).toBe('ffffffffffffffffff');
   });
 
   it('reads durations as a person writes them', () => {
