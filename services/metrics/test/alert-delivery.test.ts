@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, waitFor, type NatsServer, type ServiceProcess } from '@runnerhub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMETHEUS_DIR, startPrometheus, type Prometheus } from './prometheus.js';
@@ -28,6 +29,7 @@ describe('alert delivery: Prometheus → Alertmanager → a webhook', () => {
   let nats: NatsServer;
   let metrics: ServiceProcess;
   let metricsPort: number;
+  let amPort: number;
   const startMetrics = async () => {
     metrics = await startServiceProcess('metrics', { NATS_URL: nats.url, REDIS_URL, HTTP_PORT: String(metricsPort), LOG_LEVEL: 'warn' });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200, { what: `metrics ready\n${metrics.output()}`, timeoutMs: 60_000 });
@@ -45,7 +47,7 @@ describe('alert delivery: Prometheus → Alertmanager → a webhook', () => {
     await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
     const receiverPort = (receiver.address() as { port: number }).port;
 
-    const amPort = await freePort();
+    amPort = await freePort();
     alertmanager = spawn(
       'sh',
       [join(repoRoot, 'deploy/alertmanager/render-config.sh'), join(dir, 'alertmanager.yml'), `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn'],
@@ -95,6 +97,13 @@ describe('alert delivery: Prometheus → Alertmanager → a webhook', () => {
     const firing = await waitFor(() => targetDown('firing'), { what: `the firing notification\nalertmanager: ${alertmanagerOutput}`, timeoutMs: 45_000 });
     expect(firing.labels).toMatchObject({ severity: 'critical', job: 'metrics' });
     expect(firing.annotations).toMatchObject({ summary: expect.stringContaining('does not answer /metrics') as unknown, runbook: 'docs/operations.md#runnerhubtargetdown' });
+    // `runnerhub status` shows it too (the services themselves are not there: it says so, and exits 1).
+    const status = await promisify(execFile)(process.execPath, [join(repoRoot, 'tools/cli/bin/runnerhub.js'), 'status'], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, RUNNERHUB_URL: 'http://127.0.0.1:9', RUNNERHUB_ALERTMANAGER_URL: `http://127.0.0.1:${amPort}` },
+      cwd: dir,
+    }).then(({ stdout }) => ({ code: 0, stdout }), (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/alerts firing: \d+\n(.*\n)* {2}RunnerHubTargetDown \[critical\]: metrics \(127\.0\.0\.1:\d+\) does not answer \/metrics/);
 
     await startMetrics();
     const resolved = await waitFor(() => targetDown('resolved'), { what: `the resolved notification\nalertmanager: ${alertmanagerOutput}`, timeoutMs: 45_000 });
