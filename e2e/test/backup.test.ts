@@ -100,11 +100,11 @@ describe('backup and restore', () => {
     expect((await known()).filter((j) => jobs.some((x) => String(x.id) === j.jobId)).length).toBe(jobs.length);
     let left: unknown[] = [];
     await waitFor(async () => (left = await platform.containers()).length === 0, { what: 'no runner container left', timeoutMs: 60_000 }).catch(async (error: Error) => {
-      const pools = await platform.api('pool-manager', '/api/pools').catch((e) => e);
-      const runners = await platform.api('pool-manager', '/api/runners').catch((e) => e);
-      const demand = await platform.api('scheduler', '/api/demand').catch((e) => e);
-      const jobsNow = await platform.api('scheduler', '/api/jobs?limit=50').catch((e) => e);
-      throw new Error(`${error.message}\nleft: ${JSON.stringify(left)}\nPOOLS ${JSON.stringify(pools.body)}\nRUNNERS ${JSON.stringify(runners.body)}\nDEMAND ${JSON.stringify(demand.body)}\nJOBS ${JSON.stringify(jobsNow.body)}\nDELIVERIES ${JSON.stringify(platform.sim.deliveries().slice(-12))}\n${platform.output()}`);
+      const pools = await platform.api('pool-manager', '/api/pools').catch((e: unknown) => ({ body: String(e) }));
+      const runners = await platform.api('pool-manager', '/api/runners').catch((e: unknown) => ({ body: String(e) }));
+      const demand = await platform.api('scheduler', '/api/demand').catch((e: unknown) => ({ body: String(e) }));
+      const jobsNow = await platform.api('scheduler', '/api/jobs?limit=50').catch((e: unknown) => ({ body: String(e) }));
+      throw new Error(`${error.message}\nleft: ${JSON.stringify(left)}\nPOOLS ${JSON.stringify(pools.body)}\nRUNNERS ${JSON.stringify(runners.body)}\nDEMAND ${JSON.stringify(demand.body)}\nJOBS ${JSON.stringify(jobsNow.body)}\nDELIVERIES ${JSON.stringify(platform.sim.deliveries().slice(-12).map((d) => ({ action: d.action, status: d.status, redelivery: d.redelivery })))}\n${platform.output()}`);
     });
   }, 400_000);
 });
