@@ -28,6 +28,7 @@ describe('routes: only the calls the executor makes', () => {
     ['GET', '/containers/abc/stats?stream=false', 'container'],
     ['POST', '/containers/abc/start', 'container'],
     ['POST', '/containers/abc/stop?t=10', 'container'],
+    ['POST', '/containers/abc/wait', 'container'],
     ['DELETE', '/containers/abc?force=true&v=true', 'container'],
     ['PUT', '/containers/abc/archive?path=%2Frun%2Frunnerhub', 'container'],
     ['GET', '/networks/rh-net-1', 'network'],

@@ -26,6 +26,8 @@ const CONTAINER_VERBS: Record<string, string> = {
   'GET /stats': 'container stats',
   'POST /start': 'container start',
   'POST /stop': 'container stop',
+  // Not made by the executor, but a read of our own container's exit (the tests wait on runners).
+  'POST /wait': 'container wait',
   'DELETE ': 'container remove',
   'PUT /archive': 'container archive upload',
 };

@@ -1,0 +1,3 @@
+export { createGuardServer } from './guard-server.js';
+export type { GuardServer, GuardServerSettings } from './guard-server.js';
+export { configSchema, secretSpecs } from './config.js';
