@@ -48,17 +48,17 @@ const READS: Record<string, string> = {
 
 export function classify(method: string, rawPath: string, query: URLSearchParams, policy: GuardPolicy): Route {
   const m = method.toUpperCase();
-  if (rawPath.includes('..') || rawPath.includes('//') || rawPath.includes('\\')) return refuse(`${m} ${rawPath}`, 'dotted or doubled paths are never forwarded');
+  if (rawPath.includes('..') || rawPath.includes('//') || rawPath.includes('\\')) return refuse('dotted path', `${m} ${rawPath.slice(0, 120)}: dotted or doubled paths are never forwarded`);
   const path = rawPath.replace(VERSION_PREFIX, '');
   const read = m === 'GET' || m === 'HEAD';
 
   if (READS[path] !== undefined) {
     if (read) return { kind: 'pass', what: READS[path] };
-    return refuse(`${m} ${path}`, `only GET ${path} is allowed`);
+    return refuse(`${READS[path]} write`, `only GET ${path} is allowed`);
   }
-  if (path === '/containers/create') return m === 'POST' ? { kind: 'create-container', what: 'container create' } : refuse(`${m} ${path}`, 'only POST creates');
-  if (path === '/networks/create') return m === 'POST' ? { kind: 'create-network', what: 'network create' } : refuse(`${m} ${path}`, 'only POST creates');
-  if (path === '/images/create') return m === 'POST' ? imagePull(query, policy) : refuse(`${m} ${path}`, 'only POST pulls');
+  if (path === '/containers/create') return m === 'POST' ? { kind: 'create-container', what: 'container create' } : refuse('container create', 'only POST creates');
+  if (path === '/networks/create') return m === 'POST' ? { kind: 'create-network', what: 'network create' } : refuse('network create', 'only POST creates');
+  if (path === '/images/create') return m === 'POST' ? imagePull(query, policy) : refuse('image pull', 'only POST pulls');
 
   const image = /^\/images\/(.+)\/json$/.exec(path);
   if (image && read) {
@@ -75,18 +75,19 @@ export function classify(method: string, rawPath: string, query: URLSearchParams
   const object = /^\/(containers|networks)\/([^/]+)(\/[a-z]+)?$/.exec(path);
   if (object) {
     const [, type, id, rest = ''] = object as unknown as [string, 'containers' | 'networks', string, string | undefined];
-    if (!OBJECT_ID.test(id)) return refuse(`${m} ${path}`, `"${id.slice(0, 80)}" is not a container or network id or name`);
-    if (id === 'prune' || rest === '/prune') return refuse(`${m} ${path}`, "prune removes other people's objects too; the executor removes what it owns, by id");
+    const noun = type === 'containers' ? 'container' : 'network';
+    if (!OBJECT_ID.test(id)) return refuse(`${noun} other`, `"${id.slice(0, 80)}" is not a container or network id or name`);
+    if (id === 'prune' || rest === '/prune') return refuse('prune', "prune removes other people's objects too; the executor removes what it owns, by id");
     const verbs = type === 'containers' ? CONTAINER_VERBS : NETWORK_VERBS;
     const what = verbs[`${read ? 'GET' : m} ${rest}`];
-    const noun = type === 'containers' ? 'container' : 'network';
-    if (what === undefined) return refuse(`${m} ${path}`, `${noun} call "${m} ${rest || '/'}" is not one the executor makes (exec, attach, kill, archive reads, connect and disconnect are never forwarded)`);
+    if (what === undefined) return refuse(`${noun} other`, `${noun} call "${m} ${rest || '/'}" is not one the executor makes (exec, attach, kill, archive reads, connect and disconnect are never forwarded)`);
     if (what === 'container archive upload' && query.get('path') !== JIT_DIR) return refuse(what, `files may only be put into ${JIT_DIR} (the JIT config), not ${query.get('path') ?? 'nowhere'}`);
     return { kind: type === 'containers' ? 'container' : 'network', what, id, rest };
   }
-  return refuse(`${m} ${path}`, 'the executor never makes this call (exec, build, volumes, plugins, swarm, secrets, system, prune and image changes are never forwarded)');
+  return refuse('other', `${m} ${path.slice(0, 120)}: the executor never makes this call (exec, build, volumes, plugins, swarm, secrets, system, prune and image changes are never forwarded)`);
 }
 
+/** `what` is a short fixed phrase (it labels the guard's metrics); the reason carries the detail. */
 function refuse(what: string, reason: string): Route {
   return { kind: 'refuse', what, reason };
 }

@@ -8,6 +8,8 @@ import { createDockerClient, LABEL, watchLeftovers, type LeftoverWatch } from '.
 const run = promisify(execFile);
 // Through the socket proxy, as the e2e harness and the demo use it; volumes are removed with the CLI.
 const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+// Its containers are not runner specs (the socket guard would refuse them): made on the socket itself.
+const raw = createDockerClient('unix:///var/run/docker.sock');
 const deployment = `leftovers-${randomBytes(4).toString('hex')}`;
 let image = '';
 let watch: LeftoverWatch;
@@ -15,7 +17,7 @@ const made: string[] = [];
 
 const create = async (name: string, start: boolean) => {
   // An anonymous volume, as every runner container has one for its JIT file.
-  const c = await docker.createContainer({ name, Image: image, Cmd: ['true'], Labels: { [LABEL.managed]: 'true', [LABEL.deployment]: deployment }, Volumes: { '/jit': {} } });
+  const c = await raw.createContainer({ name, Image: image, Cmd: ['true'], Labels: { [LABEL.managed]: 'true', [LABEL.deployment]: deployment }, Volumes: { '/jit': {} } });
   made.push(name);
   if (start) {
     await c.start();

@@ -42,6 +42,8 @@ const suffix = randomBytes(3).toString('hex');
 const HOST = `test-${suffix}`;
 const DEPLOYMENT = `exec-test-${suffix}`;
 const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+// Fixtures that are not runner specs (the socket guard refuses those at create), made on the socket itself.
+const raw = createDockerClient('unix:///var/run/docker.sock');
 
 interface CommandPatch {
   command?: string[];
@@ -218,7 +220,7 @@ describe('container-executor against the real Docker engine, through the socket 
   }, 90_000);
 
   it("answers inventory with this deployment's containers only, and leaves another deployment's alone", async () => {
-    const foreign = await docker.createContainer({
+    const foreign = await raw.createContainer({
       Image: image,
       name: `rh-other-${suffix}`,
       Cmd: ['true'],
@@ -258,7 +260,7 @@ describe('container-executor against the real Docker engine, through the socket 
 
   it('removes a runner container that was created but never started', async () => {
     const name = `rh-t-${suffix}-h`;
-    await docker.createContainer({ Image: image, name, Cmd: ['true'], Labels: ownershipLabels({ deploymentId: DEPLOYMENT, host: HOST, pool: 't', runnerId: 'h', runnerName: name, jobId: '0' }) });
+    await raw.createContainer({ Image: image, name, Cmd: ['true'], Labels: ownershipLabels({ deploymentId: DEPLOYMENT, host: HOST, pool: 't', runnerId: 'h', runnerName: name, jobId: '0' }) });
     await publisher().publish(executorCommandSubject(HOST, 'remove'), create(RemoveRunnerCommandSchema, { runner: create(RunnerRefSchema, { runnerId: 'h', runnerName: name, pool: 't', host: HOST }) }), { msgId: 'remove-h' });
     await waitFor(async () => (await containersOf(DEPLOYMENT)).every((c) => c.Labels[LABEL.runnerId] !== 'h'), { what: 'the created container removed' });
   });
