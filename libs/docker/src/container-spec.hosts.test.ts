@@ -87,7 +87,8 @@ describe('the sudo choice', () => {
 
   it('keeps every drop but what sudo and its steps need, and lifts no-new-privileges for that pool only', () => {
     const { spec } = planRunnerContainer({ ...request, sudo: true });
-    expect(spec.HostConfig).toMatchObject({ CapDrop: ['ALL'], Privileged: false, SecurityOpt: [] });
+    // Said explicitly: a daemon run with --no-new-privileges would set it on a container that is silent.
+    expect(spec.HostConfig).toMatchObject({ CapDrop: ['ALL'], Privileged: false, SecurityOpt: ['no-new-privileges:false'] });
     expect(spec.HostConfig?.CapAdd).toEqual(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETGID', 'SETUID']);
   });
 });
@@ -118,7 +119,7 @@ describe('whatever a pool asks for on whatever host', () => {
         const added = (c.CapAdd ?? []) as string[];
         const sudo = patch.sudo === true;
         const capsOk = sudo ? added.every((cap) => (SUDO_CAPABILITIES as readonly string[]).includes(cap)) : added.length === 0;
-        const nnpOk = sudo ? !((c.SecurityOpt ?? []) as string[]).some((o) => o.startsWith('no-new-privileges')) : (c.SecurityOpt as string[]).join() === 'no-new-privileges:true';
+        const nnpOk = sudo ? (c.SecurityOpt as string[]).join() === 'no-new-privileges:false' : (c.SecurityOpt as string[]).join() === 'no-new-privileges:true';
         const limitsOk =
           (c.NanoCpus === undefined || (h.cpuCfsQuota && h.cpuCfsPeriod)) &&
           (c.CpuShares === undefined || h.cpuShares) &&

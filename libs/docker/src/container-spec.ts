@@ -229,8 +229,10 @@ export function planRunnerContainer(request: RunnerContainerRequest, host: SpecH
       Privileged: false,
       CapDrop: ['ALL'],
       CapAdd: sudo ? [...SUDO_CAPABILITIES] : [],
-      // A setuid sudo cannot become root under no-new-privileges: lifted for sudo pools only.
-      SecurityOpt: sudo ? [] : ['no-new-privileges:true'],
+      // A setuid sudo cannot become root under no-new-privileges: lifted for sudo pools only, and
+      // said explicitly, since a daemon run with --no-new-privileges sets it for every container
+      // that does not (moby parseSecurityOpt: the container's own choice wins).
+      SecurityOpt: sudo ? ['no-new-privileges:false'] : ['no-new-privileges:true'],
       ReadonlyRootfs: request.readOnlyRoot,
       Tmpfs: request.readOnlyRoot ? READ_ONLY_TMPFS : {},
       ...limits,

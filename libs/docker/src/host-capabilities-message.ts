@@ -40,6 +40,7 @@ export function hostCapabilitiesFromMessage(message: HostCapabilitiesMessage): H
     ...rest,
     runtimes: [...rest.runtimes],
     warnings: [...rest.warnings],
+    securityOptions: [...rest.securityOptions],
     os: reverse(OSES, os),
     architecture: reverse(ARCHITECTURES, architecture),
     memoryBytes: Number(memoryBytes),

@@ -50,6 +50,11 @@ export interface HostCapabilities {
   freeDiskBytes?: number;
   /** Docker's own warnings (`WARNING: No cpu cfs quota support`, ...). */
   warnings: string[];
+  /**
+   * `SecurityOptions`: `name=seccomp,profile=builtin`, `name=rootless`, `name=userns`,
+   * `name=no-new-privileges` (dockerd --no-new-privileges: the default for every container).
+   */
+  securityOptions: string[];
 }
 
 /** The parts of `GET /info` read here (Docker Engine API SystemInfo). */
@@ -74,6 +79,7 @@ export interface DockerInfo {
   Driver?: string;
   DockerRootDir?: string;
   Warnings?: string[] | null;
+  SecurityOptions?: string[] | null;
 }
 
 /** The parts of `GET /version` read here. */
@@ -138,7 +144,13 @@ export function hostCapabilitiesFrom(info: DockerInfo, version: DockerVersion = 
     storageDriver: info.Driver ?? '',
     dockerRootDir: info.DockerRootDir ?? '',
     warnings: [...(info.Warnings ?? [])],
+    securityOptions: [...(info.SecurityOptions ?? [])],
   };
+}
+
+/** The daemon gives every container no-new-privileges unless the container says otherwise. */
+export function daemonNoNewPrivileges(host: Pick<HostCapabilities, 'securityOptions'>): boolean {
+  return host.securityOptions.some((o) => o.split(',').includes('name=no-new-privileges'));
 }
 
 /** Reads the host through the client (the socket proxy allows `/info` and `/version`). */

@@ -3,7 +3,7 @@ export { LABEL, ownershipLabels, deploymentFilter, isOwnedBy } from './labels.js
 export type { Ownership } from './labels.js';
 export { runnerContainerSpec, planRunnerContainer, ContainerSpecError, SUDO_CAPABILITIES, CAPABLE_HOST } from './container-spec.js';
 export type { RunnerContainerRequest, CacheVolumeRequest, RunnerContainerPlan, SpecFinding, SpecFindingCode, SpecHost } from './container-spec.js';
-export { hostCapabilitiesFrom, readHostCapabilities, freeDiskUnderDockerRoot, runnerArchitecture } from './host-capabilities.js';
+export { hostCapabilitiesFrom, readHostCapabilities, freeDiskUnderDockerRoot, runnerArchitecture, daemonNoNewPrivileges } from './host-capabilities.js';
 export type { HostCapabilities, DockerInfo, DockerVersion, RunnerArchitecture, RunnerOs } from './host-capabilities.js';
 export { JIT_DIR, jitArchive, wrapCommand } from './jit-delivery.js';
 export { demuxLogLines } from './logs.js';

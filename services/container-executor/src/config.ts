@@ -47,6 +47,10 @@ export const configSchema = Type.Object({
       maximum: 16,
       description: "Runner networks made ahead of need, so a new runner does not wait for Docker to create its own (0.2–0.5 s of a cold start); each holds one of the host's bridge address pools. 0 turns it off.",
     }),
+    dockerInfoFile: env.optionalString('EXECUTOR_DOCKER_INFO_FILE', {
+      description:
+        "A recorded `docker info --format '{{json .}}'` of another host whose fields replace this engine's for what the host can enforce and run (CFS quota, pids, runtimes, architecture): runner specs, placement and labels then follow that host. For trying a NAS's answer on another machine (tests, support); unset on a real host.",
+    }),
     runnerSecrets: env.list('EXECUTOR_RUNNER_SECRETS', {
       default: [],
       description: 'Secret names pools may hand to runners as environment variables (secret env references); anything else is refused.',

@@ -1,6 +1,7 @@
 import { create, timestampNow, ExecutorHeartbeatSchema, InventoryResponseSchema, type ExecutorHeartbeat, type InventoryResponse } from '@runnerhub/contracts';
-import { deploymentFilter, LABEL } from '@runnerhub/docker';
+import { deploymentFilter, hostCapabilitiesToMessage, LABEL } from '@runnerhub/docker';
 import type Docker from 'dockerode';
+import type { HostCapabilitiesReader } from './host-capabilities.js';
 
 /** What this host has and holds: the heartbeat for placement and the inventory for orphan sweeps. */
 
@@ -20,9 +21,9 @@ function ourFilter(s: HostSettings): { label: string[] } {
   return { label: [...deploymentFilter(s.deploymentId).label, `${LABEL.host}=${s.host}`] };
 }
 
-export async function heartbeat(docker: Docker, s: HostSettings): Promise<ExecutorHeartbeat> {
-  const [info, running, images] = await Promise.all([
-    docker.info() as Promise<{ NCPU: number; MemTotal: number; ServerVersion: string }>,
+export async function heartbeat(docker: Docker, s: HostSettings, host: HostCapabilitiesReader): Promise<ExecutorHeartbeat> {
+  const [{ info, capabilities }, running, images] = await Promise.all([
+    host.read(),
     docker.listContainers({ filters: { ...ourFilter(s), status: ['running'] } }),
     docker.listImages(),
   ]);
@@ -35,8 +36,8 @@ export async function heartbeat(docker: Docker, s: HostSettings): Promise<Execut
     instanceId: s.instanceId,
     sentAt: timestampNow(),
     startedAt: { seconds: BigInt(Math.floor(s.startedAt.getTime() / 1000)), nanos: 0 },
-    cpus: info.NCPU,
-    memoryBytes: BigInt(info.MemTotal),
+    cpus: info.NCPU ?? 0,
+    memoryBytes: BigInt(info.MemTotal ?? 0),
     reservedCpus: s.reservedCpus,
     reservedMemoryBytes: BigInt(s.reservedMemoryBytes),
     usedCpus,
@@ -46,7 +47,8 @@ export async function heartbeat(docker: Docker, s: HostSettings): Promise<Execut
     images: images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
     labels: s.labels,
     draining: s.draining(),
-    dockerVersion: info.ServerVersion,
+    dockerVersion: info.ServerVersion ?? '',
+    capabilities: hostCapabilitiesToMessage(capabilities),
   });
 }
 

@@ -7,6 +7,7 @@ import { configSchema, secretSpecs } from './config.js';
 import { pingDocker } from './docker-ping.js';
 import { startExitWatcher } from './exit-watcher.js';
 import { startHeartbeats } from './heartbeat-loop.js';
+import { hostCapabilitiesReader, readRecordedInfo } from './host-capabilities.js';
 import { parseHostLabels, type HostSettings } from './host-state.js';
 import { registerExecutorRoutes } from './http.js';
 import { startNetworkStock } from './network-stock.js';
@@ -22,6 +23,8 @@ try {
   const docker = createDockerClient(config.docker.host, { timeoutMs: config.docker.idleTimeoutSeconds * 1000 });
   const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
   const { hostId, deploymentId } = config.executor;
+  const capabilities = hostCapabilitiesReader(docker, config.executor.dockerInfoFile ? { recorded: readRecordedInfo(config.executor.dockerInfoFile) } : {});
+  if (config.executor.dockerInfoFile) log.warn({ file: config.executor.dockerInfoFile }, 'host capabilities come from a recorded docker info (EXECUTOR_DOCKER_INFO_FILE), not from this engine');
   let draining = false;
   const host: HostSettings = {
     host: hostId,
@@ -49,6 +52,7 @@ try {
     deploymentId,
     runnerUid: config.executor.runnerUid,
     runnerSecret: (name: string) => (allowedSecrets.has(name) ? secrets.find(name) : undefined),
+    capabilities: capabilities.current,
     networks,
     observeStep: (step: string, seconds: number) => createSteps.record(seconds, { step }),
     log,
@@ -57,7 +61,7 @@ try {
   lifecycle.onStop('runner-jobs', () => runnerJobs.stop());
   const exits = startExitWatcher({ docker, publisher, host: hostId, deploymentId, earlyExitSeconds: config.executor.earlyExitSeconds, strayNetworkSeconds: config.executor.strayNetworkSeconds, spareNetworks: networks, jobOf: (name) => runnerJobs.jobOf(name), dockerIdleTimeoutMs: config.docker.idleTimeoutSeconds * 1000, log });
   lifecycle.onStop('exit-watcher', () => exits.stop());
-  const heartbeats = startHeartbeats({ docker, publisher, host, seconds: config.executor.heartbeatSeconds, log });
+  const heartbeats = startHeartbeats({ docker, publisher, host, capabilities, seconds: config.executor.heartbeatSeconds, log });
   lifecycle.onStop('heartbeats', () => heartbeats.stop());
   runConsumersWhenReady(base, await consumeExecutorCommands(nc, { runners, exits, docker, host, publisher, log, createConcurrency: config.executor.createConcurrency }));
 

@@ -12,7 +12,7 @@ import {
   type RunnerRef,
   type SubjectMessages,
 } from '@runnerhub/contracts';
-import { ContainerSpecError, dockerStatus, isOwnedBy, JIT_DIR, jitArchive, LABEL, ownershipLabels, runnerContainerSpec } from '@runnerhub/docker';
+import { ContainerSpecError, dockerStatus, isOwnedBy, JIT_DIR, jitArchive, LABEL, ownershipLabels, planRunnerContainer, type HostCapabilities, type SpecFinding } from '@runnerhub/docker';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type Docker from 'dockerode';
 import type { NetworkStock } from './network-stock.js';
@@ -34,6 +34,8 @@ export interface RunnerContainerDeps {
   runnerSecret(name: string): string | undefined;
   /** Networks made ahead for runners that get their own. */
   networks?: NetworkStock;
+  /** What this host can enforce and run: the spec is planned for it (libs/docker planRunnerContainer). */
+  capabilities(): Promise<HostCapabilities>;
   /** Seconds each step of a create took (runnerhub_executor_create_step_seconds). */
   observeStep?(step: CreateStep, seconds: number): void;
   log: Logger;
@@ -113,7 +115,7 @@ async function existingOrCreated(
     step('image');
     const network = await ensureNetwork(command, runner, deps);
     step('network');
-    const spec = specFor(command, runner, network, deps);
+    const spec = specFor(command, runner, network, deps, await deps.capabilities());
     try {
       const container = await deps.docker.createContainer(spec);
       step('create');
@@ -130,7 +132,24 @@ async function existingOrCreated(
   throw new Error(`container ${runner.runnerName} kept conflicting on create`);
 }
 
-function specFor(command: CreateRunnerCommand, runner: RunnerRef, network: { name: string; own: boolean }, deps: RunnerContainerDeps): Docker.ContainerCreateOptions {
+/** Findings already logged, by pool and code: a pool's `cpus as a weight` is said once, not per runner. */
+const toldFindings = new Set<string>();
+
+function tell(deps: RunnerContainerDeps, pool: string, findings: readonly SpecFinding[]): void {
+  for (const finding of findings) {
+    const key = `${pool}:${finding.code}`;
+    if (toldFindings.has(key)) continue;
+    toldFindings.add(key);
+    deps.log[finding.level === 'warning' ? 'warn' : 'info']({ pool, host: deps.host, finding: finding.code, fix: finding.fix }, finding.message);
+  }
+}
+
+/**
+ * The spec for this host: a limit its kernel cannot enforce is left out or made a weight (and said
+ * once per pool); what it cannot run at all (sysbox without sysbox-runc) never reaches Docker and
+ * fails the runner with the reason.
+ */
+function specFor(command: CreateRunnerCommand, runner: RunnerRef, network: { name: string; own: boolean }, deps: RunnerContainerDeps, host: HostCapabilities): Docker.ContainerCreateOptions {
   const env: Record<string, string> = { ...command.env };
   for (const [variable, secretName] of Object.entries(command.secretEnv)) {
     const value = deps.runnerSecret(secretName);
@@ -140,7 +159,7 @@ function specFor(command: CreateRunnerCommand, runner: RunnerRef, network: { nam
     env[variable] = value;
   }
   try {
-    return runnerContainerSpec({
+    const plan = planRunnerContainer({
       deploymentId: deps.deploymentId,
       host: deps.host,
       pool: runner.pool,
@@ -160,7 +179,10 @@ function specFor(command: CreateRunnerCommand, runner: RunnerRef, network: { nam
       readOnlyRoot: command.readOnlyRoot,
       keepAfterExit: command.keepAfterExit,
       maxLifetimeSeconds: command.maxLifetimeSeconds,
-    });
+      sudo: command.sudo,
+    }, { ...host, name: deps.host });
+    tell(deps, runner.pool, plan.findings);
+    return plan.spec;
   } catch (error) {
     if (error instanceof ContainerSpecError) throw new RunnerFailure(RunnerFailureReason.CONTAINER_CREATE, `the runner spec is refused: ${error.message}`);
     throw error;

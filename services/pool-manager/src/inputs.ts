@@ -1,5 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { contractsCodec, timestampMs, type DemandSnapshot, type ExecutorHeartbeat } from '@runnerhub/contracts';
+import { hostCapabilitiesFromMessage } from '@runnerhub/docker';
 import type { Logger } from '@runnerhub/platform';
 import type { HostCapacity } from './placement.js';
 
@@ -21,6 +22,15 @@ export interface Levels {
   hosts(): HostCapacity[];
   stop(): void;
 }
+
+/** The host's platform and runtimes from its heartbeat; nothing from an executor that does not report them. */
+function capabilitiesOf(beat: ExecutorHeartbeat): Pick<HostCapacity, 'platform' | 'runtimes'> {
+  if (!beat.capabilities) return {};
+  const c = hostCapabilitiesFromMessage(beat.capabilities);
+  return { platform: { os: c.os, architecture: c.architecture }, runtimes: c.runtimes };
+}
+
+const platformKey = (beat: ExecutorHeartbeat): string => JSON.stringify(capabilitiesOf(beat));
 
 export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => void): Levels {
   const pending = new Map<string, number>();
@@ -55,9 +65,10 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
   });
   follow('executor.heartbeat.*', (subject, data) => {
     const beat = contractsCodec.decode(subject, data) as ExecutorHeartbeat;
-    const fresh = !beats.has(beat.host);
+    const before = beats.get(beat.host)?.beat;
     beats.set(beat.host, { beat, at: Date.now() });
-    if (fresh) onChange();
+    // A new host, or one whose platform or runtimes changed (labels and placement follow them).
+    if (!before || platformKey(before) !== platformKey(beat)) onChange();
   });
   return {
     pending: (pool) => pending.get(pool) ?? 0,
@@ -78,6 +89,7 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
         running: beat.runningContainers,
         maxContainers: beat.maxContainers,
         images: new Set(beat.images),
+        ...capabilitiesOf(beat),
       })),
     stop: () => subscriptions.forEach((s) => s.unsubscribe()),
   };

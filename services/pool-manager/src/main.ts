@@ -57,8 +57,9 @@ try {
       again = true;
       return;
     }
-    running = supply
-      .reconcile()
+    running = catalog
+      .followHosts(levels.hosts())
+      .then(() => supply.reconcile())
       .then(() => catalog.purgeDeleted(async (pool) => live(await runners.counts(pool))))
       .catch((err: unknown) => log.warn({ err }, 'reconcile pass failed'))
       .finally(() => {

@@ -1,3 +1,4 @@
+import { HostRefusalReason } from '@runnerhub/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { placeRunner, reserve, withOwnRunners, type HostCapacity, type OwnUsage, type RunnerNeeds } from './placement.js';
@@ -89,6 +90,60 @@ describe('placeRunner', () => {
           if (own.runners > maxContainers) return false;
         }
         return true;
+      }),
+    );
+  });
+});
+
+describe('placement by what a host can run', () => {
+  const x64 = (name: string, patch: Partial<HostCapacity> = {}) => host(name, { platform: { os: 'Linux', architecture: 'X64' }, runtimes: ['runc'], ...patch });
+  const pi = (name: string) => host(name, { platform: { os: 'Linux', architecture: 'ARM64' }, runtimes: ['runc'] });
+
+  it('sends an ARM64 pool only to an ARM64 host, and says which hosts are of another architecture', () => {
+    expect(placeRunner([x64('nas1'), pi('pi')], { ...needs, architecture: 'ARM64' })).toEqual({ host: 'pi' });
+    const none = placeRunner([x64('nas1'), x64('nas2')], { ...needs, architecture: 'ARM64' });
+    expect(none).toMatchObject({ host: null, reason: "no host can run this pool's runners: nas1: is X64, the pool needs ARM64; nas2: is X64, the pool needs ARM64" });
+    expect((none as { refusals: unknown[] }).refusals).toEqual([
+      { host: 'nas1', reason: HostRefusalReason.ARCHITECTURE, needed: 'ARM64', has: 'X64' },
+      { host: 'nas2', reason: HostRefusalReason.ARCHITECTURE, needed: 'ARM64', has: 'X64' },
+    ]);
+  });
+
+  it('matches architecture names in any case; a host without reported capabilities counts as Linux X64', () => {
+    expect(placeRunner([host('old')], { ...needs, architecture: 'x64', os: 'linux' })).toEqual({ host: 'old' });
+    expect(placeRunner([host('old')], { ...needs, architecture: 'ARM64' })).toMatchObject({ host: null });
+  });
+
+  it('sends a sysbox pool only where sysbox-runc is registered, and names the runtimes a host has', () => {
+    const sysbox = x64('nas2', { runtimes: ['runc', 'sysbox-runc'] });
+    expect(placeRunner([x64('nas1'), sysbox], { ...needs, runtime: 'sysbox-runc' })).toEqual({ host: 'nas2' });
+    expect(placeRunner([x64('nas1')], { ...needs, runtime: 'sysbox-runc' })).toMatchObject({
+      host: null,
+      refusals: [{ host: 'nas1', reason: HostRefusalReason.RUNTIME, needed: 'sysbox-runc', has: 'runc' }],
+    });
+  });
+
+  it('a full host of the right architecture is a wait for room, not a missing capability', () => {
+    const placement = placeRunner([x64('nas1'), pi('pi')].map((h) => (h.host === 'pi' ? { ...h, usedCpus: 3 } : h)), { ...needs, architecture: 'ARM64' });
+    expect(placement).toMatchObject({ host: null, reason: expect.stringMatching(/^no host has room: nas1: is X64, the pool needs ARM64; pi: needs 1 CPUs/) as unknown });
+  });
+
+  it('never places a runner on a host of another architecture, OS or without the runtime, whatever the hosts', () => {
+    const platform = fc.record({ os: fc.constantFrom('Linux', 'Windows', null), architecture: fc.constantFrom('X64', 'ARM64', 'ARM', null) });
+    const hostArb = fc.record({ platform: fc.option(platform, { nil: undefined }), runtimes: fc.option(fc.subarray(['runc', 'sysbox-runc']), { nil: undefined }) });
+    const needArb = fc.record({ architecture: fc.constantFrom('X64', 'ARM64', 'ARM', null), os: fc.constantFrom('Linux', null), runtime: fc.constantFrom('sysbox-runc', null) });
+    fc.assert(
+      fc.property(fc.array(hostArb, { minLength: 1, maxLength: 5 }), needArb, (specs, want) => {
+        const hosts = specs.map((s, i) => host(`h${i}`, s));
+        const p = placeRunner(hosts, { ...needs, ...want });
+        if (p.host === null) return p.refusals.length === hosts.length;
+        const chosen = hosts.find((h) => h.host === p.host)!;
+        const platformNow = chosen.platform ?? { os: 'Linux', architecture: 'X64' };
+        return (
+          (!want.architecture || platformNow.architecture === want.architecture) &&
+          (!want.os || platformNow.os === want.os) &&
+          (!want.runtime || chosen.runtimes === undefined || chosen.runtimes.includes(want.runtime))
+        );
       }),
     );
   });

@@ -4,8 +4,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { contractsCodec, POOL_DEFINITIONS_BUCKET, poolDefinitionKvSubject, PoolSource, timestampFromMs, type PoolDefinition } from '@runnerhub/contracts';
 import type { Logger } from '@runnerhub/platform';
 import type pg from 'pg';
+import type { HostCapacity } from './placement.js';
 import { warmMinimum } from './warm-schedule.js';
 import { parsePoolFile, toDefinition, validatePoolSpec, type PoolSpec } from './pool-file.js';
+import { poolRunnerLabels } from './pool-platform.js';
 
 /**
  * The pools: declared in POOLS_FILE (read-only through the API) or created through the admin API,
@@ -57,6 +59,8 @@ export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; f
   const kv = await new Kvm(deps.nc).create(POOL_DEFINITIONS_BUCKET, { history: 1 });
   let entries = new Map<string, CatalogEntry>();
   let queue: Promise<unknown> = Promise.resolve();
+  /** The hosts last seen: each definition's runner labels follow them (pool-platform.ts). */
+  let hosts: readonly HostCapacity[] = [];
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
     const next = queue.then(work);
     queue = next.catch(() => undefined);
@@ -69,6 +73,7 @@ export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; f
     for (const row of rows) {
       const definition = toDefinition(row.spec, row.source === 'file' ? PoolSource.FILE : PoolSource.API, row.drained || row.deleted_at !== null);
       definition.updatedAt = timestampFromMs(row.updated_at.getTime());
+      definition.runnerLabels = poolRunnerLabels(definition, hosts);
       next.set(row.name, { name: row.name, source: row.source, spec: row.spec, drained: row.drained, deleted: row.deleted_at !== null, definition, warm: row.warm_min === null ? null : { min: row.warm_min, until: row.warm_until } });
     }
     entries = next;
@@ -201,6 +206,26 @@ export async function openPoolCatalog(deps: { db: pg.Pool; nc: NatsConnection; f
 
     /** The warm minimum the pool holds at `now`: the operator's while it lasts, else minIdle or an open warm schedule's. */
     warmNow: (pool: PoolDefinition, now: Date): number => warmHeld(entries.get(pool.name)?.warm ?? null, pool, now),
+
+    /**
+     * The hosts changed (one appeared, or reported another architecture or runtimes): pools whose
+     * runners would now carry other labels are published again, so the scheduler matches against
+     * what they will really carry.
+     */
+    followHosts: (current: readonly HostCapacity[]): Promise<string[]> =>
+      serially(async () => {
+        hosts = current;
+        const changed: string[] = [];
+        for (const entry of entries.values()) {
+          const labels = poolRunnerLabels(entry.definition, hosts);
+          if (labels.join('\n') === entry.definition.runnerLabels.join('\n')) continue;
+          entry.definition.runnerLabels = labels;
+          changed.push(entry.name);
+          if (!entry.deleted) await kv.put(entry.name, contractsCodec.encode(poolDefinitionKvSubject(entry.name), entry.definition).data);
+        }
+        if (changed.length > 0) deps.log.info({ pools: changed }, 'pool runner labels follow the hosts that serve them');
+        return changed;
+      }),
 
     /** Forgets deleted pools whose last runner is gone. */
     purgeDeleted: (liveRunners: (pool: string) => Promise<number>): Promise<void> =>

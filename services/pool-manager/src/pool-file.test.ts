@@ -65,4 +65,19 @@ pools:
     const [spec] = parsePoolFile('pools:\n  - name: a\n    org: o\n    labels: [x]\n    image: i\n    warmSchedules:\n      - { cron: "0 8 * * 1-5", durationMinutes: 600, minIdle: 2, timezone: Europe/Berlin }\n');
     expect(toDefinition(spec!, PoolSource.API).warmSchedules).toEqual([expect.objectContaining({ cron: '0 8 * * 1-5', durationSeconds: 36_000, minIdle: 2, timezone: 'Europe/Berlin' })]);
   });
+
+  it('sudo is off by default, reaches the definition when set, and refuses what cannot work with it', () => {
+    const one = (extra: string) => `pools:\n  - { name: p, repository: a/b, labels: [x], image: i${extra} }\n`;
+    expect(toDefinition(parsePoolFile(one(''))[0]!, PoolSource.FILE).sudo).toBe(false);
+    expect(toDefinition(parsePoolFile(one(', sudo: true'))[0]!, PoolSource.FILE).sudo).toBe(true);
+    expect(() => parsePoolFile(one(', sudo: true, readOnlyRoot: true'))).toThrow(/pools\[0\] \(p\)\.sudo: sudo steps .* readOnlyRoot/);
+    expect(() => parsePoolFile(one(', sudo: yes-please'))).toThrow(/sudo/);
+  });
+
+  it('a pool names at most one architecture and one OS, in any case', () => {
+    const labels = (list: string) => `pools:\n  - { name: p, repository: a/b, labels: [${list}], image: i }\n`;
+    expect(parsePoolFile(labels('arm64, ARM64, pi'))[0]!.labels).toEqual(['arm64', 'ARM64', 'pi']);
+    expect(() => parsePoolFile(labels('x64, arm64'))).toThrow('pools[0] (p).labels: name X64 and ARM64; a runner runs on one architecture (one pool per architecture)');
+    expect(() => parsePoolFile(labels('linux, windows'))).toThrow(/name Linux and Windows/);
+  });
 });

@@ -14,6 +14,7 @@ import {
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
+import { namedPlatforms } from './pool-platform.js';
 import { scheduleProblem } from './warm-schedule.js';
 
 /**
@@ -81,6 +82,7 @@ export const PoolSpec = Type.Object(
     dockerInJob: Type.Union([Type.Literal('none'), Type.Literal('sysbox')], { default: 'none' }),
     pullPolicy: Type.Union([Type.Literal('if-missing'), Type.Literal('always'), Type.Literal('never')], { default: 'if-missing' }),
     readOnlyRoot: Type.Boolean({ default: false }),
+    sudo: Type.Boolean({ default: false, description: 'privileged steps: keep what sudo needs and lift no-new-privileges for this pool (docs/pools.md#sudo)' }),
     expectedStartSeconds: Type.Integer({ minimum: 0, default: 300 }),
     checkRuns: Type.Boolean({ default: true, description: 'explain unmatched, stuck and failed-to-start jobs as check runs' }),
     jobReports: Type.Boolean({ default: false, description: 'a check run with queue time, host and resources when a job completes' }),
@@ -118,6 +120,10 @@ export function validatePoolSpec(raw: unknown, where: string): PoolSpec {
   if (problems.length > 0) throw new PoolFileError(problems.slice(0, 10).join('\n'));
   const pool = withDefaults as PoolSpec;
   if (Boolean(pool.org) === Boolean(pool.repository)) throw new PoolFileError(`${where}: give exactly one of org or repository`);
+  const { architectures, oses } = namedPlatforms(pool.labels);
+  if (architectures.length > 1) throw new PoolFileError(`${where}.labels: name ${architectures.join(' and ')}; a runner runs on one architecture (one pool per architecture)`);
+  if (oses.length > 1) throw new PoolFileError(`${where}.labels: name ${oses.join(' and ')}; a runner runs on one OS`);
+  if (pool.sudo && pool.readOnlyRoot) throw new PoolFileError(`${where}.sudo: sudo steps (package installs) write to the root filesystem, which readOnlyRoot makes read-only; choose one`);
   if (pool.minIdle > pool.max) throw new PoolFileError(`${where}.minIdle: ${pool.minIdle} is above max ${pool.max}`);
   pool.warmSchedules.forEach((w, i) => {
     const problem = scheduleProblem(w.cron, w.timezone);
@@ -177,6 +183,7 @@ export function toDefinition(pool: PoolSpec, source: PoolSource, drained = false
     dockerInJob: pool.dockerInJob === 'sysbox' ? DockerInJobMode.SYSBOX : DockerInJobMode.NONE,
     pullPolicy: { 'if-missing': PullPolicy.IF_MISSING, always: PullPolicy.ALWAYS, never: PullPolicy.NEVER }[pool.pullPolicy],
     readOnlyRoot: pool.readOnlyRoot,
+    sudo: pool.sudo,
     expectedStartSeconds: pool.expectedStartSeconds,
     source,
     drained,

@@ -40,6 +40,7 @@ export function startSnapshots(deps: {
         drained: pool.drained,
         lastError: state.lastError,
         backoffUntil: state.backoffUntil > Date.now() ? timestampFromMs(state.backoffUntil) : undefined,
+        hostRefusals: state.refusals.map((r) => ({ host: r.host, reason: r.reason, needed: r.needed, has: r.has })),
       };
     });
     const hosts = deps.levels.hosts().map((h) => ({

@@ -14,10 +14,11 @@ import {
   type RunnerRef,
   type SubjectMessages,
 } from '@runnerhub/contracts';
-import { ConflictError, deleteRunner, generateJitConfig, orgInstallation, repoInstallation, RunnerBusyError, NotFoundError, resolveRunnerGroup, type GitHubClient, type RunnerScope } from '@runnerhub/github';
+import { ConflictError, deleteRunner, type RunnerPlatform, generateJitConfig, orgInstallation, repoInstallation, RunnerBusyError, NotFoundError, resolveRunnerGroup, type GitHubClient, type RunnerScope } from '@runnerhub/github';
 import type { Logger, Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
-import { placeRunner, reserve, withOwnRunners, type OwnUsage, type RunnerNeeds } from './placement.js';
+import { placeRunner, platformOf, reserve, withOwnRunners, type OwnUsage, type Refusal, type RunnerNeeds } from './placement.js';
+import { platformNeeds } from './pool-platform.js';
 import { noRunners, type RecentFailures, type RunnersStore } from './runners-store.js';
 import { runnerFacts } from './runner-facts.js';
 import { scaleSetRunners, usesScaleSet } from './scale-set-runners.js';
@@ -56,6 +57,14 @@ export interface RemovableRunner {
 export interface PoolState {
   lastError: string;
   backoffUntil: number;
+  /** Why each host was passed over, when the last placement found none (pool.snapshot, `why`). */
+  refusals: Refusal[];
+}
+
+/** What blocks a pool after its pass: the last error in words and, when placement found no host, each host's refusal. */
+interface Blocked {
+  error: string;
+  refusals: Refusal[];
 }
 
 /** Failures within this window count towards the backoff. */
@@ -104,7 +113,7 @@ export function createSupply(deps: SupplyDeps) {
 
   const poolState = (name: string): PoolState => {
     let s = state.get(name);
-    if (!s) state.set(name, (s = { lastError: '', backoffUntil: 0 }));
+    if (!s) state.set(name, (s = { lastError: '', backoffUntil: 0, refusals: [] }));
     return s;
   };
 
@@ -137,12 +146,12 @@ export function createSupply(deps: SupplyDeps) {
   const creating = new Set<Promise<void>>();
   const limit = concurrencyLimit(CREATE_CONCURRENCY);
 
-  async function addRunner(pool: PoolDefinition, host: string): Promise<void> {
+  async function addRunner(pool: PoolDefinition, host: string, platform: RunnerPlatform): Promise<void> {
     const id = randomBytes(4).toString('hex');
     const name = `rh-${pool.name}-${id}`;
     await deps.runners.insert({ id, name, pool: pool.name, host, forJobId: 0n });
     const ref = create(RunnerRefSchema, { runnerId: id, runnerName: name, pool: pool.name, host });
-    const work = limit(() => registerAndRequest(pool, ref)).catch((error: unknown) => {
+    const work = limit(() => registerAndRequest(pool, ref, platform)).catch((error: unknown) => {
       // The row stays 'requested': its boot timeout retires it.
       poolState(pool.name).lastError = (error as Error).message;
       deps.log.warn({ pool: pool.name, runner: name, err: (error as Error).message }, 'runner request failed; its boot timeout cleans up');
@@ -151,7 +160,7 @@ export function createSupply(deps: SupplyDeps) {
     void work.finally(() => creating.delete(work));
   }
 
-  async function registerAndRequest(pool: PoolDefinition, ref: RunnerRef): Promise<void> {
+  async function registerAndRequest(pool: PoolDefinition, ref: RunnerRef, platform: RunnerPlatform): Promise<void> {
     const { runnerId: id, runnerName: name, host } = ref;
     // Facts and the command are written to NATS in call order, so they need not wait for each
     // other's PubAck: the row is what must come first (an orphaned registration is found by it).
@@ -165,7 +174,7 @@ export function createSupply(deps: SupplyDeps) {
         registration = await scaleSetJit.register(pool, scope, name);
       } else {
         const runnerGroupId = await resolveRunnerGroup(deps.gh, scope, pool.runnerGroup);
-        const rest = await generateJitConfig(deps.gh, scope, { name, labels: pool.labels, runnerGroupId, waitForSlotMs: 5_000 });
+        const rest = await generateJitConfig(deps.gh, scope, { name, labels: pool.labels, platform, runnerGroupId, waitForSlotMs: 5_000 });
         registration = { runnerId: rest.runner.id, runnerGroupId: rest.runner.runner_group_id ?? 0, encodedJitConfig: rest.encodedJitConfig };
       }
     } catch (error) {
@@ -190,6 +199,7 @@ export function createSupply(deps: SupplyDeps) {
         networkMode: pool.networkMode,
         dockerInJob: pool.dockerInJob,
         readOnlyRoot: pool.readOnlyRoot,
+        sudo: pool.sudo,
         // Registers a runner: travels only in this command, never into a log.
         jitConfig: registration.encodedJitConfig,
         maxLifetimeSeconds: pool.maxLifetimeSeconds,
@@ -243,9 +253,10 @@ export function createSupply(deps: SupplyDeps) {
   }
 
   /** One pool's pass; returns what blocks the pool now ('' for nothing), for its lastError. */
-  async function reconcilePool(pool: PoolDefinition, passCounts: PoolCounts, failures: RecentFailures | undefined): Promise<string> {
+  async function reconcilePool(pool: PoolDefinition, passCounts: PoolCounts, failures: RecentFailures | undefined): Promise<Blocked> {
     const s = poolState(pool.name);
     let blockedBy = updateBackoff(pool, failures);
+    let refusals: Refusal[] = [];
     // The retirements below look for runners only where the counts say there can be some: most
     // pools have none being made and none alive most of the time, and a pass runs on every demand
     // snapshot. Whatever they retire is counted afresh.
@@ -290,30 +301,33 @@ export function createSupply(deps: SupplyDeps) {
         else await retire(pool, runner, RemovalReason.IDLE_TIMEOUT, `idle for more than ${pool.idleTimeoutSeconds} s`);
       }
     }
-    if (decision.create === 0) return blockedBy;
+    if (decision.create === 0) return { error: blockedBy, refusals };
     const heartbeats = deps.levels.hosts().map((h) => (drainedHosts.has(h.host) ? { ...h, draining: true } : h));
     let hosts = withOwnRunners(heartbeats, await ownUsage());
     const needs: RunnerNeeds = {
       cpus: pool.limits?.cpus ?? 1,
       memoryBytes: Number(pool.limits?.memoryBytes ?? 0n),
       image: pool.image,
-      hostSelector: pool.hostSelector,
       policy: pool.placement === PlacementPolicy.SPREAD ? 'spread' : 'pack',
+      ...platformNeeds(pool),
     };
     // Place every runner of this pass first (each placement sees the ones before), then write their
     // rows; registering and requesting them (Postgres, GitHub, NATS round trips) goes on after the pass.
-    const placed: string[] = [];
+    const placed: Array<{ host: string; platform: RunnerPlatform }> = [];
     for (let i = 0; i < decision.create; i++) {
       const placement = placeRunner(hosts, needs);
       if (placement.host === null) {
         blockedBy = placement.reason;
+        refusals = placement.refusals;
         break;
       }
+      const chosen = hosts.find((h) => h.host === placement.host)!;
       hosts = hosts.map((h) => (h.host === placement.host ? reserve(h, needs) : h));
-      placed.push(placement.host);
+      // The runner registers with its own host's OS and architecture (runnerLabels).
+      placed.push({ host: placement.host, platform: platformOf(chosen) });
     }
-    for (const host of placed) await addRunner(pool, host);
-    return blockedBy;
+    for (const { host, platform } of placed) await addRunner(pool, host, platform);
+    return { error: blockedBy, refusals };
   }
 
   return {
@@ -328,9 +342,10 @@ export function createSupply(deps: SupplyDeps) {
         try {
           // Set once the pass has worked it out, not cleared at its start: the admin API and the
           // snapshots read it while the pass awaits, and must never see a blocked pool as clear.
-          poolState(pool.name).lastError = await reconcilePool(pool, counts.get(pool.name) ?? noRunners(), failures.get(pool.name));
+          const blocked = await reconcilePool(pool, counts.get(pool.name) ?? noRunners(), failures.get(pool.name));
+          Object.assign(poolState(pool.name), { lastError: blocked.error, refusals: blocked.refusals });
         } catch (error) {
-          poolState(pool.name).lastError = (error as Error).message;
+          Object.assign(poolState(pool.name), { lastError: (error as Error).message, refusals: [] });
           deps.log.warn({ pool: pool.name, err: (error as Error).message }, 'pool reconcile failed; next pass retries');
         }
       }

@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { contractsCodec, RunnerState, timestampMs, type PoolSnapshot } from '@runnerhub/contracts';
+import { contractsCodec, HostRefusalReason, RunnerState, timestampMs, type PoolSnapshot } from '@runnerhub/contracts';
 import type { Logger } from '@runnerhub/platform';
 
 /**
@@ -19,6 +19,8 @@ export interface PoolStatusView {
   drained: boolean;
   lastError: string;
   backoffUntil: Date | undefined;
+  /** Why each host was passed over when the pool's last placement found none. */
+  hostRefusals?: Array<{ host: string; reason: HostRefusalReason; needed: string; has: string }>;
   takenAt: Date;
 }
 
@@ -51,6 +53,7 @@ export function viewOf(snapshot: PoolSnapshot): Map<string, PoolStatusView> {
         drained: p.drained,
         lastError: p.lastError,
         backoffUntil: p.backoffUntil ? new Date(timestampMs(p.backoffUntil)) : undefined,
+        hostRefusals: p.hostRefusals.map((r) => ({ host: r.host, reason: r.reason, needed: r.needed, has: r.has })),
         takenAt,
       };
       return [p.pool, view];

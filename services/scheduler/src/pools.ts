@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { contractsCodec, POOL_DEFINITIONS_BUCKET, PoolIntake, poolDefinitionKvSubject, type PoolDefinition } from '@runnerhub/contracts';
+import { ASSUMED_PLATFORM, runnerLabels } from '@runnerhub/github';
 import { watchKvView, type Logger } from '@runnerhub/platform';
 import type { PoolLabels } from './matching.js';
 
@@ -8,8 +9,15 @@ import type { PoolLabels } from './matching.js';
  * watch. Never read from the pool-manager's tables: one owner per table.
  */
 
-/** What a just-in-time runner on an x64 Linux host registers with before any pool label. */
-export const DEFAULT_RUNNER_LABELS = ['self-hosted', 'linux', 'x64'];
+/**
+ * The labels a job is matched against: what every runner of the pool will carry at GitHub, as the
+ * pool-manager works it out from the hosts that serve the pool (`runner_labels`: self-hosted, their
+ * OS and architecture, the pool's labels). A definition from a pool-manager older than that field
+ * carries none; its runners registered as Linux X64, so that is what such a pool serves.
+ */
+export function poolRunnerLabels(p: Pick<PoolDefinition, 'labels' | 'runnerLabels'>): string[] {
+  return p.runnerLabels.length > 0 ? [...p.runnerLabels] : runnerLabels(ASSUMED_PLATFORM, p);
+}
 
 /**
  * The labels GitHub routes a pool's jobs by. A pool fed by a runner scale set (intake scaleset or
@@ -17,7 +25,7 @@ export const DEFAULT_RUNNER_LABELS = ['self-hosted', 'linux', 'x64'];
  * OS or architecture: contracts/scale-set.md "Labels"), so only `runs-on: <pool name>` reaches it.
  */
 export function routingLabels(p: PoolDefinition): string[] {
-  return p.intake === PoolIntake.SCALE_SET || p.intake === PoolIntake.BOTH ? [p.name] : [...DEFAULT_RUNNER_LABELS, ...p.labels];
+  return p.intake === PoolIntake.SCALE_SET || p.intake === PoolIntake.BOTH ? [p.name] : poolRunnerLabels(p);
 }
 
 export interface PoolDirectory {

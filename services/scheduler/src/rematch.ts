@@ -3,27 +3,30 @@ import type { Logger } from '@runnerhub/platform';
 import type pg from 'pg';
 import type { DemandPublisher } from './demand.js';
 import { inTransaction, loadJobRef, PRIORITY_CLASS, unmatchedFact } from './jobs.js';
-import { choosePool } from './matching.js';
+import { canServe, choosePool } from './matching.js';
 import { enqueueFact, type OutboxRelay } from './outbox.js';
 import type { PoolDirectory } from './pools.js';
 import type { PriorityWord } from './rules.js';
 
 /**
  * When the pools change, waiting jobs are matched again: a job no pool could serve may now have one
- * (someone added the pool `why` asked for), and a job whose pool was deleted needs another or is
- * unmatched. Jobs already matched to a live pool keep it: moving them would only churn runners.
+ * (someone added the pool `why` asked for), and a job whose pool was deleted, or whose pool's runners
+ * no longer carry every label it asks for (the hosts serving the pool turned out ARM64, say), needs
+ * another or is unmatched. Jobs whose pool still serves them keep it: moving them would only churn
+ * runners.
  */
 
 export async function rematchWaitingJobs(deps: { db: pg.Pool; pools: PoolDirectory; relay: OutboxRelay; demand: DemandPublisher; log: Logger }): Promise<number> {
   const live = deps.pools.current();
-  const names = live.map((p) => p.name);
+  const byName = new Map(live.map((p) => [p.name, p]));
   const { rows } = await deps.db.query<{ jobId: string; labels: string[]; match: string; pool: string | null; priority: PriorityWord; createdAt: Date | null }>(
     `SELECT job_id::text AS "jobId", labels, match, pool, priority, created_at AS "createdAt" FROM jobs
-      WHERE status NOT IN ('in_progress', 'completed') AND (match = 'unmatched' OR (match = 'matched' AND NOT (pool = ANY($1::text[]))))`,
-    [names],
+      WHERE status NOT IN ('in_progress', 'completed') AND match IN ('unmatched', 'matched')`,
   );
   let changed = 0;
   for (const job of rows) {
+    const current = job.match === 'matched' && job.pool ? byName.get(job.pool) : undefined;
+    if (current && canServe(job.labels, current.labels)) continue;
     const match = choosePool(job.labels, live);
     if (match.kind === 'not_ours' || (match.kind === 'unmatched' && job.match === 'unmatched')) continue;
     const moved = await inTransaction(deps.db, async (client) => {
@@ -40,7 +43,8 @@ export async function rematchWaitingJobs(deps: { db: pg.Pool; pools: PoolDirecto
       if (match.kind === 'matched') {
         await enqueueFact(client, 'job.queued', { $typeName: 'runnerhub.v1.JobQueued', job: ref, pool: match.pool, priority: PRIORITY_CLASS[job.priority], queuedAt, matchedAt: timestampFromDate(new Date()) }, `job:${job.jobId}:queued:${match.pool}`, undefined);
       } else {
-        const detail = `pool ${job.pool ?? '?'} is gone and no other pool has every label of runs-on: ${job.labels.join(', ')}`;
+        const why = current ? `no longer serves ${job.labels.join(', ')} (its runners carry ${current.labels.join(', ')})` : 'is gone';
+        const detail = `pool ${job.pool ?? '?'} ${why} and no other pool has every label of runs-on: ${job.labels.join(', ')}`;
         await enqueueFact(client, 'job.unmatched', unmatchedFact(ref, match.closest, detail, queuedAt), `job:${job.jobId}:unmatched:after:${job.pool ?? ''}`, undefined);
       }
       await client.query("INSERT INTO job_transitions (job_id, transition) VALUES ($1, 'rematched') ON CONFLICT (job_id, transition) DO UPDATE SET at = now()", [job.jobId]);

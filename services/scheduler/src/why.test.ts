@@ -1,3 +1,4 @@
+import { HostRefusalReason } from '@runnerhub/contracts';
 import { describe, expect, it } from 'vitest';
 import type { PoolStatusView } from './pool-status.js';
 import { explain, type WhyJob } from './why.js';
@@ -50,5 +51,28 @@ describe('why is my job still queued', () => {
     expect(why({ status: status() }).reason).toBe('waiting_for_runner');
     // No snapshot from the pool-manager: nothing more to say than that it waits.
     expect(why({}).reason).toBe('waiting_for_runner');
+  });
+
+  it('names the host and the capability when no host can ever run the pool, before caps and budgets', () => {
+    const now = new Date('2026-11-24T10:05:00Z');
+    const status = (hostRefusals: NonNullable<PoolStatusView['hostRefusals']>): PoolStatusView => ({
+      runners: { requested: 0, registered: 0, starting: 0, idle: 0, busy: 0 },
+      desired: 1,
+      maxRunners: 2,
+      drained: false,
+      lastError: "no host can run this pool's runners: nas1: is X64, the pool needs ARM64",
+      backoffUntil: undefined,
+      hostRefusals,
+      takenAt: now,
+    });
+    const arch = { host: 'nas1', reason: HostRefusalReason.ARCHITECTURE, needed: 'ARM64', has: 'X64' };
+    const sysbox = { host: 'nas2', reason: HostRefusalReason.RUNTIME, needed: 'sysbox-runc', has: 'io.containerd.runc.v2, runc' };
+    const why = (refusals: NonNullable<PoolStatusView['hostRefusals']>) => explain(base, pools, { now, status: status(refusals), capHit: { scope: 'repository', name: 'acme/app', cap: 4 } });
+    expect(why([arch])).toMatchObject({ reason: 'no_capable_host', detail: expect.stringContaining("no Docker host can run pool small's runners: no host with ARM64 (nas1 is X64)") });
+    expect(why([arch, { ...arch, host: 'nas3' }]).detail).toContain('no host with ARM64 (nas1 is X64, nas3 is X64)');
+    expect(why([sysbox]).detail).toContain('host nas2 lacks sysbox-runc (has io.containerd.runc.v2, runc)');
+    expect(why([arch, sysbox]).detail).toContain('no host with ARM64 (nas1 is X64); host nas2 lacks sysbox-runc');
+    // A host of the right kind that is only full, or out of heartbeats, is a wait, not a missing capability.
+    expect(why([arch, { host: 'pi', reason: HostRefusalReason.NO_CPU_ROOM, needed: '1 CPUs', has: '0.00 free' }]).reason).toBe('repo_cap_reached');
   });
 });

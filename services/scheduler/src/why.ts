@@ -1,4 +1,4 @@
-import { QueueReason } from '@runnerhub/contracts';
+import { HostRefusalReason, QueueReason } from '@runnerhub/contracts';
 import type { CapHit } from './levels.js';
 import { closestPools, type PoolLabels } from './matching.js';
 import type { PoolStatusView } from './pool-status.js';
@@ -16,6 +16,7 @@ export type WhyReason =
   | 'not_ours'
   | 'no_pool_matches'
   | 'pool_drained'
+  | 'no_capable_host'
   | 'repo_cap_reached'
   | 'org_cap_reached'
   | 'github_rate_budget_exhausted'
@@ -66,6 +67,7 @@ export const EXPECTED_WAITS: ReadonlySet<WhyReason> = new Set(['pool_drained', '
 export const QUEUE_REASONS: Partial<Record<WhyReason, QueueReason>> = {
   no_pool_matches: QueueReason.NO_POOL_MATCHES,
   pool_drained: QueueReason.POOL_DRAINED,
+  no_capable_host: QueueReason.NO_CAPABLE_HOST,
   repo_cap_reached: QueueReason.REPO_CAP_REACHED,
   org_cap_reached: QueueReason.ORG_CAP_REACHED,
   github_rate_budget_exhausted: QueueReason.GITHUB_RATE_BUDGET_EXHAUSTED,
@@ -75,6 +77,23 @@ export const QUEUE_REASONS: Partial<Record<WhyReason, QueueReason>> = {
   pool_at_maximum: QueueReason.POOL_AT_MAXIMUM,
   host_budget_exhausted: QueueReason.HOST_BUDGET_EXHAUSTED,
 };
+
+const CAPABILITY: ReadonlySet<HostRefusalReason> = new Set([HostRefusalReason.ARCHITECTURE, HostRefusalReason.OS, HostRefusalReason.RUNTIME]);
+
+/**
+ * When every known host refused the pool for what it is, not for what it holds now (architecture,
+ * OS, runtime): "no host with ARM64 (nas1 is X64)", "host nas1 lacks sysbox-runc (has runc)".
+ */
+export function capabilityGap(refusals: PoolStatusView['hostRefusals']): string | undefined {
+  if (!refusals || refusals.length === 0 || !refusals.every((r) => CAPABILITY.has(r.reason))) return undefined;
+  const parts: string[] = [];
+  for (const reason of [HostRefusalReason.ARCHITECTURE, HostRefusalReason.OS]) {
+    const these = refusals.filter((r) => r.reason === reason);
+    if (these.length > 0) parts.push(`no host with ${these[0]!.needed} (${these.map((r) => `${r.host} is ${r.has}`).join(', ')})`);
+  }
+  for (const r of refusals.filter((x) => x.reason === HostRefusalReason.RUNTIME)) parts.push(`host ${r.host} lacks ${r.needed} (has ${r.has})`);
+  return parts.join('; ');
+}
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const HOST_ROOM = /no host has room|no Docker host has reported/;
@@ -97,6 +116,10 @@ export function explain(job: WhyJob, pools: readonly PoolLabels[], ctx: WhyConte
   }
   const pool = job.pool ?? '?';
   if (ctx.pool?.drained || ctx.status?.drained) return answer('pool_drained', `pool ${pool} is drained: it starts no runners until an operator undrains it (DELETE /api/pools/${pool}/drain on the pool-manager)`);
+  const gap = capabilityGap(ctx.status?.hostRefusals);
+  if (gap) {
+    return answer('no_capable_host', `no Docker host can run pool ${pool}'s runners: ${gap}. Add such a host (an executor on it), or change the pool's labels or dockerInJob`, { lastError: ctx.status?.lastError || null });
+  }
   if (ctx.capHit) {
     const { scope, name, cap } = ctx.capHit;
     return answer(scope === 'repository' ? 'repo_cap_reached' : 'org_cap_reached', `${scope} ${name} already has ${cap} job${cap === 1 ? '' : 's'} waiting or running, its cap; this one gets a runner when one of them ends`);

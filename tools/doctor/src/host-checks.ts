@@ -1,4 +1,4 @@
-import { planRunnerContainer, type HostCapabilities, type SpecFindingCode } from '@runnerhub/docker';
+import { daemonNoNewPrivileges, planRunnerContainer, type HostCapabilities, type SpecFindingCode } from '@runnerhub/docker';
 import { runnerLabels } from '@runnerhub/github';
 import type { Finding } from './findings.js';
 
@@ -103,6 +103,8 @@ export function hostFindings(host: HostCapabilities, where: string): Finding[] {
     ...(sysbox ? {} : { fix: 'install sysbox (https://github.com/nestybox/sysbox) for pools whose jobs run Docker' }),
   });
 
+  findings.push(sudoFinding(host));
+
   if (host.freeDiskBytes === undefined) {
     findings.push({
       check: 'docker.disk',
@@ -142,3 +144,21 @@ function okLimit(check: string, host: HostCapabilities): string {
       return host.cgroupVersion === '2' ? 'cgroup v2' : `cgroup version not reported by Docker ${host.dockerVersion} (v1 before 20.10)`;
   }
 }
+
+/** What a pool's `sudo: true` meets on this daemon (docs/pools.md#sudo). */
+export function sudoFinding(host: HostCapabilities): Finding {
+  const rootless = host.securityOptions.some((o) => o.split(',').includes('name=rootless'));
+  if (daemonNoNewPrivileges(host)) {
+    return {
+      check: 'docker.sudo',
+      level: 'info',
+      message: 'dockerd sets no-new-privileges on every container (--no-new-privileges): runners keep it; pools with sudo: true lift it for their own runners (no-new-privileges:false), or sudo could not become root there',
+      fix: 'nothing to do for sudo pools; to refuse privileged steps on this host altogether, keep its pools at sudo: false',
+    };
+  }
+  if (rootless) {
+    return { check: 'docker.sudo', level: 'info', message: "rootless Docker: sudo in a sudo pool's runner becomes root of the daemon's user namespace, not of the host" };
+  }
+  return { check: 'docker.sudo', level: 'ok', message: 'pools with sudo: true can run sudo here; others run with no-new-privileges and no capabilities' };
+}
+

@@ -56,7 +56,13 @@ describe('doctor on this machine', () => {
     expect(cpu).toHaveLength(1);
     expect(cpu[0]).toMatchObject({ level: 'warning', message: expect.stringMatching(/no CFS quota .*weight \(CpuShares\), not a cap/) as unknown, fix: expect.stringContaining('CFS bandwidth') as unknown });
     expect(byCheck(doctor.findings, 'docker.version')[0]?.message).toContain('Synology NAS');
+    expect(byCheck(doctor.findings, 'docker.sudo')[0]).toMatchObject({ level: 'ok' });
     expect(doctor.exitCode).toBe(0);
+  }, 60_000);
+
+  it('on a daemon that sets no-new-privileges for every container, says what it means for sudo pools', async () => {
+    const doctor = await runDoctor({ ...options(), dockerInfo: { ...readDockerInfoFile(SYNOLOGY), SecurityOptions: ['name=seccomp,profile=builtin', 'name=no-new-privileges'] } });
+    expect(byCheck(doctor.findings, 'docker.sudo')[0]).toMatchObject({ level: 'info', message: expect.stringContaining('pools with sudo: true lift it for their own runners (no-new-privileges:false)') as unknown });
   }, 60_000);
 
   it('fails on a clock a few minutes off GitHub, naming the JWT and the fix', async () => {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file runnerhub/v1/pools.proto.
  */
 export const file_runnerhub_v1_pools: GenFile = /*@__PURE__*/
-  fileDesc("ChhydW5uZXJodWIvdjEvcG9vbHMucHJvdG8SDHJ1bm5lcmh1Yi52MSJ5CglQb29sU2NvcGUSKQoEa2luZBgBIAEoDjIbLnJ1bm5lcmh1Yi52MS5Qb29sU2NvcGVLaW5kEhcKD2luc3RhbGxhdGlvbl9pZBgCIAEoAxIUCgxvcmdhbml6YXRpb24YAyABKAkSEgoKcmVwb3NpdG9yeRgEIAEoCSJICg5SZXNvdXJjZUxpbWl0cxIMCgRjcHVzGAEgASgBEhQKDG1lbW9yeV9ieXRlcxgCIAEoBBISCgpwaWRzX2xpbWl0GAMgASgNIloKDFdhcm1TY2hlZHVsZRIMCgRjcm9uGAEgASgJEhgKEGR1cmF0aW9uX3NlY29uZHMYAiABKA0SEAoIbWluX2lkbGUYAyABKA0SEAoIdGltZXpvbmUYBCABKAkiQgoLQ2FjaGVWb2x1bWUSDAoEbmFtZRgBIAEoCRISCgptb3VudF9wYXRoGAIgASgJEhEKCXJlYWRfb25seRgDIAEoCCI7ChBSZXBvcnRpbmdPcHRpb25zEhIKCmNoZWNrX3J1bnMYASABKAgSEwoLam9iX3JlcG9ydHMYAiABKAgiygkKDlBvb2xEZWZpbml0aW9uEgwKBG5hbWUYASABKAkSJgoFc2NvcGUYAiABKAsyFy5ydW5uZXJodWIudjEuUG9vbFNjb3BlEg4KBmxhYmVscxgDIAMoCRIUCgxydW5uZXJfZ3JvdXAYBCABKAkSDQoFaW1hZ2UYBSABKAkSDwoHY29tbWFuZBgGIAMoCRIsCgZsaW1pdHMYByABKAsyHC5ydW5uZXJodWIudjEuUmVzb3VyY2VMaW1pdHMSEAoIbWluX2lkbGUYCCABKA0SMgoOd2FybV9zY2hlZHVsZXMYCSADKAsyGi5ydW5uZXJodWIudjEuV2FybVNjaGVkdWxlEhMKC21heF9ydW5uZXJzGAogASgNEhwKFGlkbGVfdGltZW91dF9zZWNvbmRzGAsgASgNEhwKFGJvb3RfdGltZW91dF9zZWNvbmRzGAwgASgNEhwKFG1heF9saWZldGltZV9zZWNvbmRzGA0gASgNEhAKCHByaW9yaXR5GA4gASgFEkUKDWhvc3Rfc2VsZWN0b3IYDyADKAsyLi5ydW5uZXJodWIudjEuUG9vbERlZmluaXRpb24uSG9zdFNlbGVjdG9yRW50cnkSMAoJcGxhY2VtZW50GBAgASgOMh0ucnVubmVyaHViLnYxLlBsYWNlbWVudFBvbGljeRIvCgxuZXR3b3JrX21vZGUYESABKA4yGS5ydW5uZXJodWIudjEuTmV0d29ya01vZGUSMgoDZW52GBIgAygLMiUucnVubmVyaHViLnYxLlBvb2xEZWZpbml0aW9uLkVudkVudHJ5Ej8KCnNlY3JldF9lbnYYEyADKAsyKy5ydW5uZXJodWIudjEuUG9vbERlZmluaXRpb24uU2VjcmV0RW52RW50cnkSMAoNY2FjaGVfdm9sdW1lcxgUIAMoCzIZLnJ1bm5lcmh1Yi52MS5DYWNoZVZvbHVtZRI0Cg1kb2NrZXJfaW5fam9iGBUgASgOMh0ucnVubmVyaHViLnYxLkRvY2tlckluSm9iTW9kZRItCgtwdWxsX3BvbGljeRgWIAEoDjIYLnJ1bm5lcmh1Yi52MS5QdWxsUG9saWN5EhYKDnJlYWRfb25seV9yb290GBcgASgIEh4KFmV4cGVjdGVkX3N0YXJ0X3NlY29uZHMYGCABKA0SKAoGc291cmNlGBkgASgOMhgucnVubmVyaHViLnYxLlBvb2xTb3VyY2USDwoHZHJhaW5lZBgaIAEoCBIxCglyZXBvcnRpbmcYGyABKAsyHi5ydW5uZXJodWIudjEuUmVwb3J0aW5nT3B0aW9ucxIuCgp1cGRhdGVkX2F0GBwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZpbnRha2UYHSABKA4yGC5ydW5uZXJodWIudjEuUG9vbEludGFrZRozChFIb3N0U2VsZWN0b3JFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMAoOU2VjcmV0RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJLChBSdW5uZXJTdGF0ZUNvdW50EigKBXN0YXRlGAEgASgOMhkucnVubmVyaHViLnYxLlJ1bm5lclN0YXRlEg0KBWNvdW50GAIgASgNIvMBCgpQb29sU3RhdHVzEgwKBHBvb2wYASABKAkSDwoHZGVzaXJlZBgCIAEoDRIvCgdydW5uZXJzGAMgAygLMh4ucnVubmVyaHViLnYxLlJ1bm5lclN0YXRlQ291bnQSFgoOcGVuZGluZ19kZW1hbmQYBCABKA0SEAoIbWluX2lkbGUYBSABKA0SEwoLbWF4X3J1bm5lcnMYBiABKA0SDwoHZHJhaW5lZBgHIAEoCBISCgpsYXN0X2Vycm9yGAggASgJEjEKDWJhY2tvZmZfdW50aWwYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrACCgpIb3N0U3RhdHVzEgwKBGhvc3QYASABKAkSDAoEY3B1cxgCIAEoARIVCg1yZXNlcnZlZF9jcHVzGAMgASgBEhEKCXVzZWRfY3B1cxgEIAEoARIUCgxtZW1vcnlfYnl0ZXMYBSABKAQSHQoVcmVzZXJ2ZWRfbWVtb3J5X2J5dGVzGAYgASgEEhkKEXVzZWRfbWVtb3J5X2J5dGVzGAcgASgEEhoKEnJ1bm5pbmdfY29udGFpbmVycxgIIAEoDRIWCg5tYXhfY29udGFpbmVycxgJIAEoDRIQCghkcmFpbmluZxgKIAEoCBIPCgdoZWFsdGh5GAsgASgIEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKOAQoMUG9vbFNuYXBzaG90EiwKCHRha2VuX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgVwb29scxgCIAMoCzIYLnJ1bm5lcmh1Yi52MS5Qb29sU3RhdHVzEicKBWhvc3RzGAMgAygLMhgucnVubmVyaHViLnYxLkhvc3RTdGF0dXMqcgoNUG9vbFNjb3BlS2luZBIfChtQT09MX1NDT1BFX0tJTkRfVU5TUEVDSUZJRUQQABIgChxQT09MX1NDT1BFX0tJTkRfT1JHQU5JWkFUSU9OEAESHgoaUE9PTF9TQ09QRV9LSU5EX1JFUE9TSVRPUlkQAiprCg9QbGFjZW1lbnRQb2xpY3kSIAocUExBQ0VNRU5UX1BPTElDWV9VTlNQRUNJRklFRBAAEhkKFVBMQUNFTUVOVF9QT0xJQ1lfUEFDSxABEhsKF1BMQUNFTUVOVF9QT0xJQ1lfU1BSRUFEEAIqXwoLTmV0d29ya01vZGUSHAoYTkVUV09SS19NT0RFX1VOU1BFQ0lGSUVEEAASGwoXTkVUV09SS19NT0RFX1BFUl9SVU5ORVIQARIVChFORVRXT1JLX01PREVfUE9PTBACKnEKD0RvY2tlckluSm9iTW9kZRIiCh5ET0NLRVJfSU5fSk9CX01PREVfVU5TUEVDSUZJRUQQABIbChdET0NLRVJfSU5fSk9CX01PREVfTk9ORRABEh0KGURPQ0tFUl9JTl9KT0JfTU9ERV9TWVNCT1gQAip0CgpQdWxsUG9saWN5EhsKF1BVTExfUE9MSUNZX1VOU1BFQ0lGSUVEEAASGgoWUFVMTF9QT0xJQ1lfSUZfTUlTU0lORxABEhYKElBVTExfUE9MSUNZX0FMV0FZUxACEhUKEVBVTExfUE9MSUNZX05FVkVSEAMqVAoKUG9vbFNvdXJjZRIbChdQT09MX1NPVVJDRV9VTlNQRUNJRklFRBAAEhQKEFBPT0xfU09VUkNFX0ZJTEUQARITCg9QT09MX1NPVVJDRV9BUEkQAipzCgpQb29sSW50YWtlEhsKF1BPT0xfSU5UQUtFX1VOU1BFQ0lGSUVEEAASFwoTUE9PTF9JTlRBS0VfV0VCSE9PSxABEhkKFVBPT0xfSU5UQUtFX1NDQUxFX1NFVBACEhQKEFBPT0xfSU5UQUtFX0JPVEgQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_runnerhub_v1_runners]);
+  fileDesc("ChhydW5uZXJodWIvdjEvcG9vbHMucHJvdG8SDHJ1bm5lcmh1Yi52MSJ5CglQb29sU2NvcGUSKQoEa2luZBgBIAEoDjIbLnJ1bm5lcmh1Yi52MS5Qb29sU2NvcGVLaW5kEhcKD2luc3RhbGxhdGlvbl9pZBgCIAEoAxIUCgxvcmdhbml6YXRpb24YAyABKAkSEgoKcmVwb3NpdG9yeRgEIAEoCSJICg5SZXNvdXJjZUxpbWl0cxIMCgRjcHVzGAEgASgBEhQKDG1lbW9yeV9ieXRlcxgCIAEoBBISCgpwaWRzX2xpbWl0GAMgASgNIloKDFdhcm1TY2hlZHVsZRIMCgRjcm9uGAEgASgJEhgKEGR1cmF0aW9uX3NlY29uZHMYAiABKA0SEAoIbWluX2lkbGUYAyABKA0SEAoIdGltZXpvbmUYBCABKAkiQgoLQ2FjaGVWb2x1bWUSDAoEbmFtZRgBIAEoCRISCgptb3VudF9wYXRoGAIgASgJEhEKCXJlYWRfb25seRgDIAEoCCI7ChBSZXBvcnRpbmdPcHRpb25zEhIKCmNoZWNrX3J1bnMYASABKAgSEwoLam9iX3JlcG9ydHMYAiABKAgi7wkKDlBvb2xEZWZpbml0aW9uEgwKBG5hbWUYASABKAkSJgoFc2NvcGUYAiABKAsyFy5ydW5uZXJodWIudjEuUG9vbFNjb3BlEg4KBmxhYmVscxgDIAMoCRIUCgxydW5uZXJfZ3JvdXAYBCABKAkSDQoFaW1hZ2UYBSABKAkSDwoHY29tbWFuZBgGIAMoCRIsCgZsaW1pdHMYByABKAsyHC5ydW5uZXJodWIudjEuUmVzb3VyY2VMaW1pdHMSEAoIbWluX2lkbGUYCCABKA0SMgoOd2FybV9zY2hlZHVsZXMYCSADKAsyGi5ydW5uZXJodWIudjEuV2FybVNjaGVkdWxlEhMKC21heF9ydW5uZXJzGAogASgNEhwKFGlkbGVfdGltZW91dF9zZWNvbmRzGAsgASgNEhwKFGJvb3RfdGltZW91dF9zZWNvbmRzGAwgASgNEhwKFG1heF9saWZldGltZV9zZWNvbmRzGA0gASgNEhAKCHByaW9yaXR5GA4gASgFEkUKDWhvc3Rfc2VsZWN0b3IYDyADKAsyLi5ydW5uZXJodWIudjEuUG9vbERlZmluaXRpb24uSG9zdFNlbGVjdG9yRW50cnkSMAoJcGxhY2VtZW50GBAgASgOMh0ucnVubmVyaHViLnYxLlBsYWNlbWVudFBvbGljeRIvCgxuZXR3b3JrX21vZGUYESABKA4yGS5ydW5uZXJodWIudjEuTmV0d29ya01vZGUSMgoDZW52GBIgAygLMiUucnVubmVyaHViLnYxLlBvb2xEZWZpbml0aW9uLkVudkVudHJ5Ej8KCnNlY3JldF9lbnYYEyADKAsyKy5ydW5uZXJodWIudjEuUG9vbERlZmluaXRpb24uU2VjcmV0RW52RW50cnkSMAoNY2FjaGVfdm9sdW1lcxgUIAMoCzIZLnJ1bm5lcmh1Yi52MS5DYWNoZVZvbHVtZRI0Cg1kb2NrZXJfaW5fam9iGBUgASgOMh0ucnVubmVyaHViLnYxLkRvY2tlckluSm9iTW9kZRItCgtwdWxsX3BvbGljeRgWIAEoDjIYLnJ1bm5lcmh1Yi52MS5QdWxsUG9saWN5EhYKDnJlYWRfb25seV9yb290GBcgASgIEh4KFmV4cGVjdGVkX3N0YXJ0X3NlY29uZHMYGCABKA0SKAoGc291cmNlGBkgASgOMhgucnVubmVyaHViLnYxLlBvb2xTb3VyY2USDwoHZHJhaW5lZBgaIAEoCBIxCglyZXBvcnRpbmcYGyABKAsyHi5ydW5uZXJodWIudjEuUmVwb3J0aW5nT3B0aW9ucxIuCgp1cGRhdGVkX2F0GBwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgZpbnRha2UYHSABKA4yGC5ydW5uZXJodWIudjEuUG9vbEludGFrZRIMCgRzdWRvGB4gASgIEhUKDXJ1bm5lcl9sYWJlbHMYHyADKAkaMwoRSG9zdFNlbGVjdG9yRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjAKDlNlY3JldEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiSwoQUnVubmVyU3RhdGVDb3VudBIoCgVzdGF0ZRgBIAEoDjIZLnJ1bm5lcmh1Yi52MS5SdW5uZXJTdGF0ZRINCgVjb3VudBgCIAEoDSKlAgoKUG9vbFN0YXR1cxIMCgRwb29sGAEgASgJEg8KB2Rlc2lyZWQYAiABKA0SLwoHcnVubmVycxgDIAMoCzIeLnJ1bm5lcmh1Yi52MS5SdW5uZXJTdGF0ZUNvdW50EhYKDnBlbmRpbmdfZGVtYW5kGAQgASgNEhAKCG1pbl9pZGxlGAUgASgNEhMKC21heF9ydW5uZXJzGAYgASgNEg8KB2RyYWluZWQYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIxCg1iYWNrb2ZmX3VudGlsGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCg1ob3N0X3JlZnVzYWxzGAogAygLMhkucnVubmVyaHViLnYxLkhvc3RSZWZ1c2FsImkKC0hvc3RSZWZ1c2FsEgwKBGhvc3QYASABKAkSLwoGcmVhc29uGAIgASgOMh8ucnVubmVyaHViLnYxLkhvc3RSZWZ1c2FsUmVhc29uEg4KBm5lZWRlZBgDIAEoCRILCgNoYXMYBCABKAkisAIKCkhvc3RTdGF0dXMSDAoEaG9zdBgBIAEoCRIMCgRjcHVzGAIgASgBEhUKDXJlc2VydmVkX2NwdXMYAyABKAESEQoJdXNlZF9jcHVzGAQgASgBEhQKDG1lbW9yeV9ieXRlcxgFIAEoBBIdChVyZXNlcnZlZF9tZW1vcnlfYnl0ZXMYBiABKAQSGQoRdXNlZF9tZW1vcnlfYnl0ZXMYByABKAQSGgoScnVubmluZ19jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhAKCGRyYWluaW5nGAogASgIEg8KB2hlYWx0aHkYCyABKAgSNQoRbGFzdF9oZWFydGJlYXRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo4BCgxQb29sU25hcHNob3QSLAoIdGFrZW5fYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKBXBvb2xzGAIgAygLMhgucnVubmVyaHViLnYxLlBvb2xTdGF0dXMSJwoFaG9zdHMYAyADKAsyGC5ydW5uZXJodWIudjEuSG9zdFN0YXR1cypyCg1Qb29sU2NvcGVLaW5kEh8KG1BPT0xfU0NPUEVfS0lORF9VTlNQRUNJRklFRBAAEiAKHFBPT0xfU0NPUEVfS0lORF9PUkdBTklaQVRJT04QARIeChpQT09MX1NDT1BFX0tJTkRfUkVQT1NJVE9SWRACKmsKD1BsYWNlbWVudFBvbGljeRIgChxQTEFDRU1FTlRfUE9MSUNZX1VOU1BFQ0lGSUVEEAASGQoVUExBQ0VNRU5UX1BPTElDWV9QQUNLEAESGwoXUExBQ0VNRU5UX1BPTElDWV9TUFJFQUQQAipfCgtOZXR3b3JrTW9kZRIcChhORVRXT1JLX01PREVfVU5TUEVDSUZJRUQQABIbChdORVRXT1JLX01PREVfUEVSX1JVTk5FUhABEhUKEU5FVFdPUktfTU9ERV9QT09MEAIqcQoPRG9ja2VySW5Kb2JNb2RlEiIKHkRPQ0tFUl9JTl9KT0JfTU9ERV9VTlNQRUNJRklFRBAAEhsKF0RPQ0tFUl9JTl9KT0JfTU9ERV9OT05FEAESHQoZRE9DS0VSX0lOX0pPQl9NT0RFX1NZU0JPWBACKnQKClB1bGxQb2xpY3kSGwoXUFVMTF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIaChZQVUxMX1BPTElDWV9JRl9NSVNTSU5HEAESFgoSUFVMTF9QT0xJQ1lfQUxXQVlTEAISFQoRUFVMTF9QT0xJQ1lfTkVWRVIQAypUCgpQb29sU291cmNlEhsKF1BPT0xfU09VUkNFX1VOU1BFQ0lGSUVEEAASFAoQUE9PTF9TT1VSQ0VfRklMRRABEhMKD1BPT0xfU09VUkNFX0FQSRACKnMKClBvb2xJbnRha2USGwoXUE9PTF9JTlRBS0VfVU5TUEVDSUZJRUQQABIXChNQT09MX0lOVEFLRV9XRUJIT09LEAESGQoVUE9PTF9JTlRBS0VfU0NBTEVfU0VUEAISFAoQUE9PTF9JTlRBS0VfQk9USBADKoIDChFIb3N0UmVmdXNhbFJlYXNvbhIjCh9IT1NUX1JFRlVTQUxfUkVBU09OX1VOU1BFQ0lGSUVEEAASJAogSE9TVF9SRUZVU0FMX1JFQVNPTl9OT19IRUFSVEJFQVQQARIgChxIT1NUX1JFRlVTQUxfUkVBU09OX0RSQUlOSU5HEAISJQohSE9TVF9SRUZVU0FMX1JFQVNPTl9IT1NUX1NFTEVDVE9SEAMSKQolSE9TVF9SRUZVU0FMX1JFQVNPTl9BVF9NQVhfQ09OVEFJTkVSUxAEEiMKH0hPU1RfUkVGVVNBTF9SRUFTT05fTk9fQ1BVX1JPT00QBRImCiJIT1NUX1JFRlVTQUxfUkVBU09OX05PX01FTU9SWV9ST09NEAYSJAogSE9TVF9SRUZVU0FMX1JFQVNPTl9BUkNISVRFQ1RVUkUQBxIaChZIT1NUX1JFRlVTQUxfUkVBU09OX09TEAgSHwobSE9TVF9SRUZVU0FMX1JFQVNPTl9SVU5USU1FEAliBnByb3RvMw", [file_google_protobuf_timestamp, file_runnerhub_v1_runners]);
 
 /**
  * @generated from message runnerhub.v1.PoolScope
@@ -330,6 +330,22 @@ export type PoolDefinition = Message<"runnerhub.v1.PoolDefinition"> & {
    * @generated from field: runnerhub.v1.PoolIntake intake = 29;
    */
   intake: PoolIntake;
+
+  /**
+   * Privileged steps: keep the capabilities sudo needs and lift no-new-privileges (docs/pools.md#sudo).
+   *
+   * @generated from field: bool sudo = 30;
+   */
+  sudo: boolean;
+
+  /**
+   * Every label a runner of this pool carries at GitHub, given the hosts that can serve it now:
+   * self-hosted, their OS and architecture where they all agree, then the pool's labels (libs/github
+   * runnerLabels). Set by the pool-manager; the scheduler matches jobs against it.
+   *
+   * @generated from field: repeated string runner_labels = 31;
+   */
+  runnerLabels: string[];
 };
 
 /**
@@ -415,6 +431,13 @@ export type PoolStatus = Message<"runnerhub.v1.PoolStatus"> & {
    * @generated from field: google.protobuf.Timestamp backoff_until = 9;
    */
   backoffUntil?: Timestamp | undefined;
+
+  /**
+   * Why each known host cannot take a runner of this pool, from the last placement that found none.
+   *
+   * @generated from field: repeated runnerhub.v1.HostRefusal host_refusals = 10;
+   */
+  hostRefusals: HostRefusal[];
 };
 
 /**
@@ -423,6 +446,42 @@ export type PoolStatus = Message<"runnerhub.v1.PoolStatus"> & {
  */
 export const PoolStatusSchema: GenMessage<PoolStatus> = /*@__PURE__*/
   messageDesc(file_runnerhub_v1_pools, 7);
+
+/**
+ * @generated from message runnerhub.v1.HostRefusal
+ */
+export type HostRefusal = Message<"runnerhub.v1.HostRefusal"> & {
+  /**
+   * @generated from field: string host = 1;
+   */
+  host: string;
+
+  /**
+   * @generated from field: runnerhub.v1.HostRefusalReason reason = 2;
+   */
+  reason: HostRefusalReason;
+
+  /**
+   * What the pool needs that the host lacks: "ARM64", "sysbox-runc", "app=web", "2 CPUs".
+   *
+   * @generated from field: string needed = 3;
+   */
+  needed: string;
+
+  /**
+   * What the host has instead: "X64", "runc, io.containerd.runc.v2", "0.50 CPUs free".
+   *
+   * @generated from field: string has = 4;
+   */
+  has: string;
+};
+
+/**
+ * Describes the message runnerhub.v1.HostRefusal.
+ * Use `create(HostRefusalSchema)` to create a new message.
+ */
+export const HostRefusalSchema: GenMessage<HostRefusal> = /*@__PURE__*/
+  messageDesc(file_runnerhub_v1_pools, 8);
 
 /**
  * @generated from message runnerhub.v1.HostStatus
@@ -496,7 +555,7 @@ export type HostStatus = Message<"runnerhub.v1.HostStatus"> & {
  * Use `create(HostStatusSchema)` to create a new message.
  */
 export const HostStatusSchema: GenMessage<HostStatus> = /*@__PURE__*/
-  messageDesc(file_runnerhub_v1_pools, 8);
+  messageDesc(file_runnerhub_v1_pools, 9);
 
 /**
  * pool.snapshot: every few seconds, the gauges metrics needs (runners by state, desired, budgets).
@@ -525,7 +584,7 @@ export type PoolSnapshot = Message<"runnerhub.v1.PoolSnapshot"> & {
  * Use `create(PoolSnapshotSchema)` to create a new message.
  */
 export const PoolSnapshotSchema: GenMessage<PoolSnapshot> = /*@__PURE__*/
-  messageDesc(file_runnerhub_v1_pools, 9);
+  messageDesc(file_runnerhub_v1_pools, 10);
 
 /**
  * @generated from enum runnerhub.v1.PoolScopeKind
@@ -740,4 +799,75 @@ export enum PoolIntake {
  */
 export const PoolIntakeSchema: GenEnum<PoolIntake> = /*@__PURE__*/
   enumDesc(file_runnerhub_v1_pools, 6);
+
+/**
+ * Why placement passed a host over for a pool's runner.
+ *
+ * @generated from enum runnerhub.v1.HostRefusalReason
+ */
+export enum HostRefusalReason {
+  /**
+   * @generated from enum value: HOST_REFUSAL_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: HOST_REFUSAL_REASON_NO_HEARTBEAT = 1;
+   */
+  NO_HEARTBEAT = 1,
+
+  /**
+   * @generated from enum value: HOST_REFUSAL_REASON_DRAINING = 2;
+   */
+  DRAINING = 2,
+
+  /**
+   * The host lacks a label of the pool's host selector.
+   *
+   * @generated from enum value: HOST_REFUSAL_REASON_HOST_SELECTOR = 3;
+   */
+  HOST_SELECTOR = 3,
+
+  /**
+   * @generated from enum value: HOST_REFUSAL_REASON_AT_MAX_CONTAINERS = 4;
+   */
+  AT_MAX_CONTAINERS = 4,
+
+  /**
+   * @generated from enum value: HOST_REFUSAL_REASON_NO_CPU_ROOM = 5;
+   */
+  NO_CPU_ROOM = 5,
+
+  /**
+   * @generated from enum value: HOST_REFUSAL_REASON_NO_MEMORY_ROOM = 6;
+   */
+  NO_MEMORY_ROOM = 6,
+
+  /**
+   * The host's architecture is not the one the pool's labels name (`needed` says which).
+   *
+   * @generated from enum value: HOST_REFUSAL_REASON_ARCHITECTURE = 7;
+   */
+  ARCHITECTURE = 7,
+
+  /**
+   * The host's OS is not the one the pool's labels name.
+   *
+   * @generated from enum value: HOST_REFUSAL_REASON_OS = 8;
+   */
+  OS = 8,
+
+  /**
+   * The host lacks a container runtime the pool needs (sysbox-runc for dockerInJob: sysbox).
+   *
+   * @generated from enum value: HOST_REFUSAL_REASON_RUNTIME = 9;
+   */
+  RUNTIME = 9,
+}
+
+/**
+ * Describes the enum runnerhub.v1.HostRefusalReason.
+ */
+export const HostRefusalReasonSchema: GenEnum<HostRefusalReason> = /*@__PURE__*/
+  enumDesc(file_runnerhub_v1_pools, 7);
 
