@@ -50,3 +50,5 @@ export {
   QueueTokenExpiredError,
   UnexpectedAnswerError,
 } from './scale-set/errors.js';
+export { runnerExit } from './runner-exit.js';
+export type { RunnerExit, RunnerExitKind } from './runner-exit.js';

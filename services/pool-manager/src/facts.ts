@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { contractsCodec, type JobStarted, type RunnerExited, type RunnerFailed, type RunnerStarted, type SubjectMessages } from '@runnerhub/contracts';
+import { runnerExit } from '@runnerhub/github';
 import { createConsumer, type Consumer, type Logger } from '@runnerhub/platform';
 import type { RunnersStore } from './runners-store.js';
 
@@ -21,9 +22,12 @@ export async function consumeFacts(nc: NatsConnection, deps: { runners: RunnersS
       if (!id) return;
       if (ctx.subject === 'runner.started') await deps.runners.started(id, (fact as RunnerStarted).containerId);
       else if (ctx.subject === 'runner.exited') {
-        const exited = fact as RunnerExited;
-        if (exited.exitCode !== 0 && exited.oomKilled) await deps.runners.failed(id, 'the runner container was killed for using more memory than the pool allows');
+        // The runner's own exit codes and last lines (an outdated image, a reused JIT config, ...)
+        // fail it with what to do; the pool backs off instead of making the same runner again.
+        const exit = runnerExit(fact as RunnerExited);
+        if (exit.failure) await deps.runners.failed(id, exit.message);
         else await deps.runners.finished(id);
+        if (exit.kind !== 'finished') deps.log.warn({ runner: (fact as RunnerExited).runner?.runnerName, exit: exit.kind, exitCode: (fact as RunnerExited).exitCode }, exit.message);
       } else if (ctx.subject === 'runner.failed') await deps.runners.failed(id, (fact as RunnerFailed).message);
       else return;
       deps.onChange();
