@@ -41,6 +41,7 @@ import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
 import { startDemandPublisher, type DemandPublisher } from '../src/demand.js';
 import { watchPoolStatuses } from '../src/pool-status.js';
 import { watchPools, type PoolDirectory } from '../src/pools.js';
+import { rematchWaitingJobs } from '../src/rematch.js';
 import { NO_RULES } from '../src/rules.js';
 
 const log = createLogger({ service: 'test', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -238,4 +239,28 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     await waitFor(async () => (await latest())?.pending?.normal === 1 && (await latest())?.running === 1, { timeoutMs: 20_000, what: 'demand small: 1 pending, 1 running' });
     expect((await latest())?.oldestPendingAt).toBeDefined();
   });
+
+  it("matches a job against the labels the pool's runners will carry, and again when its hosts turn out ARM64", async () => {
+    const kv = await new Kvm(nc).open(POOL_DEFINITIONS_BUCKET);
+    const putPi = async (runnerLabels: string[]) => {
+      await kv.put('pi', contractsCodec.encode(poolDefinitionKvSubject('pi'), create(PoolDefinitionSchema, { name: 'pi', labels: ['pi'], maxRunners: 1, runnerLabels })).data);
+      await waitFor(() => pools.get('pi')?.runnerLabels.join() === runnerLabels.join(), { timeoutMs: 10_000, what: `pool pi with ${runnerLabels.join(', ')}` });
+    };
+    // No host has reported: the pool-manager says its runners would be Linux X64.
+    await putPi(['self-hosted', 'Linux', 'X64', 'pi']);
+    const pub = publisher();
+    await pub.publish(githubSubject('workflow_job', 'queued'), event(601, WorkflowJobStatus.QUEUED, ['self-hosted', 'linux', 'x64', 'pi']), { msgId: 'pi-x64' });
+    await pub.publish(githubSubject('workflow_job', 'queued'), event(602, WorkflowJobStatus.QUEUED, ['self-hosted', 'linux', 'arm64', 'pi']), { msgId: 'pi-arm64' });
+    const jobs = jobsQueries(db.pool);
+    await waitFor(async () => (await jobs.get('601'))?.pool === 'pi' && (await jobs.get('602'))?.match === 'unmatched', { timeoutMs: 20_000, what: 'x64 job matched to pi, arm64 job unmatched' });
+    // The Pi's executor reports: the pool's runners carry ARM64. The waiting arm64 job now has a pool;
+    // the x64 one, which no runner of pi could take, no longer does.
+    await putPi(['self-hosted', 'Linux', 'ARM64', 'pi']);
+    expect(await rematchWaitingJobs({ db: db.pool, pools, relay, demand, log })).toBe(2);
+    expect(await jobs.get('602')).toMatchObject({ match: 'matched', pool: 'pi' });
+    expect(await jobs.get('601')).toMatchObject({ match: 'unmatched', pool: null });
+    // Matching again changes nothing more.
+    expect(await rematchWaitingJobs({ db: db.pool, pools, relay, demand, log })).toBe(0);
+  });
 });
+
