@@ -155,6 +155,17 @@ describe('sudo specs', () => {
     expect(decide(planned.name, planned.body).allow).toBe(false);
   });
 
+  it('no-new-privileges said false is a sudo spec: refused for other pools, and never beside true', () => {
+    const planned = plan({ ...sudoRequest('linux'), sudo: false }, CAPABLE_HOST)!;
+    planned.body.HostConfig['SecurityOpt'] = ['no-new-privileges:false'];
+    expect(decide(planned.name, planned.body)).toEqual({ allow: false, reason: expect.stringMatching(/pool "linux" may not run a sudo spec/) as string });
+    const allowed = plan(sudoRequest('builds'), CAPABLE_HOST)!;
+    expect(allowed.body.HostConfig['SecurityOpt']).toEqual(['no-new-privileges:false']);
+    expect(decide(allowed.name, allowed.body).allow).toBe(true);
+    allowed.body.HostConfig['SecurityOpt'] = ['no-new-privileges:true', 'no-new-privileges:false'];
+    expect(decide(allowed.name, allowed.body)).toEqual({ allow: false, reason: expect.stringMatching(/both true and false/) as string });
+  });
+
   it('a sudo pool still gets nothing beyond the sudo set', () => {
     const planned = plan(sudoRequest('builds'), CAPABLE_HOST)!;
     (planned.body.HostConfig['CapAdd'] as string[]).push('NET_RAW');

@@ -36,6 +36,8 @@ const MOUNT_KEYS = new Set(['Type', 'Source', 'Target', 'ReadOnly']);
 const OWN_LABELS = new Set<string>(Object.values(LABEL));
 const SUDO_SET = new Set<string>(SUDO_CAPABILITIES);
 const NO_NEW_PRIVILEGES = new Set(['no-new-privileges:true', 'no-new-privileges=true', 'no-new-privileges']);
+/** How a sudo spec says it (planRunnerContainer): explicitly, so a daemon's --no-new-privileges cannot set it. */
+const NEW_PRIVILEGES_ALLOWED = new Set(['no-new-privileges:false', 'no-new-privileges=false']);
 /** The one tmpfs a read-only root gets (container-spec.ts READ_ONLY_TMPFS). */
 const READ_ONLY_TMPFS: Readonly<Record<string, string>> = { '/tmp': 'rw,nosuid,nodev,size=1g' };
 const LOG_OPTIONS: Readonly<Record<string, string>> = { 'max-size': '10m', 'max-file': '3' };
@@ -136,9 +138,12 @@ function checkHostConfig(hc: Record<string, Json>, pool: string | undefined, pol
   if (beyond !== undefined) return deny(`HostConfig.CapAdd ${beyond}: only the sudo set (${SUDO_CAPABILITIES.join(', ')}) may be kept, and only by a sudo pool`);
   const securityOpt = hc['SecurityOpt'] ?? [];
   if (!isStringArray(securityOpt)) return deny('HostConfig.SecurityOpt must be a list');
-  const otherOpt = securityOpt.find((o) => !NO_NEW_PRIVILEGES.has(o));
+  const otherOpt = securityOpt.find((o) => !NO_NEW_PRIVILEGES.has(o) && !NEW_PRIVILEGES_ALLOWED.has(o));
   if (otherOpt !== undefined) return deny(`HostConfig.SecurityOpt "${otherOpt}": only no-new-privileges may be set (seccomp, apparmor, label and the rest stay Docker's defaults)`);
-  const sudo = capAdd.length > 0 || securityOpt.length === 0;
+  const noNewPrivileges = securityOpt.some((o) => NO_NEW_PRIVILEGES.has(o));
+  if (noNewPrivileges && securityOpt.some((o) => NEW_PRIVILEGES_ALLOWED.has(o))) return deny('HostConfig.SecurityOpt sets no-new-privileges both true and false');
+  // Without no-new-privileges (left out, or said false) the spec is a sudo spec, whatever CapAdd says.
+  const sudo = capAdd.length > 0 || !noNewPrivileges;
   if (sudo && !(pool !== undefined && (policy.sudoPools.includes('*') || policy.sudoPools.includes(pool)))) {
     return deny(`pool "${pool ?? ''}" may not run a sudo spec (added capabilities or no no-new-privileges); allowed sudo pools: ${policy.sudoPools.join(', ') || 'none'}`);
   }
