@@ -248,9 +248,13 @@ describe('container-executor against the real Docker engine, through the socket 
     expect((await foreign.inspect()).State.Status).toBe('exited');
     expect(await stray.inspect().then(() => 'still there', () => 'removed')).toBe('removed');
     expect(await oldSpare.inspect().then(() => 'still there', () => 'removed')).toBe('removed');
-    // The executor's own spares stay (runner f runs on a fifth, taken one).
+    // The executor's own stock of four spares stays (runner f runs on a fifth, taken one). One more
+    // may be there for a while: a spare an earlier test's runner took less than a minute ago, whose
+    // network the sweep leaves alone until the stock's hand-out window ends (network-stock.ts).
     const named = new Set((await containersOf(DEPLOYMENT)).map((c) => c.Labels[LABEL.ownNetwork]));
-    expect((await spareNetworks()).filter((n) => !named.has(n))).toHaveLength(4);
+    const unnamed = (await spareNetworks()).filter((n) => !named.has(n)).length;
+    expect(unnamed).toBeGreaterThanOrEqual(4);
+    expect(unnamed).toBeLessThanOrEqual(5);
     const beat = facts.filter((f) => f.subject === `executor.heartbeat.${HOST}`).at(-1)?.message as ExecutorHeartbeat | undefined;
     expect(beat?.runningContainers).toBe(1);
     expect(beat?.images).toContain(image);
