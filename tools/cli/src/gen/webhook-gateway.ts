@@ -332,6 +332,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/scale-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This replica's scale-set listeners, one per pool with intake scaleset or both */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            listeners: {
+                                pool: string;
+                                state: "waiting_for_lease" | "waiting_for_session" | "polling" | "retrying" | "stopped";
+                                scaleSetId: number | null;
+                                sessionId: string | null;
+                                /** @description 409s since the listener last asked for a session (a killed predecessor’s ghost session, or another listener) */
+                                sessionConflicts: number;
+                                announcedCapacity: number;
+                                /** @description messages acknowledged by this process */
+                                messages: number;
+                                /** @description job facts published by this process */
+                                facts: number;
+                                lastMessageId: number | null;
+                                statistics: {
+                                    [key: string]: number;
+                                } | null;
+                                lastError: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/github": {
         parameters: {
             query?: never;
