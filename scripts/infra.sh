@@ -228,8 +228,7 @@ start_socket_proxy() {
   conf_hash >"$STATE_DIR/socket-proxy.conf-hash"
 }
 
-# Relative paths: the same code in another checkout (a CI clone) is the same guard.
-conf_hash() { (cd "$ROOT" && find "${GUARD_SOURCES[@]#"$ROOT/"}" -type f -name '*.ts' ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1); }
+conf_hash() { find "${GUARD_SOURCES[@]}" -type f -name '*.ts' ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1; }
 
 # A proxy we started from older code (or the HAProxy of earlier versions) keeps enforcing the old
 # rules: stop it so `up` starts the current guard. One started by someone else is left alone.
