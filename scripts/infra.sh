@@ -366,16 +366,6 @@ cmd_up() {
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
   # The Node.js .node-version pins, in its own prefix (the machine's node is left alone).
   bash "$ROOT/scripts/install-node.sh" >/dev/null || die "could not install the pinned Node.js (scripts/install-node.sh)"
-  # The socket guard runs from this checkout, so its packages come first: on a fresh clone, and
-  # after a pull that changed package-lock.json (a new workspace the guard imports).
-  local lock_hash
-  lock_hash=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
-  if [[ " ${to_start[*]} " == *" socket-proxy "* && $(cat "$ROOT/node_modules/.runnerhub-lock" 2>/dev/null) != "$lock_hash" ]]; then
-    say "installing the packages the socket guard runs on (npm ci; log: $LOG_DIR/npm-ci.log)"
-    (cd "$ROOT" && source scripts/lib/node-env.sh && npm ci --no-audit --no-fund) >"$LOG_DIR/npm-ci.log" 2>&1 ||
-      die "npm ci failed; see $LOG_DIR/npm-ci.log"
-    echo "$lock_hash" >"$ROOT/node_modules/.runnerhub-lock"
-  fi
 
   for name in "${to_start[@]}"; do
     say "starting $name"
