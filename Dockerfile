@@ -32,7 +32,7 @@ COPY libs ./libs
 COPY services ./services
 # tsc resolves the other libraries from their sources (condition runnerhub-source), so order does
 # not matter; at run time each library's package.json points to its dist/.
-RUN set -e; for p in libs/contracts libs/secrets libs/platform libs/github libs/docker libs/docker-guard services/*; do \
+RUN set -e; for p in libs/contracts libs/secrets libs/platform libs/github libs/docker services/*; do \
       echo "tsc $p"; node_modules/.bin/tsc -p "$p/tsconfig.build.json"; \
     done
 
@@ -46,7 +46,7 @@ FROM deps AS prod-deps
 ARG SERVICE
 RUN test -n "${SERVICE}" && test -f "services/${SERVICE}/package.json" || { \
       echo "build with --build-arg SERVICE=<one of: $(ls services | tr '\n' ' ')>" >&2; exit 1; }
-ENV RUNTIME_LIBS="libs/contracts libs/secrets libs/platform libs/github libs/docker libs/docker-guard"
+ENV RUNTIME_LIBS="libs/contracts libs/secrets libs/platform libs/github libs/docker"
 RUN WORKSPACES="${RUNTIME_LIBS} services/${SERVICE}" node -e ' \
       const fs = require("fs"); const p = JSON.parse(fs.readFileSync("package.json", "utf8")); \
       p.workspaces = process.env.WORKSPACES.split(" "); \

@@ -98,7 +98,7 @@ doctor: ## Check this host before the first job: Docker and its kernel's limits,
 	set -a; if [[ -f .run/platform.env ]]; then source .run/platform.env; fi; set +a; \
 	node tools/doctor/bin/runnerhub-doctor.js $(if $(DOCKER_INFO),--docker-info $(DOCKER_INFO))
 
-IMAGE_SERVICES := webhook-gateway scheduler pool-manager container-executor status-reporter metrics socket-guard
+IMAGE_SERVICES := webhook-gateway scheduler pool-manager container-executor status-reporter metrics
 images: ## Build the six images runnerhub/<service>; from BASE_IMAGE if given, else a local Node 24 base (no registry)
 	$(if $(BASE_IMAGE),,bash scripts/build-node-base-image.sh)
 	for s in $(IMAGE_SERVICES); do docker build --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),runnerhub/node-base:dev) --build-arg SERVICE=$$s -t runnerhub/$$s .; done

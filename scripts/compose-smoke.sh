@@ -141,7 +141,7 @@ node tools/github-sim/bin/github-sim.js serve --host 0.0.0.0 --port "$SIM_PORT" 
 sim_pid=$!
 
 say "building the service images (compose build)"
-compose build --quiet socket-proxy webhook-gateway scheduler pool-manager container-executor status-reporter metrics 2>&1 | grep -v -e 'legacy builder is deprecated' -e 'Install the buildx' -e 'docs.docker.com/go/buildx' -e '^ *$' >&2 || true
+compose build --quiet webhook-gateway scheduler pool-manager container-executor status-reporter metrics 2>&1 | grep -v -e 'legacy builder is deprecated' -e 'Install the buildx' -e 'docs.docker.com/go/buildx' -e '^ *$' >&2 || true
 started=$SECONDS
 say "compose up"
 compose up -d nats postgres redis socket-proxy webhook-gateway scheduler pool-manager container-executor status-reporter metrics prometheus >/dev/null 2>&1 ||

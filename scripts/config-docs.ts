@@ -7,7 +7,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { describeConfig } from '@runnerhub/platform';
 import type { TObject } from '@sinclair/typebox';
 
-const services = ['webhook-gateway', 'scheduler', 'pool-manager', 'container-executor', 'status-reporter', 'metrics', 'socket-guard'] as const;
+const services = ['webhook-gateway', 'scheduler', 'pool-manager', 'container-executor', 'status-reporter', 'metrics'] as const;
 const target = new URL('../docs/configuration.md', import.meta.url);
 
 interface ServiceConfigModule {

@@ -11,7 +11,7 @@ import { waitFor } from './wait-for.js';
  * A second Docker host on this machine that really is another engine: a `dockerd` of its own (data
  * root, exec root, socket, containerd, bridge and address pool) in a network namespace of its own,
  * joined to the host namespace by a veth pair with private addresses the helper picks, and the
- * socket guard (services/socket-guard) in front of it inside that namespace, as on a second NAS. A process started
+ * Docker socket proxy in front of it inside that namespace, as on a second NAS. A process started
  * with `spawn()` lives in the namespace: its loopback is the engine host's, and it reaches servers
  * of the host namespace only over the veth (`hostAddress`), as across a network.
  *
@@ -23,14 +23,12 @@ const run = promisify(execFile);
 const STATE_PREFIX = 'rh-engine-';
 const STATE_ROOT = '/tmp';
 const DOCKERD_BIN = process.env.DOCKERD_BIN ?? '/usr/sbin/dockerd';
+const HAPROXY_BIN = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';
 /** A dockerd on a loaded 2-core box can take half a minute to load its state after a kill. */
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 20_000;
-/** The ports of the socket guard inside the engine's namespace (its own loopback: no clash). */
+/** The port of the socket proxy inside the engine's namespace (its own loopback: no clash). */
 const PROXY_PORT = 2375;
-const PROXY_HTTP_PORT = 8086;
-/** tsx compiles the guard on start; on a loaded 2-core box that takes a while. */
-const PROXY_READY_TIMEOUT_MS = 60_000;
 
 export interface DockerEngineOptions {
   /** Put the data root on a tmpfs of this many MiB (a small disk to fill); default: on /tmp's disk. */
@@ -188,28 +186,11 @@ export async function startDockerEngine(options: DockerEngineOptions = {}): Prom
       writeState(state);
     }
     await dockerd.start();
-    // The guard serves any deployment's labelled objects, as the shared one of scripts/infra.sh does.
-    proxy = inNetns(process.execPath, ['--conditions=runnerhub-source', '--import', 'tsx', `${repoRoot}services/socket-guard/src/main.ts`], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        SOCKET_GUARD_HOST: '127.0.0.1',
-        SOCKET_GUARD_PORT: String(PROXY_PORT),
-        SOCKET_GUARD_DOCKER_SOCKET: socket,
-        SOCKET_GUARD_DEPLOYMENTS: '*',
-        SOCKET_GUARD_SUDO_POOLS: '*',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(PROXY_HTTP_PORT),
-        LOG_LEVEL: 'info',
-      },
+    proxy = inNetns(HAPROXY_BIN, ['-db', '-f', `${repoRoot}deploy/socket-proxy/haproxy.cfg`], {
+      env: { ...process.env, SOCKET_PROXY_BIND: `127.0.0.1:${PROXY_PORT}`, DOCKER_SOCKET: socket },
     });
-    let proxyLog = '';
-    collectOutput(proxy, (text) => (proxyLog = (proxyLog + text).slice(-20_000)));
-    const guard = proxy;
-    await Promise.race([
-      waitFor(() => proxyLog.includes('guarded Docker API listening'), { timeoutMs: PROXY_READY_TIMEOUT_MS, intervalMs: 100, what: `the socket guard of engine ${id} to listen\n${proxyLog.slice(-2000)}` }),
-      exitOf(guard, 'socket-guard', () => proxyLog),
-    ]);
+    proxy.stdout?.resume();
+    proxy.stderr?.resume();
     if (options.images?.length) await engine.loadImages(options.images);
     return engine;
   } catch (error) {

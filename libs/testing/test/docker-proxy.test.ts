@@ -2,7 +2,7 @@ import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DOCKER_PROXY_URL } from '../src/infra.js';
 
-// The Docker Engine API over TCP through the socket guard (services/socket-guard), as the executor sees it.
+// The Docker Engine API over TCP through deploy/socket-proxy/haproxy.cfg, as the executor sees it.
 function request(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -47,6 +47,6 @@ describe('Docker socket proxy', () => {
   ])('answers 403 to %s %s', async (method, path) => {
     const res = await request(method, path, method === 'POST' ? {} : undefined);
     expect(res.status).toBe(403);
-    expect(res.body).toContain('runnerhub socket-guard');
+    expect(res.body).toContain('runnerhub socket-proxy');
   });
 });

@@ -2,9 +2,7 @@ import type { Finding } from './findings.js';
 
 /**
  * The socket proxy's answers, asked without changing anything on the host: what the executor needs
- * must pass, what it must never do must be refused, and a privileged create must be refused by the
- * proxy itself (the socket guard, services/socket-guard, reads bodies; the path-only HAProxy of
- * earlier versions did not). Each probe is one that Docker itself would
+ * must pass, what it must never do must be refused. Each probe is one that Docker itself would
  * refuse without side effects if the proxy let it through (a create with an invalid image
  * reference, an exec on a container that does not exist), so a proxy that lets it through is
  * seen, and nothing is made either way.
@@ -30,16 +28,6 @@ async function ask(base: string, method: string, path: string, body?: unknown): 
 }
 
 const refusedByProxy = (a: Answer) => a.status === 403;
-
-/** The socket guard answers a refusal in Docker's error shape, its message naming the reason. */
-function guardReason(text: string): string | undefined {
-  try {
-    const message = (JSON.parse(text) as { message?: unknown }).message;
-    return typeof message === 'string' && message.startsWith('runnerhub socket-guard: ') ? message.slice('runnerhub socket-guard: '.length) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function proxyFindings(dockerHost: string): Promise<Finding[]> {
   if (dockerHost.startsWith('unix://')) {
@@ -70,7 +58,7 @@ export async function proxyFindings(dockerHost: string): Promise<Finding[]> {
   findings.push(
     blocked.length === 0
       ? { check: 'proxy.allowed', level: 'ok', message: `the proxy at ${dockerHost} lets through what the executor reads (ping, version, info, containers, images, networks)` }
-      : { check: 'proxy.allowed', level: 'failure', message: `the proxy at ${dockerHost} refuses what the executor needs: ${blocked.join(', ')}`, fix: 'run the socket guard (services/socket-guard; the socket-proxy service of docker-compose.yml) with its defaults' },
+      : { check: 'proxy.allowed', level: 'failure', message: `the proxy at ${dockerHost} refuses what the executor needs: ${blocked.join(', ')}`, fix: 'use deploy/socket-proxy/haproxy.cfg as it is in this repository' },
   );
 
   const forbidden: Array<[string, string, string, unknown?]> = [
@@ -78,8 +66,6 @@ export async function proxyFindings(dockerHost: string): Promise<Finding[]> {
     ['proxy.exec', 'POST', `/containers/${PROBE}/exec`, { Cmd: ['true'] }],
     ['proxy.build', 'POST', '/build?t=runnerhub-doctor-never', undefined],
     ['proxy.secrets', 'GET', '/secrets'],
-    // The executor never kills: the guard refuses the verb itself, whatever the container.
-    ['proxy.kill', 'POST', `/containers/${PROBE}/kill`],
   ];
   for (const [check, method, path, body] of forbidden) {
     // A build without a body, should it get through, fails in Docker at once with nothing built.
@@ -87,25 +73,24 @@ export async function proxyFindings(dockerHost: string): Promise<Finding[]> {
     findings.push(
       refusedByProxy(answer)
         ? { check, level: 'ok', message: `${method} ${path.split('?')[0]} is refused (403)` }
-        : { check, level: 'failure', message: `${method} ${path.split('?')[0]} is not refused by the proxy (Docker answered ${answer.status}): jobs' containers could be reached or the host changed through it`, fix: 'run the socket guard (services/socket-guard), which answers 403 to everything but the calls the executor makes' },
+        : { check, level: 'failure', message: `${method} ${path.split('?')[0]} is not refused by the proxy (Docker answered ${answer.status}): jobs' containers could be reached or the host changed through it`, fix: 'use deploy/socket-proxy/haproxy.cfg, which answers 403 to everything but the calls the executor makes' },
     );
   }
 
-  // A privileged create: the socket guard refuses it for its body. A path-only proxy lets it reach
-  // Docker, which refuses the invalid image reference before creating anything.
+  // A privileged create: the proxy reads paths, not bodies, so this reaches Docker, which refuses
+  // the invalid image reference before creating anything.
   const create = await ask(base, 'POST', `/containers/create?name=${PROBE}`, { Image: INVALID_IMAGE, HostConfig: { Privileged: true, Binds: ['/:/host'] } });
   if (refusedByProxy(create)) {
-    const reason = guardReason(create.text);
-    findings.push({ check: 'proxy.privileged-create', level: 'ok', message: `a privileged container create is refused by the ${reason ? 'socket guard' : 'proxy'} itself (403)${reason ? `: ${reason}` : ''}` });
+    findings.push({ check: 'proxy.privileged-create', level: 'ok', message: 'a privileged container create is refused by the proxy itself (403)' });
   } else if (create.status === 201) {
     await ask(base, 'DELETE', `/containers/${PROBE}?force=1`);
     findings.push({ check: 'proxy.privileged-create', level: 'failure', message: 'Docker created a container from an invalid probe; it was removed again', fix: 'report this: the engine accepted what it should refuse' });
   } else {
     findings.push({
       check: 'proxy.privileged-create',
-      level: 'failure',
-      message: `a privileged create reaches Docker through the proxy (it answered ${create.status} to the probe's invalid image, so nothing was made): the proxy checks paths, not bodies, so whoever reaches it is root on the host`,
-      fix: 'replace it with the socket guard (services/socket-guard; scripts/infra.sh and docker-compose.yml start it), which refuses privileged, host-namespace, bind-mount and foreign-label creates',
+      level: 'warning',
+      message: `a privileged create reaches Docker through the proxy (it answered ${create.status} to the probe's invalid image, so nothing was made): the proxy checks paths, not bodies, so the executor's spec is what keeps runners unprivileged`,
+      fix: 'let nothing but the container-executor reach the proxy port (docker-compose.yml keeps it on an internal network with no published port)',
     });
   }
   return findings;
