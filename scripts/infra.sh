@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Local infrastructure for development and CI: NATS (JetStream), PostgreSQL, Redis, the Docker
-# engine and the Docker socket proxy (the socket guard, services/socket-guard, on 127.0.0.1:2375); and
-# Prometheus' binaries for tests.
+# engine and the Docker socket proxy (HAProxy on 127.0.0.1:2375); and Prometheus' binaries for tests.
 #
 #   scripts/infra.sh up      reuse what already answers, install (Debian packages) and start the rest
 #   scripts/infra.sh status  probe everything, print the table; exit 1 when something is down
@@ -16,8 +15,6 @@
 #   INFRA_LOG_DIR     daemon logs                      (default /var/log/runnerhub)
 #   INFRA_STATE_DIR   pid files, "started by us" marks (default /var/lib/runnerhub/infra)
 #   DOCKERD_ARGS      extra dockerd flags, e.g. --storage-driver=vfs when overlay2 is unavailable
-#   SOCKET_PROXY_PORT the socket guard's Docker API port          (default 2375)
-#   SOCKET_PROXY_HTTP_PORT its /healthz, /readyz and /metrics     (default 8086)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,33 +22,27 @@ LOG_DIR=${INFRA_LOG_DIR:-/var/log/runnerhub}
 STATE_DIR=${INFRA_STATE_DIR:-/var/lib/runnerhub/infra}
 DATA_DIR=/var/lib/runnerhub
 NATS_CONF="$ROOT/deploy/nats/nats-ci.conf"
-# The socket guard runs from this checkout on the pinned Node.js; a change to its code restarts one
-# that `up` started (restart_stale_proxy), as a changed config would.
-GUARD_SOURCES=("$ROOT/services/socket-guard/src" "$ROOT/libs/docker-guard/src" "$ROOT/libs/docker/src")
-PROXY_PORT=${SOCKET_PROXY_PORT:-2375}
-PROXY_HTTP_PORT=${SOCKET_PROXY_HTTP_PORT:-8086}
+PROXY_CONF="$ROOT/deploy/socket-proxy/haproxy.cfg"
 DOCKER_SOCKET=/var/run/docker.sock
 
 SERVICES=(nats postgres redis docker socket-proxy)
-# The socket guard needs no package: it runs on the Node.js that `up` installs (bash stands in as its binary).
-declare -A PACKAGE=([nats]=nats-server [postgres]=postgresql [redis]=redis-server [docker]=docker.io [socket-proxy]=bash)
-declare -A BINARY=([nats]=nats-server [postgres]=pg_ctlcluster [redis]=redis-server [docker]=dockerd [socket-proxy]=bash)
-declare -A PORT=([nats]=4222 [postgres]=5432 [redis]=6379 [socket-proxy]=$PROXY_PORT)
+declare -A PACKAGE=([nats]=nats-server [postgres]=postgresql [redis]=redis-server [docker]=docker.io [socket-proxy]=haproxy)
+declare -A BINARY=([nats]=nats-server [postgres]=pg_ctlcluster [redis]=redis-server [docker]=dockerd [socket-proxy]=haproxy)
+declare -A PORT=([nats]=4222 [postgres]=5432 [redis]=6379 [socket-proxy]=2375)
 declare -A ENDPOINT=([nats]=nats://127.0.0.1:4222 [postgres]=postgres://127.0.0.1:5432/runnerhub
-  [redis]=redis://127.0.0.1:6379 [docker]=unix://$DOCKER_SOCKET [socket-proxy]=http://127.0.0.1:$PROXY_PORT)
+  [redis]=redis://127.0.0.1:6379 [docker]=unix://$DOCKER_SOCKET [socket-proxy]=http://127.0.0.1:2375)
 # Tools (not daemons) tests need, with their Debian package: Prometheus and promtool for the metrics
 # service's stack test (deploy/prometheus), Alertmanager for its alert-delivery test
 # (deploy/alertmanager). Installed when missing; never started here (the tests run their own on free
 # ports, and policy-rc.d keeps the packages' services from starting).
 # The fault tests (e2e/test/faults.test.ts) start servers of their own even where the shared ones
-# answer: a second dockerd in a network namespace (ip, nsenter) with a socket guard of its own, a
+# answer: a second dockerd in a network namespace (ip, nsenter) with a socket proxy (haproxy), a
 # Redis (redis-server) and a Postgres cluster (Debian's postgresql binaries, /usr/lib/postgresql).
 # The console's browser test (e2e/test/console.test.ts) drives Debian's Chromium (/usr/bin/chromium)
 # through playwright-core; the alert test (services/metrics) runs Debian's Alertmanager.
-declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus [prometheus-alertmanager]=prometheus-alertmanager [ip]=iproute2 [nsenter]=util-linux [redis-server]=redis-server [dockerd]=docker.io [chromium]=chromium)
-# Docker's first start sets up its storage and networks; Postgres may run crash recovery; the guard
-# is compiled by tsx on start (seconds on a loaded 2-core box).
-declare -A WAIT_SECONDS=([nats]=20 [postgres]=60 [redis]=20 [docker]=90 [socket-proxy]=60)
+declare -A TOOL_PACKAGE=([promtool]=prometheus [prometheus]=prometheus [prometheus-alertmanager]=prometheus-alertmanager [ip]=iproute2 [nsenter]=util-linux [haproxy]=haproxy [redis-server]=redis-server [dockerd]=docker.io [chromium]=chromium)
+# Docker's first start sets up its storage and networks; Postgres may run crash recovery.
+declare -A WAIT_SECONDS=([nats]=20 [postgres]=60 [redis]=20 [docker]=90 [socket-proxy]=20)
 declare -A STATE=()   # reused | started | down | failed
 declare -A DETAIL=()
 
@@ -108,30 +99,18 @@ probe_docker() {
   DETAIL[docker]="v${info% *}, storage ${info#* }"
 }
 
-# The first bytes of a plain HTTP/1.0 answer (status line, headers, the start of the body).
-http_answer() {
-  local method=$1 port=$2 path=$3
-  timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0; printf "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$1" "$2" >&3; head -c 600 <&3' \
-    "$port" "$method" "$path" 2>/dev/null || true
-}
-
 probe_socket_proxy() {
   local ping plugins
-  ping=$(http_status GET "$PROXY_PORT" /_ping)
+  ping=$(http_status GET 2375 /_ping)
   [[ $ping == 200 ]] || return 1
-  # Docker itself answers /plugins; only a filtering proxy refuses it. Catches a dockerd that was
-  # told to listen on tcp://127.0.0.1:2375 without any filter.
-  plugins=$(http_answer GET "$PROXY_PORT" /plugins)
-  if [[ $plugins != "HTTP/1."?" 403"* ]]; then
-    DETAIL[socket-proxy]="127.0.0.1:$PROXY_PORT answers but does not filter (/plugins -> ${plugins:9:3}); it is not the socket guard"
+  # Docker itself answers /plugins; only the filtering proxy refuses it. Catches a dockerd that
+  # was told to listen on tcp://127.0.0.1:2375 without any filter.
+  plugins=$(http_status GET 2375 /plugins)
+  if [[ $plugins != 403 ]]; then
+    DETAIL[socket-proxy]="127.0.0.1:2375 answers but does not filter (/plugins -> $plugins); it is not the socket proxy"
     return 2
   fi
-  # The path-only HAProxy of earlier versions refuses /plugins too, but lets any create body through.
-  if [[ $plugins != *"runnerhub socket-guard"* ]]; then
-    DETAIL[socket-proxy]="/_ping 200, /plugins 403, but it is the old path-only HAProxy, not the socket guard: stop it (if this script started it, up replaces it) so that up starts services/socket-guard"
-    return 0
-  fi
-  DETAIL[socket-proxy]="socket guard: /_ping 200, /plugins 403"
+  DETAIL[socket-proxy]="/_ping 200, /plugins 403"
 }
 
 probe() { # name -> 0 up, 1 down, 2 up but unusable (DETAIL says why)
@@ -218,27 +197,21 @@ start_docker() {
 }
 
 start_socket_proxy() {
-  # Serves this machine's RunnerHub test suites and `make run`: any deployment's labelled objects
-  # (each suite has a deployment id of its own) and sudo specs of any pool. A NAS runs it through
-  # docker-compose.yml with its own DEPLOYMENT_ID instead (docs/security.md).
-  launch socket-proxy "$LOG_DIR/socket-guard.log" env -C "$ROOT" \
-    SOCKET_GUARD_HOST=127.0.0.1 SOCKET_GUARD_PORT="$PROXY_PORT" HTTP_HOST=127.0.0.1 HTTP_PORT="$PROXY_HTTP_PORT" \
-    SOCKET_GUARD_DOCKER_SOCKET="$DOCKER_SOCKET" SOCKET_GUARD_DEPLOYMENTS='*' SOCKET_GUARD_SUDO_POOLS='*' \
-    bash -c 'source scripts/lib/node-env.sh && exec node --conditions=runnerhub-source --import tsx services/socket-guard/src/main.ts'
+  launch socket-proxy "$LOG_DIR/haproxy.log" haproxy -W -f "$PROXY_CONF"
   conf_hash >"$STATE_DIR/socket-proxy.conf-hash"
 }
 
-conf_hash() { find "${GUARD_SOURCES[@]}" -type f -name '*.ts' ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1; }
+conf_hash() { sha256sum "$PROXY_CONF" | cut -d' ' -f1; }
 
-# A proxy we started from older code (or the HAProxy of earlier versions) keeps enforcing the old
-# rules: stop it so `up` starts the current guard. One started by someone else is left alone.
+# A proxy we started with an older haproxy.cfg keeps enforcing the old rules: stop it so `up`
+# starts it again with the current file. One started by someone else is left alone.
 restart_stale_proxy() {
   local pid
   [[ -f $STATE_DIR/socket-proxy.started && -f $STATE_DIR/socket-proxy.pid ]] || return 0
   [[ $(cat "$STATE_DIR/socket-proxy.conf-hash" 2>/dev/null) == "$(conf_hash)" ]] && return 0
   pid=$(cat "$STATE_DIR/socket-proxy.pid")
   if kill -0 "$pid" 2>/dev/null; then
-    say "the socket guard's code changed since the socket proxy started: restarting it"
+    say "haproxy.cfg changed since the socket proxy started: restarting it"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
@@ -251,7 +224,7 @@ log_of() {
     postgres) echo "$LOG_DIR/postgres.log and /var/log/postgresql/" ;;
     redis) echo "$LOG_DIR/redis.log" ;;
     docker) echo "$LOG_DIR/dockerd.log" ;;
-    socket-proxy) echo "$LOG_DIR/socket-guard.log" ;;
+    socket-proxy) echo "$LOG_DIR/haproxy.log" ;;
   esac
 }
 

@@ -114,8 +114,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   if (options.pools.includes(RUNNER_IMAGES.actionsRunner)) await run('bash', [`${repoRoot}scripts/build-actions-runner-image.sh`, RUNNER_IMAGES.actionsRunner]);
   // From before the first container: anonymous volumes can only be followed from their start.
   const leftoverWatch = await watchLeftovers(docker, { deployment });
-  // Docker's default bridge is not RunnerHub's, so the socket guard refuses it: read on the socket itself.
-  const bridge = (await createDockerClient('unix:///var/run/docker.sock').getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
+  const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
   // An App id of its own: the services keep installation tokens and rate budgets in the shared Redis
   // under the App id, and other platforms and service tests on this machine run simulators too.
   const appId = 100_000 + randomBytes(3).readUIntBE(0, 3);
