@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds stand-ins for the upstream infrastructure images docker-compose.yml names (nats:2.12,
-# postgres:17, redis:7.4, prom/prometheus:v3; the socket guard is one of our own images) from this machine's own packages (Debian 12's
+# postgres:17, redis:7.4, haproxy:2.8, prom/prometheus:v3) from this machine's own packages (Debian 12's
 # versions: NATS 2.9, PostgreSQL 15, Prometheus 2.42), for a
 # machine with no image registry: scripts/compose-smoke.sh runs the compose stack on them. Each keeps
 # the part of its upstream image's contract the compose file relies on: the entrypoint and command,
@@ -8,7 +8,7 @@
 # POSTGRES_DB first-start initialisation and a non-root server. They are tagged
 # runnerhub/standin-<name>:dev, never with the upstream names, so they cannot shadow a real image.
 #
-#   scripts/build-standin-images.sh      (needs nats-server, postgresql-15, redis installed:
+#   scripts/build-standin-images.sh      (needs nats-server, postgresql-15, redis, haproxy installed:
 #                                         bash scripts/infra.sh up installs them; installs prometheus)
 #
 # Skips an image whose inputs are unchanged (hash in label runnerhub.standin.hash).
@@ -27,7 +27,7 @@ if [[ ! -x /usr/bin/prometheus ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 ||
     { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 fi
-for need in /usr/bin/prometheus /usr/sbin/nats-server /usr/bin/redis-server /usr/bin/redis-cli "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_isready"; do
+for need in /usr/bin/prometheus /usr/sbin/nats-server /usr/bin/redis-server /usr/bin/redis-cli /usr/sbin/haproxy "$PG_BIN/postgres" "$PG_BIN/initdb" "$PG_BIN/pg_isready"; do
   [[ -x $need ]] || { say "missing $need (bash scripts/infra.sh up installs it)"; exit 1; }
 done
 
@@ -94,6 +94,14 @@ EOF
 chmod 755 "$r/usr/local/bin/docker-entrypoint.sh"
 build redis "$r" redis-cli --version -- --change 'WORKDIR /data' \
   --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' --change 'CMD ["redis-server"]'
+
+# HAProxy: the upstream image reads /usr/local/etc/haproxy/haproxy.cfg (compose mounts it there).
+r=$work/haproxy
+base_rootfs "$r"
+with_libs "$r" /usr/sbin/haproxy
+mkdir -p "$r/usr/local/etc/haproxy"
+build haproxy "$r" haproxy -v -- --change 'ENV PATH=/usr/sbin:/usr/bin:/bin' \
+  --change 'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]'
 
 # PostgreSQL 15: as the upstream image, started as root it makes the data directory (a bind mount
 # Docker created root-owned) the postgres user's and steps down to it; a first start with an empty

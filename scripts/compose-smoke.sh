@@ -130,6 +130,7 @@ services:
   nats: { image: runnerhub/standin-nats:dev, volumes: ["$work/nats.conf:/etc/nats/nats.conf:ro", "$work/data/nats:/data"] }
   postgres: { image: runnerhub/standin-postgres:dev }
   redis: { image: runnerhub/standin-redis:dev }
+  socket-proxy: { image: runnerhub/standin-haproxy:dev }
   prometheus: { image: runnerhub/standin-prometheus:dev }
 EOF
 

@@ -3,7 +3,7 @@ import { DOCKER_PROXY_URL, ensureTestImage } from '@runnerhub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerClient, dockerStatus, jitArchive, JIT_DIR, LABEL, ownershipLabels, runnerContainerSpec } from '../src/index.js';
 
-// Through the socket guard (services/socket-guard), never the raw socket.
+// Through the real HAProxy socket proxy (deploy/socket-proxy/haproxy.cfg), never the raw socket.
 const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
 const suffix = randomBytes(4).toString('hex');
 const network = `rh-test-${suffix}`;

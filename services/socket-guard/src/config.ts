@@ -30,7 +30,7 @@ export const configSchema = Type.Object({
     }),
     sudoPools: env.list('SOCKET_GUARD_SUDO_POOLS', {
       default: [],
-      description: 'Pools allowed the sudo spec (sudo: true in pools.yaml: the seven sudo capabilities kept, no no-new-privileges); `*` for any. Other pools get no added capability.',
+      description: 'Pools allowed the sudo spec (sudo: true in pools.yaml: SUDO_CAPABILITIES kept, no no-new-privileges); `*` for any. Other pools get no added capability.',
     }),
     bodyLimitBytes: env.integer('SOCKET_GUARD_BODY_LIMIT_BYTES', { default: 1024 * 1024, minimum: 1024, description: 'Largest create body the guard reads (a runner spec is a few KiB); larger ones get 413.' }),
   }),
