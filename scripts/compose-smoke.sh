@@ -55,7 +55,9 @@ events_pids+=($!)
 runner_volumes() { # volumes runner containers mounted that still exist
   local volume container
   while read -r volume container; do
-    grep -qx "$container" "$work/runner-containers" && docker volume inspect "$volume" >/dev/null 2>&1 && printf '%s\n' "$volume"
+    # A volume that is gone is the good case: it must not become the loop's (and, under pipefail, the
+    # caller's) failing status.
+    if grep -qx "$container" "$work/runner-containers" && docker volume inspect "$volume" >/dev/null 2>&1; then printf '%s\n' "$volume"; fi
   done <"$work/volume-mounts" | sort -u
 }
 compose() { "${COMPOSE[@]}" -p "$PROJECT" --env-file "$work/.env" -f docker-compose.yml -f "$work/override.yml" "$@"; }
