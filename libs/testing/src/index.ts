@@ -10,3 +10,5 @@ export { ensureTestImage, TEST_IMAGE } from './docker-image.js';
 export { parsePrometheusText, sampleSum, sampleValue, type Sample } from './prometheus-text.js';
 export { startDockerEngine, type DockerEngine, type DockerEngineOptions } from './docker-engine.js';
 export { startPostgresServer, startRedisServer, type OwnedServer } from './private-servers.js';
+export { startPrometheus, promtool, deployedJobs, PROMETHEUS_DIR, GRAFANA_DASHBOARDS_DIR, type Prometheus } from './prometheus.js';
+export { startAlertmanager, startWebhookReceiver, shortenedAlertRules, type Alertmanager, type WebhookReceiver, type NotifiedAlert } from './alerting.js';

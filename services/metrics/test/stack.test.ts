@@ -9,8 +9,7 @@ import type { GitHubSim } from '@runnerhub/github-sim';
 import { jobTraceId } from '@runnerhub/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
-import { deployedJobs, GRAFANA_DASHBOARDS_DIR, promtool, startPrometheus, type Prometheus } from './prometheus.js';
-import { parsePrometheusText, repoRoot, sampleSum, sampleValue, waitFor, type Sample } from '@runnerhub/testing';
+import { deployedJobs, GRAFANA_DASHBOARDS_DIR, parsePrometheusText, promtool, repoRoot, sampleSum, sampleValue, startPrometheus, waitFor, type Prometheus, type Sample } from '@runnerhub/testing';
 
 // The whole job path under a small simulated workload (simulator → gateway → scheduler →
 // pool-manager → executor → fake-runner containers), with the metrics service consuming every

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, repoRoot, waitFor } from '@runnerhub/testing';
+import { freePort, repoRoot, waitFor } from './index.js';
 
 const run = promisify(execFile);
 
