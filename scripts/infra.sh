@@ -336,6 +336,9 @@ cmd_up() {
   for name in "${!TOOL_PACKAGE[@]}"; do
     have "$name" || [[ " ${missing[*]} " == *" ${TOOL_PACKAGE[$name]} "* ]] || missing+=("${TOOL_PACKAGE[$name]}")
   done
+  # The CLI's completion test (tools/cli) runs the bash script as a user's shell would, with the
+  # bash-completion package's helpers (_get_comp_words_by_ref) loaded.
+  [[ -f /usr/share/bash-completion/bash_completion ]] || missing+=(bash-completion)
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
   # The Node.js .node-version pins, in its own prefix (the machine's node is left alone).
   bash "$ROOT/scripts/install-node.sh" >/dev/null || die "could not install the pinned Node.js (scripts/install-node.sh)"

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, watch } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import tab from '@bomb.sh/tab/commander';
+import { Argument, Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createClients, type Clients } from './client.js';
 import { resolveSettings, SERVICE_NAMES, type SettingFlags } from './config.js';
 import { CliError, EXIT } from './errors.js';
@@ -235,14 +236,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
   program
     .command('logs')
     .description('the last lines of a service\'s log where the deployment keeps one (make run: .run/logs); compose: docker compose logs <service>')
-    .argument('<service>', SERVICE_NAMES.join(', '))
+    .addArgument(new Argument('<service>', 'which service').choices(SERVICE_NAMES))
     .option('-n, --lines <n>', 'how many lines', integer('--lines', 1), 50)
-    .action(act(async (service: string, o: { lines: number }) => {
+    .option('-f, --follow', 'keep printing lines as the service writes them, until Ctrl-C')
+    .action(act(async (service: string, o: { lines: number; follow?: boolean }) => {
       if (!(SERVICE_NAMES as string[]).includes(service)) throw new CliError(EXIT.usage, `no service ${service}: one of ${SERVICE_NAMES.join(', ')}`);
       const file = findLog(io, service);
       if (!file) throw new CliError(EXIT.notFound, `no log file of the ${service} here (make run keeps .run/logs/${service}.log): under docker compose run docker compose logs ${service}; set RUNNERHUB_LOG_DIR to a directory of <service>.log files`);
-      const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-o.lines);
-      show({ service, file, lines }, (l) => l.lines.join('\n'));
+      const text = readFileSync(file, 'utf8');
+      const lines = text.split('\n').filter(Boolean).slice(-o.lines);
+      if (!o.follow) return show({ service, file, lines }, (l) => l.lines.join('\n'));
+      // Followed lines are printed as the service wrote them (pino's JSON, one per line), --json or not.
+      for (const line of lines) io.out(line);
+      await followLog(file, Buffer.byteLength(text), (line) => io.out(line));
     }));
 
   program
@@ -252,6 +258,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const { serveMcp } = await import('./mcp.js');
       await serveMcp(c());
     }));
+
+  // `runnerhub complete bash|zsh|fish|powershell` prints the shell's completion script, which asks
+  // `runnerhub complete -- <words>` for suggestions: @bomb.sh/tab reads this command tree, so the
+  // completions cannot drift from the commands.
+  tab(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -274,6 +285,47 @@ function findLog(io: Io, service: string): string | undefined {
     if (dirname(dir) === dir) break;
   }
   return dirs.map((d) => join(d, `${service}.log`)).find((f) => existsSync(f));
+}
+
+/**
+ * Prints each whole line appended to `file` after byte `from`, until SIGINT or SIGTERM. A file
+ * that shrinks (rotated or truncated by a restart of make run) is read again from its start.
+ */
+function followLog(file: string, from: number, line: (text: string) => void): Promise<void> {
+  let offset = from;
+  let partial = '';
+  const readNew = () => {
+    const size = existsSync(file) ? statSync(file).size : 0;
+    if (size < offset) offset = 0;
+    if (size === offset) return;
+    const fd = openSync(file, 'r');
+    try {
+      const chunk = Buffer.alloc(size - offset);
+      offset += readSync(fd, chunk, 0, chunk.length, offset);
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop() ?? '';
+      for (const p of parts) if (p) line(p);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return new Promise((done) => {
+    // fs.watch misses writes on some file systems (network shares): a slow poll backs it up.
+    const watcher = watch(file, readNew);
+    const poll = setInterval(readNew, 1000);
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      watcher.close();
+      clearInterval(poll);
+      readNew();
+      done();
+    };
+    // on, not once: Ctrl-C reaches us twice from a terminal through the dev wrapper (bin/runnerhub.js).
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 /** tools/doctor's bin beside this package, with this process's node; its exit code is ours. */
