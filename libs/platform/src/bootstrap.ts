@@ -1,4 +1,5 @@
 import type { Static, TObject } from '@sinclair/typebox';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { loadSecrets, type SecretSpec, type Secrets } from '@runnerhub/secrets';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logging.js';
@@ -7,7 +8,34 @@ import { createReadiness, type Readiness } from './readiness.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 import { RUNNERHUB_VERSION } from './version.js';
 
-/** The parts every service starts the same way; main.ts wires the rest explicitly. */
+/**
+ * A service is started by its `start(config, deps)`: one per process (its main.ts, through
+ * bootService) or six in one process (the all-in-one). What belongs to the process is given in
+ * `deps`: the signal handlers, OpenTelemetry's globals (context, propagation, the tracer provider)
+ * and, in the all-in-one, the NATS connection. What belongs to the service is made by openService:
+ * its stop list, its readiness, its metrics (a meter provider and /metrics of its own) and its logger.
+ */
+export interface ServiceDeps {
+  secrets: Secrets;
+  log: Logger;
+  /** A connection the process owns (the all-in-one's): the service uses it and leaves it open on close. */
+  nats?: NatsConnection;
+  /**
+   * This service is the whole process: it installs the signal handlers, registers OpenTelemetry's
+   * globals and exits 1 when start-up fails. Otherwise start-up failure rejects start().
+   */
+  ownsProcess: boolean;
+}
+
+/** What start() returns: a service running until close(). */
+export interface RunningService {
+  service: string;
+  readiness: Readiness;
+  /** Stops the service's parts newest-first under its shutdown deadline; true when all stopped cleanly. */
+  close(reason?: string): Promise<boolean>;
+}
+
+/** The parts every service starts the same way; its start() wires the rest explicitly. */
 export interface ServiceBase<C> {
   service: string;
   config: C;
@@ -16,12 +44,15 @@ export interface ServiceBase<C> {
   telemetry: Telemetry;
   readiness: Readiness;
   lifecycle: Lifecycle;
-  /** Logs why start-up failed, stops what was started, and exits 1. */
+  deps: ServiceDeps;
+  /** Logs why start-up failed, stops what was started, and exits 1 (or rethrows, when the process is not the service's). */
   failStartup(err: unknown): Promise<never>;
+  /** The handle start() returns. */
+  running(): RunningService;
 }
 
-/** The config groups bootService reads; every service schema includes them. */
-type BaseConfig = {
+/** The config groups openService reads; every service schema includes them. */
+export type BaseConfig = {
   log: { level: string };
   shutdown: { timeoutMs: number };
   telemetry: { serviceName: string; otlpEndpoint?: string | undefined };
@@ -32,13 +63,20 @@ export interface BootSettings<T extends TObject> {
   schema: T;
   secrets: readonly SecretSpec[];
   env?: NodeJS.ProcessEnv;
+  /** Default true: the service is the process (see ServiceDeps.ownsProcess). */
+  ownsProcess?: boolean;
+}
+
+export interface Booted<C> {
+  config: C;
+  deps: ServiceDeps;
 }
 
 /**
  * Validates config and resolves secrets before anything connects anywhere; a bad variable or a
- * missing secret stops the service with one message naming each of them, and exit code 1.
+ * missing secret stops the process with one message naming each of them, and exit code 1.
  */
-export async function bootService<T extends TObject>(b: BootSettings<T>): Promise<ServiceBase<Readonly<Static<T>>>> {
+export async function bootService<T extends TObject>(b: BootSettings<T>): Promise<Booted<Readonly<Static<T>>>> {
   const env = b.env ?? process.env;
   let config: Readonly<Static<T>>;
   try {
@@ -61,21 +99,47 @@ export async function bootService<T extends TObject>(b: BootSettings<T>): Promis
     log.fatal({ err }, 'cannot resolve secrets');
     fail(b.service, (err as Error).message);
   }
+  return { config, deps: { secrets, log, ownsProcess: b.ownsProcess ?? true } };
+}
+
+/** The service's own parts (stop list, readiness, metrics); the process's only when it owns the process. */
+export function openService<C>(service: string, config: C, deps: ServiceDeps): ServiceBase<C> {
+  const base = config as unknown as BaseConfig;
+  const { log, secrets } = deps;
   const lifecycle = createLifecycle(log, base.shutdown.timeoutMs);
-  lifecycle.installSignalHandlers();
-  const telemetry = startTelemetry({ serviceName: base.telemetry.serviceName, otlpEndpoint: base.telemetry.otlpEndpoint });
+  if (deps.ownsProcess) lifecycle.installSignalHandlers();
+  const telemetry = startTelemetry({ serviceName: base.telemetry.serviceName, otlpEndpoint: base.telemetry.otlpEndpoint, globals: deps.ownsProcess });
   lifecycle.onStop('telemetry', () => telemetry.shutdown());
   const readiness = createReadiness(log);
   lifecycle.onShutdownStart(() => readiness.markStopping());
   lifecycle.onStop('readiness', () => readiness.close());
-  lifecycle.onStop('secrets', () => secrets?.close());
-  log.info({ service: b.service, version: RUNNERHUB_VERSION, node: process.versions.node, pid: process.pid }, `starting ${b.service} ${RUNNERHUB_VERSION} (Node.js ${process.versions.node})`);
+  lifecycle.onStop('secrets', () => secrets.close());
+  log.info({ service, version: RUNNERHUB_VERSION, node: process.versions.node, pid: process.pid }, `starting ${service} ${RUNNERHUB_VERSION} (Node.js ${process.versions.node})`);
   const failStartup = async (err: unknown): Promise<never> => {
     log.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);
     await lifecycle.shutdown('start-up failed');
-    process.exit(1);
+    if (deps.ownsProcess) process.exit(1);
+    throw err;
   };
-  return { service: b.service, config, secrets: secrets, log, telemetry, readiness, lifecycle, failStartup };
+  const running = (): RunningService => ({ service, readiness, close: (reason = 'closed') => lifecycle.shutdown(reason) });
+  return { service, config, secrets, log, telemetry, readiness, lifecycle, deps, failStartup, running };
+}
+
+/**
+ * A service's `start(config, deps)` from its wiring: opens the service's parts, runs `wire` (which
+ * connects, starts loops and consumers and listens last), and on a failure stops what was started
+ * (failStartup). The wiring reads like a main.ts: one statement per part, in start order.
+ */
+export function defineService<C>(service: string, wire: (base: ServiceBase<C>) => Promise<void>): (config: C, deps: ServiceDeps) => Promise<RunningService> {
+  return async (config, deps) => {
+    const base = openService(service, config, deps);
+    try {
+      await wire(base);
+    } catch (err) {
+      await base.failStartup(err);
+    }
+    return base.running();
+  };
 }
 
 function fail(service: string, message: string, extra: Record<string, unknown> = {}): never {

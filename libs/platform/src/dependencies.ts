@@ -43,6 +43,13 @@ export async function connectNatsFor(
   settings: { url: string; tls?: NatsTlsFiles },
   streams: Readonly<Record<string, StreamDefinition>> | readonly StreamDefinition[],
 ): Promise<NatsConnection> {
+  const given = base.deps.nats;
+  if (given) {
+    // The process's connection (the all-in-one): the process drains it once every service stopped.
+    await ensureStreams(given, Array.isArray(streams) ? streams : Object.values(streams));
+    base.readiness.addCheck('nats', () => checkNats(given));
+    return given;
+  }
   let nc: NatsConnection | undefined;
   const tls = natsTlsSettings(settings.tls);
   await waitForDependency(base, 'nats', async () => {

@@ -39,6 +39,12 @@ export interface TelemetrySettings {
   serviceName: string;
   serviceVersion?: string;
   otlpEndpoint?: string;
+  /**
+   * Default true: register OpenTelemetry's process-wide parts (context manager, propagators, tracer
+   * and meter provider). false for a service that shares its process (the all-in-one registers them
+   * once with registerTelemetryGlobals): its metrics stay its own, its spans go to the process's provider.
+   */
+  globals?: boolean;
 }
 
 /** How often metrics are pushed to an OTLP collector, when one is configured. */
@@ -51,18 +57,7 @@ export function startTelemetry(s: TelemetrySettings): Telemetry {
     'service.instance.id': `${hostname()}:${process.pid}`,
   });
 
-  let tracerProvider: NodeTracerProvider | undefined;
-  if (s.otlpEndpoint) {
-    const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${trimSlash(s.otlpEndpoint)}/v1/traces` }))];
-    tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
-    // Registers the AsyncLocalStorage context manager and the W3C trace-context propagator globally.
-    tracerProvider.register();
-  } else {
-    // The same context manager and propagators NodeTracerProvider.register() installs, without a
-    // tracer provider that would record spans for nobody.
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager());
-    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
-  }
+  const tracerProvider = s.globals === false ? undefined : registerGlobals(resource, s.otlpEndpoint);
 
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
   const readers: IMetricReader[] = [prometheus];
@@ -75,7 +70,7 @@ export function startTelemetry(s: TelemetrySettings): Telemetry {
     );
   }
   const meterProvider = new MeterProvider({ resource, readers });
-  metrics.setGlobalMeterProvider(meterProvider);
+  if (s.globals !== false) metrics.setGlobalMeterProvider(meterProvider);
   const meter = meterProvider.getMeter(s.serviceName);
   const stopRuntime = observeRuntime(meter);
   // The Prometheus convention for "which build runs where": always 1, the facts in the labels.
@@ -92,6 +87,35 @@ export function startTelemetry(s: TelemetrySettings): Telemetry {
       await Promise.allSettled([tracerProvider?.shutdown(), meterProvider.shutdown()]);
     },
   };
+}
+
+/**
+ * The process-wide half of telemetry, for a process that runs several services: the context
+ * manager, the propagators and (with an OTLP endpoint) the tracer provider every span goes to.
+ */
+export function registerTelemetryGlobals(s: { serviceName: string; otlpEndpoint?: string | undefined }): { shutdown(): Promise<void> } {
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: s.serviceName,
+    [ATTR_SERVICE_VERSION]: RUNNERHUB_VERSION,
+    'service.instance.id': `${hostname()}:${process.pid}`,
+  });
+  const tracerProvider = registerGlobals(resource, s.otlpEndpoint);
+  return { shutdown: async () => void (await tracerProvider?.shutdown()) };
+}
+
+function registerGlobals(resource: ReturnType<typeof resourceFromAttributes>, otlpEndpoint: string | undefined): NodeTracerProvider | undefined {
+  if (otlpEndpoint) {
+    const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${trimSlash(otlpEndpoint)}/v1/traces` }))];
+    const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+    // Registers the AsyncLocalStorage context manager and the W3C trace-context propagator globally.
+    tracerProvider.register();
+    return tracerProvider;
+  }
+  // The same context manager and propagators NodeTracerProvider.register() installs, without a
+  // tracer provider that would record spans for nobody.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  return undefined;
 }
 
 function trimSlash(url: string) {
