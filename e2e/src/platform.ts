@@ -9,8 +9,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { streamDefinitions } from '@runnerhub/contracts';
 import { createDockerClient, LABEL, watchLeftovers, type LeftoverWatch, type Leftovers } from '@runnerhub/docker';
 import { startGitHubSim, type GitHubSim, type SimOptions } from '@runnerhub/github-sim';
+import { sectionOf } from '@runnerhub/all-in-one';
 import { connectNats, createLogger, ensureStreams } from '@runnerhub/platform';
-import { createTestDatabase, DOCKER_PROXY_URL, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, startTcpProxy, waitForReady, type DockerEngine, type NatsServer, type ServiceProcess, type TcpProxy, type TestDatabase } from '@runnerhub/testing';
+import { createTestDatabase, DOCKER_PROXY_URL, freePort, REDIS_URL, repoRoot, startNatsServer, startServiceProcess, startTcpProxy, waitForReady, type DockerEngine, type NatsServer, type ServiceProcess, type TcpProxy, type TestDatabase } from '@runnerhub/testing';
 
 /**
  * The whole platform on this machine, as `make run` runs it: the GitHub simulator (playing the App
@@ -44,6 +45,12 @@ export interface PlatformOptions {
   webhooks?: boolean;
   /** Run the services from `dist/` (after `make build`), as their images do, instead of from source. */
   compiled?: boolean;
+  /**
+   * Run the services in one process (services/all-in-one), each with its own section and port,
+   * instead of one process each. Default: E2E_ALL_IN_ONE=1 in the environment, so any suite runs in
+   * that mode unchanged. Extra executors (startExecutor) stay processes of their own.
+   */
+  allInOne?: boolean;
   /** Extra node flags per service (bench profiles: --cpu-prof). */
   nodeArgs?: Partial<Record<ServiceName, string[]>>;
   /**
@@ -97,6 +104,15 @@ export interface Platform {
   /** Stops everything and removes what is left; rejects when the platform leaked runner volumes. */
   stop(): Promise<void>;
 }
+
+/** The console's variable for each service it calls. */
+const CONSOLE_URL_VARIABLES = {
+  'webhook-gateway': 'CONSOLE_GATEWAY_URL',
+  scheduler: 'CONSOLE_SCHEDULER_URL',
+  'pool-manager': 'CONSOLE_POOL_MANAGER_URL',
+  'container-executor': 'CONSOLE_EXECUTOR_URL',
+  'status-reporter': 'CONSOLE_STATUS_REPORTER_URL',
+} as const;
 
 const run = promisify(execFile);
 const quiet = createLogger({ service: 'e2e', level: 'fatal', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -162,7 +178,47 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       GITHUB_API_URL: sim.url,
     };
   };
+  const allInOne = options.allInOne ?? process.env.E2E_ALL_IN_ONE === '1';
+  const chosen = options.services ?? SERVICES;
+  // The all-in-one: each service's variables under its section (SCHEDULER__DATABASE_URL), its own
+  // port, one process. A restart of any service restarts the process, ports kept.
+  const ports: Partial<Record<ServiceName, number>> = {};
+  const startAllInOne = async (): Promise<void> => {
+    for (const name of chosen) ports[name] ??= await freePort();
+    const env: Record<string, string> = { ALL_IN_ONE_SERVICES: chosen.join(','), LOG_LEVEL: common.LOG_LEVEL };
+    const url = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`;
+    for (const name of chosen) {
+      const consoleUrls: Record<string, string> =
+        name === 'metrics'
+          ? {
+              ...Object.fromEntries((['webhook-gateway', 'scheduler', 'pool-manager', 'container-executor', 'status-reporter'] as const).filter((n) => ports[n]).map((n) => [CONSOLE_URL_VARIABLES[n], url(n)])),
+              CONSOLE_GITHUB_URL: sim.url,
+              GITHUB_API_URL: sim.url,
+            }
+          : {};
+      for (const [k, v] of Object.entries({ ...consoleUrls, ...envs[name], HTTP_PORT: String(ports[name]) })) env[`${sectionOf(name)}${k}`] = v;
+    }
+    const child = await startServiceProcess('all-in-one', env, { compiled: options.compiled, nodeArgs: options.nodeArgs?.['container-executor'] });
+    // One process under six names: it is signalled once (a second SIGTERM would kill it mid-shutdown).
+    let signalled = false;
+    const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (signalled && signal === 'SIGTERM') return;
+      signalled = true;
+      child.kill(signal);
+    };
+    for (const name of chosen) services[name] = { ...child, name, url: url(name), kill };
+    const died = child.exited.then(({ code, signal }) => {
+      throw new Error(`the all-in-one exited (${signal ?? `code ${code ?? '?'}`}) before it was ready`);
+    });
+    died.catch(() => undefined);
+    for (const name of chosen) await Promise.race([waitForReady(services[name]!, 120_000), died]);
+    if (services['webhook-gateway'] && options.webhooks !== false) sim.setWebhook({ url: `${services['webhook-gateway'].url}/webhooks/github` });
+  };
   const start = async (name: ServiceName): Promise<ServiceProcess> => {
+    if (allInOne) {
+      await startAllInOne();
+      return services[name]!;
+    }
     // A restart keeps the service's address, as a compose service keeps its name: GitHub's webhook
     // URL does not change when the gateway restarts, and its start-up redelivery of missed
     // deliveries would otherwise race the simulator being told the new one.
@@ -184,13 +240,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const engines = new Map<string, { engine: DockerEngine; docker: ReturnType<typeof createDockerClient>; watch: LeftoverWatch; natsLink: TcpProxy }>();
   const dockers = () => [docker, ...[...engines.values()].map((e) => e.docker)];
   const output = (chars = 1500) =>
-    [...Object.values(services), ...extraExecutors]
+    [...(allInOne ? Object.values(services).slice(0, 1).map((s) => ({ ...s, name: 'all-in-one' })) : Object.values(services)), ...extraExecutors]
       .map((s) => `--- ${s.name}\n${s.output().slice(-chars)}`)
       .join('\n');
 
   try {
     // One at a time: tsx compiles each service on start, and the machine may have two cores.
-    for (const name of options.services ?? SERVICES) await start(name);
+    if (allInOne) await startAllInOne();
+    else for (const name of chosen) await start(name);
   } catch (error) {
     leftoverWatch.stop();
     throw new Error(`${(error as Error).message}\n${output()}`);
@@ -222,6 +279,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const s = services[service];
       s?.kill(signal);
       await s?.exited;
+      if (allInOne) for (const name of chosen) delete services[name];
       return start(service);
     },
     async startExecutor(hostId, env = {}, placement = {}) {
