@@ -19,7 +19,8 @@
  * (`dist`, the default, needs `make build`; `source` runs them through tsx), BENCH_PROFILE (services
  * to run under `--cpu-prof`, comma-separated; their .cpuprofile files land in
  * /tmp/runnerhub-bench-profiles/<service> when the platform stops), BENCH_OUTPUT_FILE (writes every
- * service's whole output there at the end).
+ * service's whole output there at the end), BENCH_ALL_IN_ONE=1 (the six in one process,
+ * services/all-in-one, against its own memory goal; `all-in-one.ts` runs both modes in one go).
  *
  * Not a test: it prints figures and PASS/MISS against the goals; nothing fails on a time. The
  * machine is shared, so the load average is printed with every phase.
@@ -57,7 +58,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 6);
 const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
 const IMAGE = 'runnerhub/fake-runner:dev';
 const SINK = 'bench-sink';
-const GOALS = { decisionP99Ms: 100, warmP95Ms: 1000, coldOverFloorP95Ms: 1000, residentTotalMB: 450 };
+const ALL_IN_ONE = process.env.BENCH_ALL_IN_ONE === '1';
+// Memory: issue 10's goal for six processes; issue 27's for the six in one process.
+const GOALS = { decisionP99Ms: 100, warmP95Ms: 1000, coldOverFloorP95Ms: 1000, residentTotalMB: ALL_IN_ONE ? 150 : 450 };
 // As the service images run them (compiled, `make build`), unless BENCH_FROM=source (as `make run`).
 const COMPILED = process.env.BENCH_FROM !== 'source';
 
@@ -119,6 +122,7 @@ if (COMPILED && !existsSync(`${repoRoot}services/${SERVICES[0]}/dist/main.js`)) 
 const platform: Platform = await startPlatform({
   pools,
   compiled: COMPILED,
+  allInOne: ALL_IN_ONE,
   nodeArgs: Object.fromEntries(profiled.map((service) => [service, ['--cpu-prof', `--cpu-prof-dir=/tmp/runnerhub-bench-profiles/${service}`]])),
   common: { GITHUB_JIT_PER_MINUTE: '1000' },
   env: {
@@ -136,6 +140,8 @@ const { sim, nc } = platform;
 sim.setRateLimits({ jitPerMinute: 100_000 });
 
 const pid = (name: ServiceName): number | undefined => platform.services[name]?.child.pid;
+/** The processes to measure: the six, or the one all-in-one process (under the first name). */
+const MEASURED: readonly ServiceName[] = ALL_IN_ONE ? SERVICES.slice(0, 1) : SERVICES;
 
 // Timestamps of what the services publish, from plain subscriptions on the bench's connection.
 const ghAt = new Map<string, number>();
@@ -523,17 +529,17 @@ function report(): void {
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
   const cpu = (p: Phase, s: ServiceName): number => (cpuEnd.get(p)?.[s] ?? Number.NaN) - (cpuAt.get(p)?.[s] ?? Number.NaN);
   const col = (n: number, width: number): string => n.toFixed(0).padStart(width);
-  say(`\nmemory in MB, services ${COMPILED ? 'compiled (dist/, as the images run them)' : 'from source (tsx)'}, NODE_OPTIONS as the images set them`);
+  say(`\nmemory in MB, ${ALL_IN_ONE ? 'all six in one process' : 'six processes'}, services ${COMPILED ? 'compiled (dist/, as the images run them)' : 'from source (tsx)'}, NODE_OPTIONS as the images set them`);
   say('service              idle RSS  idle PSS   peak RSS  peak PSS  peak USS   CPU s in decision  CPU s in throughput');
-  for (const s of SERVICES) {
+  for (const s of MEASURED) {
     const peak = (k: keyof Memory): number => Math.max(...busy.map((x) => x.values[s][k]));
     say(
-      `${s.padEnd(20)} ${col(mean(idle.map((x) => x.values[s].rss)), 8)}  ${col(mean(idle.map((x) => x.values[s].pss)), 8)}   ${col(peak('rss'), 8)}  ${col(peak('pss'), 8)}  ${col(peak('uss'), 8)}   ${cpu('decision', s).toFixed(1).padStart(17)}  ${cpu('throughput', s).toFixed(1).padStart(19)}`,
+      `${(ALL_IN_ONE ? 'all-in-one' : s).padEnd(20)} ${col(mean(idle.map((x) => x.values[s].rss)), 8)}  ${col(mean(idle.map((x) => x.values[s].pss)), 8)}   ${col(peak('rss'), 8)}  ${col(peak('pss'), 8)}  ${col(peak('uss'), 8)}   ${cpu('decision', s).toFixed(1).padStart(17)}  ${cpu('throughput', s).toFixed(1).padStart(19)}`,
     );
   }
-  const sum = (k: keyof Memory) => (x: { values: Record<ServiceName, Memory> }): number => SERVICES.reduce((a, s) => a + x.values[s][k], 0);
+  const sum = (k: keyof Memory) => (x: { values: Record<ServiceName, Memory> }): number => MEASURED.reduce((a, s) => a + x.values[s][k], 0);
   const peakTotal = (k: keyof Memory): number => Math.max(...busy.map(sum(k)));
-  say(
+  if (!ALL_IN_ONE) say(
     `${'all six'.padEnd(20)} ${col(mean(idle.map(sum('rss'))), 8)}  ${col(mean(idle.map(sum('pss'))), 8)}   ${col(peakTotal('rss'), 8)}  ${col(peakTotal('pss'), 8)}  ${col(peakTotal('uss'), 8)}   (peaks of the sum of the six, sampled once a second)`,
   );
   say('  RSS counts the node binary\'s pages once per process; PSS shares them out, so the sum of PSS is what the six occupy together.');
@@ -545,6 +551,8 @@ function report(): void {
   goal('decision p99 (gateway → create command)', percentile(result.decision?.fromGateway ?? [], 99), GOALS.decisionP99Ms, 'ms');
   goal('warm pick-up p95', percentile(w, 95), GOALS.warmP95Ms, 'ms');
   goal('cold pick-up p95 − floor p95', percentile(c, 95) - percentile(f, 95), GOALS.coldOverFloorP95Ms, 'ms');
-  goal('resident memory of all six under load (peak PSS sum)', peakTotal('pss'), GOALS.residentTotalMB, 'MB');
+  goal(`resident memory of all six ${ALL_IN_ONE ? 'in one process' : ''} under load (peak PSS${ALL_IN_ONE ? '' : ' sum'})`.replace('  ', ' '), peakTotal('pss'), GOALS.residentTotalMB, 'MB');
+  // Read by all-in-one.ts, which runs this bench in both modes.
+  say(`memory-figures ${JSON.stringify({ mode: ALL_IN_ONE ? 'one' : 'six', idlePss: mean(idle.map(sum('pss'))), peakPss: peakTotal('pss'), peakRss: peakTotal('rss') })}`);
   say(`  (the sum of their RSS, which counts shared pages six times: ${peakTotal('rss').toFixed(0)} MB)`);
 }
