@@ -47,7 +47,10 @@ ARG SERVICE
 RUN test -n "${SERVICE}" && test -f "services/${SERVICE}/package.json" || { \
       echo "build with --build-arg SERVICE=<one of: $(ls services | tr '\n' ' ')>" >&2; exit 1; }
 ENV RUNTIME_LIBS="libs/contracts libs/secrets libs/platform libs/github libs/docker"
-RUN WORKSPACES="${RUNTIME_LIBS} services/${SERVICE}" node -e ' \
+# SERVICE=all-in-one (the six in one process, docs/operations.md "All in one process") carries the six too.
+ENV ALL_IN_ONE_SERVICES_DIRS="services/container-executor services/pool-manager services/scheduler services/webhook-gateway services/status-reporter services/metrics"
+RUN if [ "${SERVICE}" = all-in-one ]; then OWN="${ALL_IN_ONE_SERVICES_DIRS} services/all-in-one"; else OWN="services/${SERVICE}"; fi; \
+    WORKSPACES="${RUNTIME_LIBS} ${OWN}" node -e ' \
       const fs = require("fs"); const p = JSON.parse(fs.readFileSync("package.json", "utf8")); \
       p.workspaces = process.env.WORKSPACES.split(" "); \
       fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n");' \
@@ -63,7 +66,8 @@ ARG SERVICE
 COPY --from=build /src/libs /built/libs
 COPY --from=build /src/services /built/services
 RUN set -e; mkdir -p /out; cp -a package.json node_modules /out/; \
-    for p in ${RUNTIME_LIBS} "services/${SERVICE}"; do \
+    if [ "${SERVICE}" = all-in-one ]; then OWN="${ALL_IN_ONE_SERVICES_DIRS} services/all-in-one"; else OWN="services/${SERVICE}"; fi; \
+    for p in ${RUNTIME_LIBS} ${OWN}; do \
       mkdir -p "/out/$p"; cp -a "$p/package.json" "/built/$p/dist" "/out/$p/"; \
       if [ -d "$p/node_modules" ]; then cp -a "$p/node_modules" "/out/$p/"; fi; \
       if [ -d "/built/$p/migrations" ]; then cp -a "/built/$p/migrations" "/out/$p/"; fi; \
