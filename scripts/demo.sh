@@ -14,6 +14,7 @@
 # simulator sends no webhook and the pools of deploy/demo/pools.scaleset.yaml take their jobs through
 # runner scale sets, as on a NAS behind NAT). With a GitHub App configured (GITHUB_APP_ID in
 # .run/platform.env) the services run against GitHub and no simulated workload is sent.
+# DEMO_ALL_IN_ONE=1: the six services in one process (services/all-in-one), as on a small NAS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +27,11 @@ infra_started=$(comm -13 <(sort <<<"$infra_before") <(bash scripts/infra.sh star
 # The pinned Node.js, which `infra.sh up` installs on a fresh machine.
 # shellcheck source=lib/node-env.sh
 source scripts/lib/node-env.sh
+
+if [[ ${DEMO_ALL_IN_ONE:-0} == 1 ]]; then
+  export RUNNERHUB_ALL_IN_ONE=1
+  say "the six services in one process (services/all-in-one; log .run/logs/all-in-one.log)"
+fi
 
 if grep -qs '^GITHUB_APP_ID=' .run/platform.env; then
   say "a GitHub App is configured in .run/platform.env: the services run against GitHub; no simulated workload"

@@ -11,6 +11,8 @@
 # freely, delete it to start over. Logs: .run/logs/<service>.log. Pid files: .run/<service>.pid.
 # .run/runnerhub.env (mode 0600, rewritten on every start) tells the runnerhub CLI where the services
 # are and gives it the write token, so `npx runnerhub status` works from the repository at once.
+# RUNNERHUB_ALL_IN_ONE=1 (make demo: DEMO_ALL_IN_ONE=1) runs the six in one process instead
+# (services/all-in-one), each service on its usual port; its log is .run/logs/all-in-one.log.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,12 +21,18 @@ LOG_DIR="$RUN_DIR/logs"
 ENV_FILE="$RUN_DIR/platform.env"
 
 SERVICES=(webhook-gateway scheduler pool-manager container-executor status-reporter metrics)
+# The six APIs, whichever way they run; ALL_IN_ONE_NAME is the one process of the all-in-one.
+APIS=("${SERVICES[@]}")
+ALL_IN_ONE_NAME=all-in-one
+if [[ ${RUNNERHUB_ALL_IN_ONE:-0} == 1 ]]; then SERVICES=("$ALL_IN_ONE_NAME"); fi
 # Without a GitHub App (no GITHUB_APP_ID in the settings) the local GitHub simulator runs too, as
 # the platform's GitHub: it signs webhooks with GITHUB_WEBHOOK_SECRET and sends them to the gateway.
 SIMULATOR=github-sim
 declare -A PORT=([webhook-gateway]=8080 [scheduler]=8081 [pool-manager]=8082 [container-executor]=8083
   [status-reporter]=8084 [metrics]=8085 [github-sim]=8900)
 declare -A READY_PATH=([github-sim]=/meta)
+# The all-in-one's ports are the six's; it is ready when all six are (ready_status).
+PORT[$ALL_IN_ONE_NAME]=${PORT[webhook-gateway]}
 # tsx compiles every service on start; six at once on two cores takes a while.
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 # Above the services' own SHUTDOWN_TIMEOUT_MS (25 s) so they get to finish in-flight work.
@@ -44,9 +52,21 @@ http_status() { # port path -> status code, 000 when nothing answers
   printf '%s' "${line:0:3}" | grep -E '^[0-9]{3}$' || printf '000'
 }
 
+# /readyz of a process: 200 when it (for the all-in-one: each of the six) answers 200.
+ready_status() {
+  local name=$1 api code
+  if [[ $name != "$ALL_IN_ONE_NAME" ]]; then http_status "${PORT[$name]}" "${READY_PATH[$name]:-/readyz}"; return; fi
+  for api in "${APIS[@]}"; do
+    code=$(http_status "${PORT[$api]}" /readyz)
+    [[ $code == 200 ]] || { printf '%s' "$code"; return; }
+  done
+  printf 200
+}
+
 stop_services() {
   local name pid deadline stopped=()
-  for name in "${SERVICES[@]/$SIMULATOR}" "$SIMULATOR"; do
+  # Either way the platform ran (six processes or the all-in-one): `make down` knows neither.
+  for name in "${APIS[@]}" "$ALL_IN_ONE_NAME" "$SIMULATOR"; do
     pid=$(pid_of "$name")
     if [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null; then stopped+=("$name"); fi
   done
@@ -121,8 +141,7 @@ write_cli_profile() {
     umask 077
     {
       printf '# Written by scripts/run-platform.sh on every start, for the runnerhub CLI (docs/cli.md).\n'
-      for name in "${SERVICES[@]/$SIMULATOR}"; do
-        [[ -n $name ]] || continue
+      for name in "${APIS[@]}"; do
         var=RUNNERHUB_$(printf '%s' "$name" | tr 'a-z-' 'A-Z_')_URL
         printf '%s=http://127.0.0.1:%s\n' "$var" "${PORT[$name]}"
       done
@@ -166,7 +185,9 @@ start_service() {
       source "$ENV_FILE"
       set +a
       if ((${#SERVICE_ENV[@]})); then export "${SERVICE_ENV[@]}"; fi
-      HTTP_PORT=${PORT[$name]} NODE_OPTIONS=${NODE_OPTIONS:---max-semi-space-size=1} \
+      # The all-in-one's services keep their default ports (8080–8085, as PORT says).
+      if [[ $name != "$ALL_IN_ONE_NAME" ]]; then export HTTP_PORT=${PORT[$name]}; fi
+      NODE_OPTIONS=${NODE_OPTIONS:---max-semi-space-size=1} \
         exec setsid node --conditions=runnerhub-source --import tsx "services/$name/src/main.ts"
     ) </dev/null >>"$log" 2>&1 &
   fi
@@ -184,10 +205,12 @@ follow_logs() {
 }
 
 cmd_start() {
-  local name pending ready deadline token code detach=${1:-}
+  local name api pending ready deadline token code detach=${1:-}
   cd "$ROOT"
-  for name in "${SERVICES[@]}"; do
+  for name in "${APIS[@]}" "$ALL_IN_ONE_NAME"; do
     alive "$name" && die "$name is already running (pid $(pid_of "$name")); stop it with: make down"
+  done
+  for name in "${SERVICES[@]}"; do
     [[ -f services/$name/src/main.ts ]] || die "services/$name/src/main.ts is missing"
   done
   mkdir -p "$LOG_DIR"
@@ -250,7 +273,7 @@ cmd_start() {
         stop_services
         exit 1
       fi
-      code=$(http_status "${PORT[$name]}" "${READY_PATH[$name]:-/readyz}")
+      code=$(ready_status "$name")
       if [[ $code == 200 ]]; then READY[$name]=yes; else pending=1; fi
     done
     ((pending)) || break
@@ -260,7 +283,15 @@ cmd_start() {
 
   printf '\n%-19s %-24s %-10s %s\n' SERVICE URL READY LOG
   for name in "${SERVICES[@]}"; do
-    ready=${READY[$name]:-"NO ($(http_status "${PORT[$name]}" "${READY_PATH[$name]:-/readyz}"))"}
+    if [[ $name == "$ALL_IN_ONE_NAME" ]]; then
+      # One process, six APIs: a row each, one log.
+      for api in "${APIS[@]}"; do
+        ready=${READY[$name]:-"NO ($(http_status "${PORT[$api]}" /readyz))"}
+        printf '%-19s %-24s %-10s %s\n' "$api" "http://127.0.0.1:${PORT[$api]}" "$ready" ".run/logs/$name.log (pid $(pid_of "$name"))"
+      done
+      continue
+    fi
+    ready=${READY[$name]:-"NO ($(ready_status "$name"))"}
     printf '%-19s %-24s %-10s %s\n' "$name" "http://127.0.0.1:${PORT[$name]}" "$ready" ".run/logs/$name.log"
   done
   token=$(sed -n 's/^ADMIN_TOKENS=admin:write:\([^,]*\).*/\1/p' "$ENV_FILE")
