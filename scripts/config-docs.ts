@@ -104,6 +104,34 @@ async function render(): Promise<string> {
     for (const s of mod.secretSpecs) out.push(`| \`${s.name}\` | ${s.required ? 'yes' : 'no'} | ${cell(s.description)} |`);
     out.push('');
   }
+  // The all-in-one (services/all-in-one): its own few variables, and every service's under its section.
+  const aio = (await import('../services/all-in-one/src/index.ts')) as ServiceConfigModule & { sectionOf(service: string): string; SECTION_ONLY: readonly string[] };
+  out.push(
+    '## All in one process (services/all-in-one)',
+    '',
+    'The six services in one Node.js process (docs/operations.md "All in one process"). Each service reads',
+    'the variables of its table above as it would alone, and `<SECTION>__<VARIABLE>` wins over `<VARIABLE>`',
+    `for that service only; the sections are ${services.map((s) => `\`${aio.sectionOf(s)}\``).join(', ')}`,
+    `(say \`SCHEDULER__LOG_LEVEL=debug\`, \`POOL_MANAGER__DATABASE_POOL_MAX=3\`). ${aio.SECTION_ONLY.map((v) => `\`${v}\``).join(' and ')} are read only`,
+    'from a section: each service keeps its own port (8080–8085) and its own name on metrics unless its',
+    'section sets them, and a shared one is ignored with a warning. The process itself reads:',
+    '',
+    '| Variable | Type | Default | Description |',
+    '|---|---|---|---|',
+  );
+  for (const row of describeConfig(aio.configSchema)) {
+    known.add(row.variable);
+    const def = row.defaultText ?? (row.default === undefined ? (row.required ? '**required**' : '—') : `\`${JSON.stringify(row.default)}\``);
+    out.push(`| \`${row.variable}\` | ${row.type} | ${cell(def)} | ${cell(row.description)} |`);
+  }
+  out.push(
+    '',
+    'Its `NATS_*` settings are those of the one connection the services share; a service whose section',
+    'gives other NATS settings connects on its own. `OTEL_SERVICE_NAME` here names the process on traces',
+    '(one tracer provider per process); metrics stay per service, each on its own `/metrics`.',
+    '',
+  );
+  for (const variable of [...known]) for (const service of services) known.add(`${aio.sectionOf(service)}${variable}`);
   return out.join('\n');
 }
 
