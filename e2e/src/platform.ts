@@ -31,6 +31,8 @@ export interface PlatformOptions {
   pools: string;
   /** Repositories of the simulator's installation for `acme`. Default: app. */
   repositories?: string[];
+  /** Those of `repositories` that are public (the others are private). */
+  publicRepositories?: string[];
   /** Which services to start (in this order). Default: all six. */
   services?: readonly ServiceName[];
   /** Extra variables per service (tuning periods, limits). */
@@ -135,7 +137,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   // under the App id, and other platforms and service tests on this machine run simulators too.
   const appId = 100_000 + randomBytes(3).readUIntBE(0, 3);
   const sim = await startGitHubSim({ ...options.sim, host: '0.0.0.0', runnerHost: bridge.IPAM.Config.find((c) => c.Gateway)?.Gateway ?? '172.17.0.1', webhookSecret, appId });
-  sim.createInstallation({ account: 'acme', repositories: options.repositories ?? ['app'] });
+  sim.createInstallation({ account: 'acme', repositories: options.repositories ?? ['app'], publicRepositories: options.publicRepositories ?? [] });
   const nats = options.own?.nats ?? (await startNatsServer());
   const natsUrls = options.own?.natsUrls ?? [nats.url];
   const nc = await connectNats({ servers: natsUrls, name: 'e2e', log: quiet });

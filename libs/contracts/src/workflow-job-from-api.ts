@@ -1,5 +1,5 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import type { WorkflowJobEvent, WebhookDelivery } from './gen/runnerhub/v1/github_pb.js';
+import { RepositoryVisibility, type WorkflowJobEvent, type WebhookDelivery } from './gen/runnerhub/v1/github_pb.js';
 import { jobConclusionFromGitHub, jobStatusFromGitHub } from './github-enums.js';
 
 /**
@@ -42,7 +42,7 @@ export interface ApiJobRepository {
 export function workflowJobEventFromApi(job: ApiJob, repo: ApiJobRepository, delivery: Partial<Omit<WebhookDelivery, '$typeName' | 'installationId'>> = {}): WorkflowJobEvent {
   return {
     $typeName: 'runnerhub.v1.WorkflowJobEvent',
-    repository: { $typeName: 'runnerhub.v1.Repository', id: 0n, owner: repo.owner, name: repo.name, fullName: `${repo.owner}/${repo.name}` },
+    repository: { $typeName: 'runnerhub.v1.Repository', id: 0n, owner: repo.owner, name: repo.name, fullName: `${repo.owner}/${repo.name}`, visibility: RepositoryVisibility.UNSPECIFIED },
     delivery: { $typeName: 'runnerhub.v1.WebhookDelivery', deliveryId: '', event: 'workflow_job', action: '', hookId: '', payload: new Uint8Array(), ...delivery, installationId: BigInt(repo.installationId) },
     organization: repo.organization,
     jobId: BigInt(job.id),

@@ -35,3 +35,17 @@ export async function getJob(gh: GitHubClient, installationId: number, repositor
   const [owner, repo] = repository.split('/');
   return (await gh.request<Job>({ installationId }, 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId })).data;
 }
+
+/** One run (Actions: read): its trigger (`event`) and where its code comes from (`head_repository`). */
+export async function getRun(gh: GitHubClient, installationId: number, repository: string, runId: number): Promise<WorkflowRun> {
+  const [owner, repo] = repository.split('/');
+  return (await gh.request<WorkflowRun>({ installationId }, 'GET /repos/{owner}/{repo}/actions/runs/{run_id}', { owner, repo, run_id: runId })).data;
+}
+
+export type Repository = components['schemas']['full-repository'];
+
+/** One repository (Metadata: read): whether it is public (`private`, `visibility`). */
+export async function getRepository(gh: GitHubClient, installationId: number, repository: string): Promise<Repository> {
+  const [owner, repo] = repository.split('/');
+  return (await gh.request<Repository>({ installationId }, 'GET /repos/{owner}/{repo}', { owner, repo })).data;
+}

@@ -83,6 +83,8 @@ export const PoolSpec = Type.Object(
     pullPolicy: Type.Union([Type.Literal('if-missing'), Type.Literal('always'), Type.Literal('never')], { default: 'if-missing' }),
     readOnlyRoot: Type.Boolean({ default: false }),
     sudo: Type.Boolean({ default: false, description: 'privileged steps: keep what sudo needs and lift no-new-privileges for this pool (docs/pools.md#sudo)' }),
+    allowPublicRepositories: Type.Boolean({ default: false, description: "run jobs of public repositories (anyone's pull request can reach a self-hosted runner; docs/security.md#public-repositories)" }),
+    allowForkPullRequests: Type.Boolean({ default: false, description: 'with allowPublicRepositories: also jobs of pull requests from forks (code from anyone)' }),
     expectedStartSeconds: Type.Integer({ minimum: 0, default: 300 }),
     checkRuns: Type.Boolean({ default: true, description: 'explain unmatched, stuck and failed-to-start jobs as check runs' }),
     jobReports: Type.Boolean({ default: false, description: 'a check run with queue time, host and resources when a job completes' }),
@@ -123,6 +125,7 @@ export function validatePoolSpec(raw: unknown, where: string): PoolSpec {
   const { architectures, oses } = namedPlatforms(pool.labels);
   if (architectures.length > 1) throw new PoolFileError(`${where}.labels: name ${architectures.join(' and ')}; a runner runs on one architecture (one pool per architecture)`);
   if (oses.length > 1) throw new PoolFileError(`${where}.labels: name ${oses.join(' and ')}; a runner runs on one OS`);
+  if (pool.allowForkPullRequests && !pool.allowPublicRepositories) throw new PoolFileError(`${where}.allowForkPullRequests: forks are a question of public repositories only; set allowPublicRepositories: true as well, or drop it`);
   if (pool.sudo && pool.readOnlyRoot) throw new PoolFileError(`${where}.sudo: sudo steps (package installs) write to the root filesystem, which readOnlyRoot makes read-only; choose one`);
   if (pool.minIdle > pool.max) throw new PoolFileError(`${where}.minIdle: ${pool.minIdle} is above max ${pool.max}`);
   pool.warmSchedules.forEach((w, i) => {
@@ -184,6 +187,8 @@ export function toDefinition(pool: PoolSpec, source: PoolSource, drained = false
     pullPolicy: { 'if-missing': PullPolicy.IF_MISSING, always: PullPolicy.ALWAYS, never: PullPolicy.NEVER }[pool.pullPolicy],
     readOnlyRoot: pool.readOnlyRoot,
     sudo: pool.sudo,
+    allowPublicRepositories: pool.allowPublicRepositories,
+    allowForkPullRequests: pool.allowForkPullRequests,
     expectedStartSeconds: pool.expectedStartSeconds,
     source,
     drained,

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { decide } from './decide.js';
 import type { DemandPublisher } from './demand.js';
 import { recordWorkflowJob } from './jobs.js';
+import type { OriginLookup } from './origin.js';
 import type { OutboxRelay } from './outbox.js';
 import type { PoolDirectory } from './pools.js';
 import type { SchedulingRules } from './rules.js';
@@ -15,7 +16,7 @@ import type { SchedulingRules } from './rules.js';
  */
 export const WORKFLOW_JOBS_DURABLE = 'scheduler-workflow-jobs';
 
-export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; pools: PoolDirectory; rules: SchedulingRules; relay: OutboxRelay; demand: DemandPublisher; log: Logger }): Promise<Consumer> {
+export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; pools: PoolDirectory; rules: SchedulingRules; origins: OriginLookup; relay: OutboxRelay; demand: DemandPublisher; log: Logger }): Promise<Consumer> {
   return createConsumer<SubjectMessages, 'gh.workflow_job.*'>(nc, {
     name: 'scheduler.workflow-jobs',
     stream: 'GITHUB',
@@ -26,7 +27,9 @@ export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; poo
     concurrency: 4,
     log: deps.log,
     handler: async (event, ctx) => {
-      const facts = await recordWorkflowJob(deps.db, event, () => decide(event, deps.pools, deps.rules), ctx.headers.traceparent);
+      // Asked before the job's transaction: it may take a GitHub call (a public repository's run).
+      const origin = await deps.origins.of(event);
+      const facts = await recordWorkflowJob(deps.db, event, () => decide(event, deps.pools, deps.rules, origin), ctx.headers.traceparent);
       if (facts.length > 0) {
         deps.relay.wake();
         deps.demand.nudge();

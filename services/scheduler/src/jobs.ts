@@ -10,10 +10,11 @@ import {
   type JobUnmatched,
   type Timestamp,
   type WorkflowJobEvent,
+  RepositoryVisibility,
 } from '@runnerhub/contracts';
 import type pg from 'pg';
 import { applyJobEvent, type JobEvent, type JobState, type JobStatus } from './job-state.js';
-import type { Match } from './matching.js';
+import { refusalDetail, type JobOrigin, type Match } from './matching.js';
 import { enqueueFact } from './outbox.js';
 import type { LevelJob } from './levels.js';
 import type { PriorityWord } from './rules.js';
@@ -61,12 +62,16 @@ interface Row extends JobState {
   match: Match['kind'];
   pool: string | null;
   priority: PriorityWord;
+  publicRepository: boolean;
+  forkPullRequest: boolean;
 }
 
 /** What is decided once, when a job is first seen. */
 export interface Decision {
   match: Match;
   priority: PriorityWord;
+  /** Kept with the job: a pool change matches a waiting job again with it. */
+  origin: JobOrigin;
 }
 
 export const PRIORITY_CLASS: Record<PriorityWord, PriorityClass> = {
@@ -95,21 +100,24 @@ export async function recordWorkflowJob(
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [m.jobId.toString()]);
     const { rows } = await client.query<Row>(
       `SELECT status, conclusion, runner_id AS "runnerId", runner_name AS "runnerName", created_at AS "createdAt",
-              started_at AS "startedAt", completed_at AS "completedAt", match, pool, priority
+              started_at AS "startedAt", completed_at AS "completedAt", match, pool, priority,
+              public_repository AS "publicRepository", fork_pull_request AS "forkPullRequest"
          FROM jobs WHERE job_id = $1 FOR UPDATE`,
       [m.jobId.toString()],
     );
     const existing = rows[0];
     const before: JobState | undefined = existing ? clean(existing) : undefined;
     const { state, transitions } = applyJobEvent(before, event);
-    const decision: Decision = existing ? { match: matchFromRow(existing), priority: existing.priority } : decide();
+    const decision: Decision = existing
+      ? { match: matchFromRow(existing), priority: existing.priority, origin: { publicRepository: existing.publicRepository, forkPullRequest: existing.forkPullRequest } }
+      : decide();
     const { match, priority } = decision;
     const poolName = match.kind === 'matched' ? match.pool : null;
     await client.query(
       `INSERT INTO jobs (job_id, run_id, run_attempt, installation_id, repo_owner, repo_name, organization, workflow_name, job_name,
                          labels, head_sha, head_branch, html_url, status, conclusion, runner_id, runner_name, match, pool, match_detail,
-                         created_at, started_at, completed_at, priority, found_by)
-       VALUES ($1, $2, $3, NULLIF($4::bigint, 0), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+                         created_at, started_at, completed_at, priority, found_by, public_repository, fork_pull_request)
+       VALUES ($1, $2, $3, NULLIF($4::bigint, 0), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
        ON CONFLICT (job_id) DO UPDATE SET status = $14, conclusion = $15, runner_id = $16, runner_name = $17,
          created_at = $21, started_at = $22, completed_at = $23, updated_at = now()`,
       [
@@ -118,6 +126,7 @@ export async function recordWorkflowJob(
         m.headSha, m.headBranch, m.htmlUrl, state.status, state.conclusion ?? null, state.runnerId ?? null, state.runnerName ?? null,
         match.kind, poolName, match.kind === 'matched' ? null : JSON.stringify(match),
         state.createdAt ?? null, state.startedAt ?? null, state.completedAt ?? null, priority, foundBy,
+        decision.origin.publicRepository, decision.origin.forkPullRequest,
       ],
     );
     const ref = jobRef(m);
@@ -133,6 +142,9 @@ export async function recordWorkflowJob(
         facts.push('job.unmatched');
         const detail = match.closest.length === 0 ? 'no pool is defined' : `no pool has every label of runs-on: ${m.labels.join(', ')}`;
         await enqueueFact(client, 'job.unmatched', unmatchedFact(ref, match.closest, detail, ts(state.createdAt)), `job:${id}:unmatched`, traceparent);
+      } else if (t === 'queued' && match.kind === 'refused') {
+        facts.push('job.unmatched');
+        await enqueueFact(client, 'job.unmatched', refusedFact(ref, match, ts(state.createdAt)), `job:${id}:unmatched`, traceparent);
       } else if (t === 'started') {
         facts.push('job.started');
         await enqueueFact(client, 'job.started', { $typeName: 'runnerhub.v1.JobStarted', job: ref, pool: poolName ?? '', runnerId: BigInt(state.runnerId ?? 0), runnerName: state.runnerName ?? '', runnerGroupId: m.runnerGroupId, runnerGroupName: m.runnerGroupName, queuedAt: ts(state.createdAt), startedAt: ts(state.startedAt) }, `job:${id}:started`, traceparent);
@@ -161,7 +173,7 @@ export async function loadJobRef(client: pg.PoolClient | pg.Pool, jobId: string)
     runId: BigInt(r.runId),
     runAttempt: r.runAttempt,
     installationId: BigInt(r.installationId ?? 0),
-    repository: { $typeName: 'runnerhub.v1.Repository', id: 0n, owner: r.owner, name: r.name, fullName: `${r.owner}/${r.name}` },
+    repository: { $typeName: 'runnerhub.v1.Repository', id: 0n, owner: r.owner, name: r.name, fullName: `${r.owner}/${r.name}`, visibility: RepositoryVisibility.UNSPECIFIED },
     organization: r.organization,
     workflowName: r.workflowName,
     jobName: r.jobName,
@@ -214,8 +226,26 @@ function clean(r: Row): JobState {
   };
 }
 
+/**
+ * job.unmatched for a job no pool lets run: which pools have its labels, and what opts them in.
+ * The detail is the check run's and `why`'s answer, so it names the setting.
+ */
+export function refusedFact(job: JobRef | undefined, match: Extract<Match, { kind: 'refused' }>, queuedAt: Timestamp | undefined): JobUnmatched {
+  return {
+    $typeName: 'runnerhub.v1.JobUnmatched',
+    job,
+    reason: match.reason === 'fork_pull_request' ? UnmatchedReason.FORK_PULL_REQUEST : UnmatchedReason.PUBLIC_REPOSITORY,
+    detail: refusalDetail(match),
+    missingLabels: [],
+    closestPools: match.pools.map((pool) => ({ $typeName: 'runnerhub.v1.ClosestPool' as const, pool, missingLabels: [] })),
+    queuedAt,
+    decidedAt: timestampFromDate(new Date()),
+  };
+}
+
 function matchFromRow(r: Row): Match {
   if (r.match === 'matched' && r.pool) return { kind: 'matched', pool: r.pool };
+  if (r.match === 'refused') return { kind: 'refused', reason: r.forkPullRequest ? 'fork_pull_request' : 'public_repository', pools: [] };
   if (r.match === 'not_ours') return { kind: 'not_ours', reason: '' };
   return { kind: 'unmatched', closest: [] };
 }
@@ -234,6 +264,8 @@ export interface JobRow {
   runnerName: string | null;
   priority: PriorityWord;
   foundBy: 'webhook' | 'reconciler';
+  publicRepository: boolean;
+  forkPullRequest: boolean;
   installationId: string | null;
   organization: string;
   createdAt: Date | null;
@@ -243,7 +275,7 @@ export interface JobRow {
 
 export const COLUMNS = `job_id::text AS "jobId", repo_owner || '/' || repo_name AS repo, workflow_name AS "workflowName", job_name AS "jobName",
   labels, status, conclusion, match, pool, match_detail AS "matchDetail", runner_name AS "runnerName", priority, found_by AS "foundBy",
-  installation_id::text AS "installationId", organization, created_at AS "createdAt", started_at AS "startedAt", completed_at AS "completedAt"`;
+  public_repository AS "publicRepository", fork_pull_request AS "forkPullRequest", installation_id::text AS "installationId", organization, created_at AS "createdAt", started_at AS "startedAt", completed_at AS "completedAt"`;
 
 /** Matched jobs that are waiting for a runner or running: the input of the demand levels. */
 export async function activeMatchedJobs(db: pg.Pool | pg.PoolClient): Promise<LevelJob[]> {

@@ -11,6 +11,24 @@ export interface PoolLabels {
   priority: number;
   /** A drained pool is chosen only when no other can serve the job (its jobs wait until it is undrained). */
   drained?: boolean;
+  /** Jobs of public repositories only on a pool that says so; forks' pull requests only with both. */
+  allowPublicRepositories?: boolean;
+  allowForkPullRequests?: boolean;
+}
+
+/**
+ * Where a job's code comes from, as far as trust goes: a public repository runs whatever anyone's
+ * pull request puts in its workflow, and a pull request from a fork is code from anyone.
+ */
+export interface JobOrigin {
+  publicRepository: boolean;
+  forkPullRequest: boolean;
+}
+
+/** Whether the pool lets a job of this origin run on its runners. */
+export function admits(pool: Pick<PoolLabels, 'allowPublicRepositories' | 'allowForkPullRequests'>, origin: JobOrigin): boolean {
+  if (origin.forkPullRequest && !(pool.allowPublicRepositories && pool.allowForkPullRequests)) return false;
+  return !origin.publicRepository || pool.allowPublicRepositories === true;
 }
 
 export interface PoolLoad {
@@ -40,19 +58,34 @@ export function isGitHubHostedOnly(jobLabels: readonly string[]): boolean {
 export type Match =
   | { kind: 'matched'; pool: string }
   | { kind: 'not_ours'; reason: string }
-  | { kind: 'unmatched'; closest: Array<{ pool: string; missing: string[] }> };
+  | { kind: 'unmatched'; closest: Array<{ pool: string; missing: string[] }> }
+  /** Pools have the labels, but none lets a job of this origin run (`pools`: the ones that matched). */
+  | { kind: 'refused'; reason: RefusalReason; pools: string[] };
+
+export type RefusalReason = 'public_repository' | 'fork_pull_request';
+
+/** One sentence for a person: why no runner is started for the job, and the setting that would allow it. */
+export function refusalDetail(match: Pick<Extract<Match, { kind: 'refused' }>, 'reason' | 'pools'>): string {
+  const pools = match.pools.join(', ');
+  return match.reason === 'fork_pull_request'
+    ? `the job runs for a pull request from a fork (code from anyone) and no pool with its labels (${pools}) allows those; to run them anyway, set allowPublicRepositories: true and allowForkPullRequests: true on one of them (docs/security.md#public-repositories)`
+    : `the repository is public (anyone's pull request can change its workflows) and no pool with the job's labels (${pools}) allows public repositories; to run its jobs, set allowPublicRepositories: true on one of them (docs/security.md#public-repositories)`;
+}
+
 
 /**
  * Among the pools that can serve the job: one that is not drained, then the highest priority, then
  * the most specific pool (fewest labels the job did not ask for), then the least loaded, then by
  * name so the choice is stable.
  */
-export function choosePool(jobLabels: readonly string[], pools: readonly PoolLabels[], load: PoolLoad = {}): Match {
-  const candidates = pools.filter((p) => canServe(jobLabels, p.labels));
-  if (candidates.length === 0) {
+export function choosePool(jobLabels: readonly string[], pools: readonly PoolLabels[], origin: JobOrigin, load: PoolLoad = {}): Match {
+  const serving = pools.filter((p) => canServe(jobLabels, p.labels));
+  if (serving.length === 0) {
     if (isGitHubHostedOnly(jobLabels)) return { kind: 'not_ours', reason: `runs-on ${jobLabels.join(', ')} names a GitHub-hosted runner` };
     return { kind: 'unmatched', closest: closestPools(jobLabels, pools) };
   }
+  const candidates = serving.filter((p) => admits(p, origin));
+  if (candidates.length === 0) return { kind: 'refused', reason: origin.forkPullRequest ? 'fork_pull_request' : 'public_repository', pools: serving.map((p) => p.name) };
   const job = norm(jobLabels);
   const extra = (p: PoolLabels) => [...norm(p.labels)].filter((l) => !job.has(l)).length;
   const best = [...candidates].sort(

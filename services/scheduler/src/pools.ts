@@ -41,7 +41,8 @@ export interface PoolDirectory {
 export async function watchPools(nc: NatsConnection, log: Logger): Promise<PoolDirectory> {
   const view = await watchKvView(nc, POOL_DEFINITIONS_BUCKET, (key, value) => contractsCodec.decode(poolDefinitionKvSubject(key), value) as PoolDefinition, log);
   return {
-    current: () => view.values().map((p) => ({ name: p.name, labels: routingLabels(p), priority: p.priority, drained: p.drained })),
+    current: () =>
+      view.values().map((p) => ({ name: p.name, labels: routingLabels(p), priority: p.priority, drained: p.drained, allowPublicRepositories: p.allowPublicRepositories, allowForkPullRequests: p.allowForkPullRequests })),
     get: view.get,
     all: view.values,
     onChange: view.onChange,

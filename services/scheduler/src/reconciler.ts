@@ -6,6 +6,7 @@ import { decide } from './decide.js';
 import type { DemandPublisher } from './demand.js';
 import { loadJobRef, recordWorkflowJob } from './jobs.js';
 import { RANK, type JobStatus } from './job-state.js';
+import type { OriginLookup } from './origin.js';
 import type { OutboxRelay } from './outbox.js';
 import type { PoolDirectory } from './pools.js';
 import type { SchedulingRules } from './rules.js';
@@ -25,6 +26,7 @@ export interface ReconcilerDeps {
   gh: GitHubClient;
   pools: PoolDirectory;
   rules: SchedulingRules;
+  origins: OriginLookup;
   relay: OutboxRelay;
   demand: DemandPublisher;
   log: Logger;
@@ -102,7 +104,8 @@ export async function reconcileMissedJobs(deps: ReconcilerDeps, signal?: AbortSi
   };
   const fold = async (job: Job, target: Target, ours: JobStatus | undefined): Promise<void> => {
     const event = eventFromJob(job, target);
-    await recordWorkflowJob(deps.db, event, () => decide(event, deps.pools, deps.rules), undefined, 'reconciler');
+    const origin = await deps.origins.of(event);
+    await recordWorkflowJob(deps.db, event, () => decide(event, deps.pools, deps.rules, origin), undefined, 'reconciler');
     if (ours === undefined) {
       summary.found += 1;
       deps.log.info({ jobId: job.id, repository: `${target.owner}/${target.name}`, status: job.status }, 'job found by the reconciler: no webhook told us about it');
@@ -208,5 +211,5 @@ async function closeVanishedJob(deps: ReconcilerDeps, jobId: string): Promise<vo
     checkRunUrl: '',
   };
   // The row exists, so nothing is decided again.
-  await recordWorkflowJob(deps.db, event, () => ({ match: { kind: 'unmatched', closest: [] }, priority: 'normal' }), undefined, 'reconciler');
+  await recordWorkflowJob(deps.db, event, () => ({ match: { kind: 'unmatched', closest: [] }, priority: 'normal', origin: { publicRepository: false, forkPullRequest: false } }), undefined, 'reconciler');
 }

@@ -22,6 +22,7 @@ import { consumeWorkflowJobs } from './consumers.js';
 import { startDemandPublisher } from './demand.js';
 import { registerJobRoutes } from './http.js';
 import { jobsQueries } from './jobs.js';
+import { createOriginLookup } from './origin.js';
 import { startOutboxRelay } from './outbox.js';
 import { watchPoolStatuses } from './pool-status.js';
 import { watchPools } from './pools.js';
@@ -57,16 +58,17 @@ export const start = defineService<SchedulerConfig>('scheduler', async (base) =>
   lifecycle.onStop('outbox-relay', () => relay.stop());
   const demand = startDemandPublisher({ db: db.pool, publisher, pools, caps: rules.caps, log });
   lifecycle.onStop('demand', () => demand.stop());
-  runConsumersWhenReady(base, [await consumeWorkflowJobs(nc, { db: db.pool, pools, rules, relay, demand, log })]);
-
-  // A pool added, changed or deleted: waiting jobs without a live pool are matched again.
-  pools.onChange(() => void rematchWaitingJobs({ db: db.pool, pools, relay, demand, log }).catch((err: unknown) => log.warn({ err }, 'matching waiting jobs again failed; the next pool change retries')));
 
   const privateKey = secrets.find('GITHUB_APP_PRIVATE_KEY');
   const gh =
     config.github.appId > 0 && privateKey
       ? new GitHubClient({ baseUrl: config.github.apiUrl, appId: config.github.appId, clientId: config.github.clientId, privateKey, redis: redis.client, jitPerMinute: config.github.jitPerMinute, log })
       : undefined;
+  const origins = createOriginLookup({ gh, log });
+  runConsumersWhenReady(base, [await consumeWorkflowJobs(nc, { db: db.pool, pools, rules, origins, relay, demand, log })]);
+
+  // A pool added, changed or deleted: waiting jobs without a live pool are matched again.
+  pools.onChange(() => void rematchWaitingJobs({ db: db.pool, pools, relay, demand, log }).catch((err: unknown) => log.warn({ err }, 'matching waiting jobs again failed; the next pool change retries')));
   const diagnoseDeps = { db: db.pool, pools, statuses, rules, gh };
 
   const stuckTimer = setInterval(() => {
@@ -78,7 +80,7 @@ export const start = defineService<SchedulerConfig>('scheduler', async (base) =>
   let cycle: Promise<ReconcileSummary> | undefined;
   const runCycle = (signal?: AbortSignal): Promise<ReconcileSummary> => {
     if (!gh) return Promise.reject(new Error('no GitHub App configured'));
-    cycle ??= reconcileMissedJobs({ db: db.pool, gh, pools, rules, relay, demand, log, maxChecksPerCycle: config.scheduling.reconcileMaxChecks }, signal)
+    cycle ??= reconcileMissedJobs({ db: db.pool, gh, pools, rules, origins, relay, demand, log, maxChecksPerCycle: config.scheduling.reconcileMaxChecks }, signal)
       .then((summary) => {
         log.info({ ...summary }, 'missed-job reconciler cycle done');
         return summary;

@@ -1,6 +1,6 @@
 import { HostRefusalReason, QueueReason } from '@runnerhub/contracts';
 import type { CapHit } from './levels.js';
-import { closestPools, type PoolLabels } from './matching.js';
+import { admits, canServe, closestPools, refusalDetail, type PoolLabels } from './matching.js';
 import type { PoolStatusView } from './pool-status.js';
 
 /**
@@ -15,6 +15,7 @@ export type WhyReason =
   | 'running'
   | 'not_ours'
   | 'no_pool_matches'
+  | 'refused'
   | 'pool_drained'
   | 'no_capable_host'
   | 'repo_cap_reached'
@@ -47,6 +48,9 @@ export interface WhyJob {
   createdAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** Where its code comes from (origin.ts); absent on rows from before that was kept. */
+  publicRepository?: boolean;
+  forkPullRequest?: boolean;
 }
 
 export interface WhyContext {
@@ -113,6 +117,11 @@ export function explain(job: WhyJob, pools: readonly PoolLabels[], ctx: WhyConte
         ? 'no pool is defined: add a pool whose labels include every runs-on label'
         : `no pool has every runs-on label (${job.labels.join(', ')}); the closest, ${first.pool}, lacks ${first.missing.join(', ')}: add those labels to a pool or change runs-on`;
     return answer('no_pool_matches', detail, { closestPools: closest });
+  }
+  if (job.match === 'refused') {
+    const origin = { publicRepository: job.publicRepository ?? true, forkPullRequest: job.forkPullRequest ?? false };
+    const serving = pools.filter((p) => canServe(job.labels, p.labels) && !admits(p, origin)).map((p) => p.name);
+    return answer('refused', `RunnerHub starts no runner for this job: ${refusalDetail({ reason: origin.forkPullRequest ? 'fork_pull_request' : 'public_repository', pools: serving })}`);
   }
   const pool = job.pool ?? '?';
   if (ctx.pool?.drained || ctx.status?.drained) return answer('pool_drained', `pool ${pool} is drained: it starts no runners until an operator undrains it (DELETE /api/pools/${pool}/drain on the pool-manager)`);

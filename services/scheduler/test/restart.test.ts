@@ -13,8 +13,8 @@ import {
   WorkflowJobConclusion,
   WorkflowJobEventSchema,
   WorkflowJobStatus,
-  type MessageInitShape,
   type SubjectMessages,
+  RepositoryVisibility,
 } from '@runnerhub/contracts';
 import { connectNats, createLogger, createPublisher, ensureStreams } from '@runnerhub/platform';
 import { createTestDatabase, startNatsServer, startServiceProcess, waitFor, waitForReady, type NatsServer, type ServiceProcess, type TestDatabase } from '@runnerhub/testing';
@@ -57,8 +57,8 @@ describe('scheduler restart mid-stream', () => {
     svc = await startServiceProcess('scheduler', env);
     await ready(svc);
     const pub = createPublisher<SubjectMessages>(nc, contractsCodec);
-    const ev = (id: number, status: WorkflowJobStatus, extra: MessageInitShape<typeof WorkflowJobEventSchema> = {}) =>
-      create(WorkflowJobEventSchema, { jobId: BigInt(id), runId: 1n, runAttempt: 1, labels: ['self-hosted', 'docker'], status, ...extra });
+    const ev = (id: number, status: WorkflowJobStatus, extra: { runnerId?: bigint; runnerName?: string; conclusion?: WorkflowJobConclusion } = {}) =>
+      create(WorkflowJobEventSchema, { jobId: BigInt(id), runId: 1n, runAttempt: 1, labels: ['self-hosted', 'docker'], status, repository: { owner: 'acme', name: 'app', fullName: 'acme/app', visibility: RepositoryVisibility.PRIVATE }, ...extra });
     let n = 0;
     for (let id = 1; id <= JOBS; id++) {
       await pub.publish(githubSubject('workflow_job', 'queued'), ev(id, WorkflowJobStatus.QUEUED), { msgId: `d-${++n}` });

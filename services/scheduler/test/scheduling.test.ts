@@ -19,6 +19,7 @@ import {
   type JobQueued,
   type JobUnmatched,
   type SubjectMessages,
+  RepositoryVisibility,
 } from '@runnerhub/contracts';
 import {
   connectNats,
@@ -36,6 +37,7 @@ import {
 import { registerJobRoutes } from '../src/http.js';
 import { createTestDatabase, startNatsServer, waitFor, type NatsServer, type TestDatabase } from '@runnerhub/testing';
 import { consumeWorkflowJobs, WORKFLOW_JOBS_DURABLE } from '../src/consumers.js';
+import { createOriginLookup } from '../src/origin.js';
 import { jobsQueries } from '../src/jobs.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
 import { startDemandPublisher, type DemandPublisher } from '../src/demand.js';
@@ -75,7 +77,7 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
     await waitFor(() => pools.current().length === 1, { timeoutMs: 10_000, what: 'pool definitions' });
     relay = startOutboxRelay(db.pool, publisher(), log);
     demand = startDemandPublisher({ db: db.pool, publisher: publisher(), pools, caps: NO_RULES.caps, log });
-    consumer = await consumeWorkflowJobs(nc, { db: db.pool, pools, rules: NO_RULES, relay, demand, log });
+    consumer = await consumeWorkflowJobs(nc, { db: db.pool, pools, rules: NO_RULES, origins: createOriginLookup({ gh: undefined, log }), relay, demand, log });
     consumer.resume();
   }, 60_000);
 
@@ -99,7 +101,7 @@ describe('scheduler: from workflow_job deliveries to job facts', () => {
       labels,
       status,
       conclusion: WorkflowJobConclusion.UNSPECIFIED,
-      repository: { $typeName: 'runnerhub.v1.Repository', id: 1n, owner: 'octo-org', name: 'app', fullName: 'octo-org/app' },
+      repository: { $typeName: 'runnerhub.v1.Repository', id: 1n, owner: 'octo-org', name: 'app', fullName: 'octo-org/app', visibility: RepositoryVisibility.PRIVATE },
       createdAt: timestampFromDate(t0),
       organization: 'octo-org',
       workflowName: 'ci',

@@ -16,6 +16,7 @@ import {
   type RunnerRef,
   type SubjectMessages,
   type Timestamp,
+  UnmatchedReason,
 } from '@runnerhub/contracts';
 import { createConsumer, type Consumer, type Logger } from '@runnerhub/platform';
 import type { ReporterMetrics } from './metrics.js';
@@ -23,6 +24,12 @@ import type { PoolOptions } from './pools.js';
 import type { JobInfo, ReportDetails, ReportKind, Resolution } from './render.js';
 import { reportingAllowed, type Switches } from './report-state.js';
 import type { JobFactRow, JobKey, JobRow, Merge, Store } from './store.js';
+
+/** job.unmatched reasons that are refusals (origin.ts of the scheduler): their check run says how to allow the job. */
+const REFUSALS: Partial<Record<UnmatchedReason, 'public_repository' | 'fork_pull_request'>> = {
+  [UnmatchedReason.PUBLIC_REPOSITORY]: 'public_repository',
+  [UnmatchedReason.FORK_PULL_REQUEST]: 'fork_pull_request',
+};
 
 /**
  * Job and runner facts in, report intents out. Every handler is idempotent: facts fold into rows
@@ -162,6 +169,7 @@ export function createFactHandlers(deps: FactDeps) {
           closestPools: m.closestPools.map((p) => ({ pool: p.pool, missing: [...p.missingLabels] })),
           ...(queuedAt ? { queuedAt } : {}),
           ...(resolution ? { resolution } : {}),
+          ...(REFUSALS[m.reason] ? { refusal: REFUSALS[m.reason] } : {}),
         };
       });
       await settle(j);

@@ -43,7 +43,8 @@ export interface ClosestPool {
 }
 
 export type ReportDetails =
-  | { kind: 'unmatched'; job: JobInfo; detail: string; closestPools: ClosestPool[]; queuedAt?: string; resolution?: Resolution }
+  /** `refusal`: pools have the labels but none lets the job run (a public repository, a fork's pull request); `detail` says which setting would. */
+  | { kind: 'unmatched'; job: JobInfo; detail: string; closestPools: ClosestPool[]; queuedAt?: string; resolution?: Resolution; refusal?: 'public_repository' | 'fork_pull_request' }
   | {
       kind: 'stuck';
       job: JobInfo;
@@ -128,7 +129,34 @@ export function contentHash(r: RenderedCheckRun): string {
 
 type Body = Omit<RenderedCheckRun, 'name' | 'details_url'>;
 
+function renderRefused(d: Extract<ReportDetails, { kind: 'unmatched' }>): Body {
+  const what = d.refusal === 'fork_pull_request' ? 'runs for a pull request from a fork' : 'belongs to a public repository';
+  const lines = [
+    `**${escape(d.job.jobName)}** (${escape(d.job.workflowName)}) ${what}: code anyone can write would run on your own hardware, so RunnerHub starts no runner for it and it stays *Waiting for a runner*.`,
+    '',
+    `RunnerHub: ${escape(d.detail)}`,
+    '',
+    '### How to allow it',
+    '',
+    d.refusal === 'fork_pull_request'
+      ? `- on a pool with these labels (${d.closestPools.map((p) => code(p.pool)).join(', ')}), set \`allowPublicRepositories: true\` and \`allowForkPullRequests: true\` in pools.yaml, and keep GitHub's *Require approval for fork pull request workflows* on for outside contributors;`
+      : `- on a pool with these labels (${d.closestPools.map((p) => code(p.pool)).join(', ')}), set \`allowPublicRepositories: true\` in pools.yaml;`,
+    '- only for a pool whose runners hold nothing you would mind a stranger reading (docs/security.md, "Public repositories and forks").',
+    '',
+    'A waiting job runs as soon as a pool allows it.',
+  ];
+  resolutionLines(lines, d.resolution);
+  return {
+    ...(d.resolution ? { status: 'completed' as const, conclusion: 'neutral' as const } : { status: 'completed' as const, conclusion: 'action_required' as const }),
+    output: {
+      title: cut(d.refusal === 'fork_pull_request' ? 'Not run: a pull request from a fork, which no pool allows' : 'Not run: a public repository, which no pool allows', TITLE_LIMIT),
+      summary: limit(lines.join('\n')),
+    },
+  };
+}
+
 function renderUnmatched(d: Extract<ReportDetails, { kind: 'unmatched' }>): Body {
+  if (d.refusal) return renderRefused(d);
   const lines = [
     `**${escape(d.job.jobName)}** (${escape(d.job.workflowName)}) asks for a runner with the labels ${labelList(d.job.labels)}, and no RunnerHub pool has all of them, so GitHub shows *Waiting for a runner to pick up this job* and nothing will ever take it.`,
     '',

@@ -2,6 +2,7 @@ import {
   githubSubject,
   jobConclusionFromGitHub,
   jobStatusFromGitHub,
+  RepositoryVisibility,
   timestampFromDate,
   type GithubEvent,
   type SubjectMessages,
@@ -41,7 +42,25 @@ function repository(r: Json | undefined, at: string) {
     owner: identifier(object(r.owner, `${at}.owner`)?.login, `${at}.owner.login`, MAX_LOGIN),
     name: identifier(r.name, `${at}.name`, MAX_REPOSITORY_NAME),
     fullName: identifier(r.full_name, `${at}.full_name`, MAX_FULL_NAME),
+    visibility: visibilityOf(r),
   };
+}
+
+/**
+ * repository.visibility where the payload has it, else repository.private. Neither (a payload of
+ * an older GHES): UNSPECIFIED, and the scheduler asks GitHub before it lets a pool run the job.
+ */
+function visibilityOf(r: Json): RepositoryVisibility {
+  switch (r.visibility) {
+    case 'public':
+      return RepositoryVisibility.PUBLIC;
+    case 'private':
+      return RepositoryVisibility.PRIVATE;
+    case 'internal':
+      return RepositoryVisibility.INTERNAL;
+  }
+  if (typeof r.private === 'boolean') return r.private ? RepositoryVisibility.PRIVATE : RepositoryVisibility.PUBLIC;
+  return RepositoryVisibility.UNSPECIFIED;
 }
 
 /** The repositories of installation events carry no owner object: the owner is the full name's first part. */
@@ -49,7 +68,7 @@ const repos = (v: unknown, at: string) =>
   list(v, at).map((item, i) => {
     const r = object(item, `${at}[${i}]`) ?? {};
     const fullName = identifier(r.full_name, `${at}[${i}].full_name`, MAX_FULL_NAME);
-    return { $typeName: 'runnerhub.v1.Repository' as const, id: id(r.id, `${at}[${i}].id`), owner: fullName.split('/')[0] ?? '', name: identifier(r.name, `${at}[${i}].name`, MAX_REPOSITORY_NAME), fullName };
+    return { $typeName: 'runnerhub.v1.Repository' as const, id: id(r.id, `${at}[${i}].id`), owner: fullName.split('/')[0] ?? '', name: identifier(r.name, `${at}[${i}].name`, MAX_REPOSITORY_NAME), fullName, visibility: visibilityOf(r) };
   });
 
 const login = (v: unknown, at: string) => identifier(object(v, at)?.login, `${at}.login`, MAX_LOGIN);

@@ -74,6 +74,8 @@ export interface InstallationInput {
   type?: AccountType;
   /** Repository names (without owner). */
   repositories: string[];
+  /** Those of `repositories` that are public (the others are private). */
+  publicRepositories?: string[];
   /** Default: everything RunnerHub needs (administration, organization_self_hosted_runners, actions, checks, metadata). */
   permissions?: Record<string, PermissionLevel>;
   repositorySelection?: 'all' | 'selected';
@@ -104,6 +106,10 @@ export interface JobInput {
   command?: string;
   /** Reported when the job has no command. Default success. */
   conclusion?: JobConclusion;
+  /** The run's trigger. Default push, or pull_request with headRepository. */
+  event?: string;
+  /** owner/name of a fork the run's code comes from (a pull request from a fork). Default: the repository. */
+  headRepository?: string;
 }
 
 export interface SimJob {
@@ -308,7 +314,8 @@ export interface GitHubSim {
   /** Same as the REST generate-jitconfig call, without auth: for tests of runners and executors. */
   createJitRunner(input: JitRunnerInput): { runner: SimRunner; encodedJitConfig: string };
   /** An organization runner group besides Default. */
-  createRunnerGroup(input: { org: string; name: string }): { id: number; name: string };
+  /** allowsPublicRepositories: off by default, as at GitHub (then public repositories' jobs never reach its runners). */
+  createRunnerGroup(input: { org: string; name: string; allowsPublicRepositories?: boolean }): { id: number; name: string };
   /** The scale set a listener's create call makes, without auth. */
   createScaleSet(input: ScaleSetInput): SimScaleSet;
   /** The scale set's generatejitconfig, without auth. */

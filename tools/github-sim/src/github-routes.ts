@@ -8,6 +8,7 @@ import {
   checkRunObject,
   installationObject,
   jobObject,
+  fullRepositoryObject,
   repositoryObject,
   runState,
   runnerObject,
@@ -384,7 +385,7 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
                 default: group.isDefault,
                 runners_url: `${base}/runners`,
                 inherited: false,
-                allows_public_repositories: false,
+                allows_public_repositories: group.allowsPublicRepositories,
                 restricted_to_workflows: false,
                 selected_workflows: [],
                 workflow_restrictions_read_only: false,
@@ -394,6 +395,13 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
           headers,
         );
       },
+    },
+    {
+      method: 'GET',
+      path: '/repos/{owner}/{repo}',
+      auth: 'installation',
+      permission: () => ['metadata', 'read'],
+      handle: (ctx) => ok(fullRepositoryObject(web(), repoOf(ctx))),
     },
     {
       method: 'POST',
@@ -467,6 +475,18 @@ export function githubRoutes(deps: GitHubRouteDependencies): RestRoute[] {
           .sort((a, b) => b.createdAt - a.createdAt);
         const { page, headers } = paginate(ctx, runs);
         return ok({ total_count: runs.length, workflow_runs: page.map((r) => workflowRunObject(web(), r)) }, headers);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/repos/{owner}/{repo}/actions/runs/{run_id}',
+      auth: 'installation',
+      permission: () => ['actions', 'read'],
+      handle: (ctx) => {
+        const repo = repoOf(ctx);
+        const run = world.runs.get(Number(ctx.params['run_id']));
+        if (!run || run.repo.id !== repo.id) throw notFound();
+        return ok(workflowRunObject(web(), run));
       },
     },
     {

@@ -95,6 +95,27 @@ export function installationObject(web: string, app: AppInfo, installation: Inst
   };
 }
 
+/** GET /repos/{owner}/{repo}: the REST API's full-repository example, as this repository. */
+export function fullRepositoryObject(web: string, repo: Repo): Record<string, unknown> {
+  // The example predates has_discussions, which the schema now requires.
+  const rewritten = rewriteStrings({ has_discussions: false, ...restExample('full-repository') }, [
+    ['https://api.github.com', web],
+    ['https://github.com', web],
+    ['octocat/Hello-World', repo.fullName],
+    ['octocat', repo.owner.login],
+  ]);
+  return {
+    ...rewritten,
+    id: repo.id,
+    node_id: nodeId('Repository', repo.id),
+    name: repo.name,
+    full_name: repo.fullName,
+    private: repo.visibility !== 'public',
+    visibility: repo.visibility,
+    owner: { ...(rewritten['owner'] as object), ...accountUrls(web, repo.owner) },
+  };
+}
+
 /** A full repository object, from the example repository of the queued workflow_job payload. */
 export function repositoryObject(web: string, repo: Repo): Record<string, unknown> {
   const example = webhookExample('workflow_job', 5)['repository'] as Record<string, unknown>;
@@ -111,6 +132,8 @@ export function repositoryObject(web: string, repo: Repo): Record<string, unknow
     node_id: nodeId('Repository', repo.id),
     name: repo.name,
     full_name: repo.fullName,
+    private: repo.visibility !== 'public',
+    visibility: repo.visibility,
     owner: { ...(rewritten['owner'] as object), ...accountUrls(web, repo.owner) },
     git_url: `git://${new URL(web).host}/${repo.fullName}.git`,
     ssh_url: `git@${new URL(web).host}:${repo.fullName}.git`,
@@ -262,7 +285,7 @@ export function workflowRunObject(web: string, run: Run): Record<string, unknown
     display_title: run.workflowName,
     run_number: run.runNumber,
     run_attempt: run.attempt,
-    event: 'push',
+    event: run.event,
     status,
     conclusion,
     url: `${api}/actions/runs/${run.id}`,
@@ -279,8 +302,16 @@ export function workflowRunObject(web: string, run: Run): Record<string, unknown
     updated_at: isoSeconds(run.updatedAt),
     run_started_at: isoSeconds(run.createdAt),
     repository: { ...(rewritten['repository'] as object), id: run.repo.id, name: run.repo.name, full_name: run.repo.fullName },
-    head_repository: { ...(rewritten['head_repository'] as object), id: run.repo.id, name: run.repo.name, full_name: run.repo.fullName },
+    head_repository: headRepositoryPart(rewritten['head_repository'], run),
   };
+}
+
+/** The run's head repository: the repository itself, or the fork a pull request comes from (an id of its own). */
+function headRepositoryPart(example: unknown, run: Run): Record<string, unknown> {
+  if (run.headRepository === run.repo.fullName) return { ...(example as object), id: run.repo.id, name: run.repo.name, full_name: run.repo.fullName };
+  const [owner = '', name = ''] = run.headRepository.split('/');
+  const e = example as Record<string, unknown>;
+  return { ...e, id: 1_000_000 + run.repo.id, name, full_name: run.headRepository, owner: { ...(e['owner'] as object), login: owner } };
 }
 
 /** A run is queued until a job starts, in progress until every job completed. */
@@ -355,7 +386,7 @@ export function workflowRunPayload(web: string, run: Run, action: 'requested' | 
       display_title: run.workflowName,
       run_number: run.runNumber,
       run_attempt: run.attempt,
-      event: 'push',
+      event: run.event,
       // GitHub reports a run it just accepted as queued in the `requested` event.
       status: action === 'requested' ? 'queued' : status,
       conclusion: action === 'completed' ? conclusion : null,
@@ -373,7 +404,7 @@ export function workflowRunPayload(web: string, run: Run, action: 'requested' | 
       run_started_at: isoSeconds(run.createdAt),
       head_commit: { ...(exampleRun['head_commit'] as object), id: run.headSha, tree_id: run.headSha },
       repository: repoPart(exampleRun['repository']),
-      head_repository: repoPart(exampleRun['head_repository']),
+      head_repository: run.headRepository === run.repo.fullName ? repoPart(exampleRun['head_repository']) : headRepositoryPart(exampleRun['head_repository'], run),
     },
     repository: repositoryObject(web, run.repo),
     sender: accountUrls(web, { login: 'octo-dev', id: 583_231, type: 'User' }),

@@ -272,8 +272,8 @@ class Simulator implements GitHubSim {
     return { runner: this.world.toSimRunner(runner), encodedJitConfig };
   }
 
-  createRunnerGroup(input: { org: string; name: string }): { id: number; name: string } {
-    const group = this.world.createRunnerGroup(input.org, input.name);
+  createRunnerGroup(input: { org: string; name: string; allowsPublicRepositories?: boolean }): { id: number; name: string } {
+    const group = this.world.createRunnerGroup(input.org, input.name, input.allowsPublicRepositories);
     return { id: group.id, name: group.name };
   }
 

@@ -31,7 +31,11 @@ export interface Repo {
   fullName: string;
   owner: Account;
   installationId: number;
+  /** What repository.visibility says (and repository.private: true unless public). */
+  visibility: RepoVisibility;
 }
+
+export type RepoVisibility = 'public' | 'private' | 'internal';
 export interface Installation {
   id: number;
   account: Account;
@@ -108,6 +112,10 @@ export interface Run {
   workflowName: string;
   headSha: string;
   headBranch: string;
+  /** What triggered the run: push, pull_request, pull_request_target, workflow_dispatch... */
+  event: string;
+  /** owner/name of the repository the run's code comes from: another one for a pull request from a fork. */
+  headRepository: string;
   createdAt: number;
   updatedAt: number;
   jobs: Job[];
@@ -125,6 +133,11 @@ export interface RunnerGroup {
   id: number;
   name: string;
   isDefault: boolean;
+  /**
+   * Off by default, the Default group too: then a public repository's jobs never reach the group's
+   * runners, even a repository the group grants (docs: "About runner groups"; go-github#1998).
+   */
+  allowsPublicRepositories: boolean;
 }
 
 /**
@@ -155,7 +168,7 @@ export const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
   organization_self_hosted_runners: 'write',
 };
 
-const DEFAULT_GROUP: RunnerGroup = { id: 1, name: 'Default', isDefault: true };
+const DEFAULT_GROUP: RunnerGroup = { id: 1, name: 'Default', isDefault: true, allowsPublicRepositories: false };
 const ONE_DAY_MS = 86_400_000;
 /**
  * Names GitHub gives its own meaning: a JIT runner sent one of them lists it as `read-only`, as in
@@ -222,6 +235,8 @@ export class World {
       fullName: `${account.login}/${name}`,
       owner: account,
       installationId: installation.id,
+      // Private unless the test says otherwise: a NAS owner's repositories usually are.
+      visibility: input.publicRepositories?.includes(name) ? 'public' : 'private',
     }));
     this.installations.set(installation.id, installation);
     return installation;
@@ -359,22 +374,26 @@ export class World {
     return [DEFAULT_GROUP, ...(this.groups.get(installation.account.login.toLowerCase()) ?? [])];
   }
 
-  createRunnerGroup(org: string, name: string): RunnerGroup {
+  createRunnerGroup(org: string, name: string, allowsPublicRepositories = false): RunnerGroup {
     const installation = this.installationOf(org);
     if (!installation || installation.account.type !== 'Organization') throw new GitHubHttpError(404, `organization ${org} is not in any installation`);
     if (this.runnerGroups(installation, null).some((g) => g.name.toLowerCase() === name.toLowerCase())) {
       throw new GitHubHttpError(409, `Organization ${org} already has a runner group named ${name}`);
     }
-    const group: RunnerGroup = { id: this.nextId.group++, name, isDefault: false };
+    const group: RunnerGroup = { id: this.nextId.group++, name, isDefault: false, allowsPublicRepositories };
     const key = installation.account.login.toLowerCase();
     this.groups.set(key, [...(this.groups.get(key) ?? []), group]);
     return group;
   }
 
   groupName(runner: Runner): string {
+    return this.groupOf(runner).name;
+  }
+
+  private groupOf(runner: Runner): RunnerGroup {
     const installation = this.installations.get(runner.installationId);
     const groups = installation ? this.runnerGroups(installation, runner.repo) : [DEFAULT_GROUP];
-    return groups.find((g) => g.id === runner.runnerGroupId)?.name ?? DEFAULT_GROUP.name;
+    return groups.find((g) => g.id === runner.runnerGroupId) ?? DEFAULT_GROUP;
   }
 
   // --- runner protocol ------------------------------------------------------------------------
@@ -459,7 +478,9 @@ export class World {
         runNumber,
         workflowName: input.workflowName ?? 'CI',
         headSha: randomBytes(20).toString('hex'),
-        headBranch: 'main',
+        headBranch: input.headRepository ? 'feature' : 'main',
+        event: input.event ?? (input.headRepository ? 'pull_request' : 'push'),
+        headRepository: input.headRepository ?? repo.fullName,
         createdAt: now,
         updatedAt: now,
         jobs: [],
@@ -615,6 +636,8 @@ export class World {
 
   private canRun(runner: Runner, job: Job): boolean {
     if (runner.installationId !== job.installationId) return false;
+    // Organization runners serve a public repository only if their group allows public repositories.
+    if (!runner.repo && job.repo.visibility === 'public' && !this.groupOf(runner).allowsPublicRepositories) return false;
     // A scale set's runners take what GitHub assigned to that scale set, whatever the repository
     // within its scope (no job-to-runner binding: rhobuild/runpool repository-cache-scope ADR);
     // other runners never take a job a scale set holds.
