@@ -98,7 +98,7 @@ export function installationObject(web: string, app: AppInfo, installation: Inst
 /** GET /repos/{owner}/{repo}: the REST API's full-repository example, as this repository. */
 export function fullRepositoryObject(web: string, repo: Repo): Record<string, unknown> {
   // The example predates has_discussions, which the schema now requires.
-  const rewritten = rewriteStrings({ has_discussions: false, ...restExample('full-repository') }, [
+  const rewritten = rewriteStrings<Record<string, unknown>>({ has_discussions: false, ...restExample('full-repository') }, [
     ['https://api.github.com', web],
     ['https://github.com', web],
     ['octocat/Hello-World', repo.fullName],
