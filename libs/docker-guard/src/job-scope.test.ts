@@ -59,7 +59,7 @@ function expectContained(value: { name: string; body: Record<string, unknown> })
   }
   for (const k of Object.keys(hc)) if (['networkmode', 'binds', 'mounts', 'memory', 'nanocpus', 'pidslimit', 'ipcmode', 'securityopt', 'memoryswap'].includes(k.toLowerCase())) expect(k, 'a second spelling of a checked field').toMatch(/^(NetworkMode|Binds|Mounts|Memory|NanoCpus|PidsLimit|IpcMode|SecurityOpt|MemorySwap)$/);
   expect(['', 'private', 'none', 'shareable', undefined]).toContain(hc['IpcMode']);
-  expect([...JOB_NETWORKS, 'none']).toContain(hc['NetworkMode']);
+  expect([scope.network, 'none']).toContain(hc['NetworkMode']);
   expect(hc['Memory']).toBeGreaterThan(0);
   expect(hc['Memory']).toBeLessThanOrEqual(scope.limits.memoryBytes);
   expect(hc['MemorySwap']).toBe(hc['Memory']);
@@ -118,7 +118,16 @@ describe('job-scoped creates', () => {
     expect(d.allow).toBe(true);
     if (!d.allow) return;
     expect(d.value.body['HostConfig']).toMatchObject({ Binds: ['/var/lib/docker/volumes/rh-docker-abc-work/_data:/__w', '/var/lib/docker/volumes/rh-docker-abc-work/_data/_temp:/__w/_temp', '/var/lib/docker/volumes/rh-docker-abc-work/_data/_temp/_github_home:/github/home'] });
-    expect(d.value.body['NetworkingConfig']).toEqual({ EndpointsConfig: { 'rh-docker-abc': { Aliases: ['postgres'] } } });
+    expect(d.value.body['NetworkingConfig']).toEqual({ EndpointsConfig: { 'rh-docker-abc': { Aliases: ['service-postgres', 'postgres'] } } });
+  });
+
+  it("a network the job made is the job's network: the runner reaches services by name on it", () => {
+    const body = cliBody();
+    body.HostConfig['NetworkMode'] = 'compose';
+    body['NetworkingConfig'] = { EndpointsConfig: { compose: { Aliases: ['db'] } } };
+    const d = create(body, 'db');
+    expect(d.allow && d.value.body['HostConfig']).toMatchObject({ NetworkMode: 'rh-docker-abc' });
+    expect(d.allow && d.value.body['NetworkingConfig']).toEqual({ EndpointsConfig: { 'rh-docker-abc': { Aliases: ['db'] } } });
   });
 
   it('any create, however spelled, is either refused or contained (fast-check over arbitrary bodies)', () => {

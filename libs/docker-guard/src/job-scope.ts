@@ -166,7 +166,7 @@ export function checkJobContainerCreate(input: JobCreateInput, scope: JobScope):
   const host = checkHostConfig(hc, input, scope);
   if (!host.allow) return host;
 
-  const network = networkOf(hc, body['NetworkingConfig'], input, scope);
+  const network = networkOf(hc, body['NetworkingConfig'], input, scope, name?.value);
   if (!network.allow) return network;
 
   return {
@@ -320,38 +320,38 @@ function checkMount(m: Json, i: number, input: JobCreateInput, scope: JobScope):
   }
 }
 
-/** The network the container joins: the job's, or one the job made; with the aliases the job gave (service names). */
-function networkOf(hc: JsonObject, networking: Json, input: JobCreateInput, scope: JobScope): Rewrite<{ name: string; config: JsonObject }> {
+/**
+ * The network the container joins: always the job's own (the runner's network), whatever network of
+ * the job's it named (the stock runner makes `github_network_<id>` and puts job and service
+ * containers on it): on the runner's network the runner itself reaches the services by name, as it
+ * does on a hosted runner. The aliases the job gave, and the name it gave, are the DNS names.
+ */
+function networkOf(hc: JsonObject, networking: Json, input: JobCreateInput, scope: JobScope, givenName: string | undefined): Rewrite<{ name: string; config: JsonObject }> {
   const mode = typeof hc['NetworkMode'] === 'string' ? hc['NetworkMode'] : '';
-  let name = scope.network;
   if (mode && mode !== 'default' && mode !== 'bridge') {
-    if (mode === 'host' || mode === 'none' || mode.includes(':')) {
-      if (mode !== 'none') return no(`HostConfig.NetworkMode ${JSON.stringify(mode)}: a job's container never uses the host's network or another container's`);
-      return { allow: true, value: { name: 'none', config: {} } };
-    }
-    const resolved = input.resolveNetwork(mode);
-    if (resolved === undefined) return no(`network "${mode.slice(0, 80)}" is not the job's (a job's containers join its own network or one it made)`);
-    name = resolved;
+    if (mode === 'host' || mode.includes(':')) return no(`HostConfig.NetworkMode ${JSON.stringify(mode)}: a job's container never uses the host's network or another container's`);
+    if (mode === 'none') return { allow: true, value: { name: 'none', config: {} } };
+    if (input.resolveNetwork(mode) === undefined) return no(`network "${mode.slice(0, 80)}" is not the job's (a job's containers join its own network or one it made)`);
   }
-  const endpoints = isObject(networking) ? networking['EndpointsConfig'] : undefined;
   if (networking !== undefined && networking !== null && !isObject(networking)) return no('NetworkingConfig must be an object');
+  const endpoints = isObject(networking) ? networking['EndpointsConfig'] : undefined;
   if (isObject(networking) && nonZeroBeyond(networking, new Set(['EndpointsConfig'])) !== undefined) return no('NetworkingConfig: only EndpointsConfig');
-  const aliases: string[] = [];
+  const aliases: string[] = givenName ? [givenName] : [];
   if (endpoints !== undefined && endpoints !== null) {
     if (!isObject(endpoints)) return no('NetworkingConfig.EndpointsConfig must be an object');
     const entries = Object.entries(endpoints);
-    if (entries.length > 1) return no('a job\'s container joins one network');
+    if (entries.length > 1) return no("a job's container joins one network");
     for (const [net, endpoint] of entries) {
-      if (net !== mode && input.resolveNetwork(net) !== name) return no(`network "${net.slice(0, 80)}" is not the job's`);
+      if (net !== mode && net !== 'default' && net !== 'bridge' && input.resolveNetwork(net) === undefined) return no(`network "${net.slice(0, 80)}" is not the job's`);
       if (!isObject(endpoint)) return no(`EndpointsConfig.${net.slice(0, 60)} must be an object`);
       const extra = nonZeroBeyond(endpoint, new Set(['Aliases']));
       if (extra !== undefined) return no(`EndpointsConfig.${net.slice(0, 60)}.${extra.slice(0, 40)}: a job may give aliases, not addresses, links or driver options`);
       const a = endpoint['Aliases'] ?? [];
       if (!Array.isArray(a) || a.some((x) => typeof x !== 'string' || !NAME.test(x))) return no('Aliases must be a list of names');
-      aliases.push(...(a as string[]));
+      for (const alias of a as string[]) if (!aliases.includes(alias)) aliases.push(alias);
     }
   }
-  return { allow: true, value: { name, config: { EndpointsConfig: { [name]: aliases.length > 0 ? { Aliases: aliases } : {} } } } };
+  return { allow: true, value: { name: scope.network, config: { EndpointsConfig: { [scope.network]: aliases.length > 0 ? { Aliases: aliases } : {} } } } };
 }
 
 /** POST /containers/{id}/exec from a job: a process in the job's own container, never privileged. */
@@ -424,7 +424,7 @@ export function checkJobPull(query: URLSearchParams, scope: Pick<JobScope, 'prot
 /** POST /volumes/create and POST /networks/create from a job: named under the runner, labelled, no driver options. */
 export function checkJobVolumeCreate(body: Json, scope: JobScope): Rewrite<JsonObject> {
   if (!isObject(body)) return no('the volume create body must be a JSON object');
-  const beyond = nonZeroBeyond(body, new Set(['Name', 'Labels']));
+  const beyond = nonZeroBeyond(body, new Set(['Name', 'Labels', 'Driver']));
   if (beyond !== undefined) return no(`volume field "${beyond.slice(0, 40)}" is not allowed (drivers and driver options can mount host paths)`);
   if (body['Driver'] !== undefined && body['Driver'] !== '' && body['Driver'] !== 'local') return no('only local volumes');
   const name = typeof body['Name'] === 'string' && body['Name'] ? body['Name'] : randomSuffix();
@@ -436,7 +436,12 @@ export function checkJobVolumeCreate(body: Json, scope: JobScope): Rewrite<JsonO
 
 export function checkJobNetworkCreate(body: Json, scope: JobScope): Rewrite<JsonObject> {
   if (!isObject(body)) return no('the network create body must be a JSON object');
-  const beyond = nonZeroBeyond(body, new Set(['Name', 'Labels', 'CheckDuplicate', 'Driver', 'Attachable', 'EnableIPv6']));
+  // The CLI sends IPAM {Driver: "default"} unasked; addresses (Config) and options are what could take the LAN's.
+  const ipam = body['IPAM'];
+  if (!isZero(ipam) && !(isObject(ipam) && (ipam['Driver'] === 'default' || ipam['Driver'] === '') && isZero(ipam['Config']) && isZero(ipam['Options']) && nonZeroBeyond(ipam, new Set(['Driver'])) === undefined)) {
+    return no('network IPAM is not allowed (a job may not pick subnets or addresses: they could be the LAN\'s)');
+  }
+  const beyond = nonZeroBeyond(body, new Set(['Name', 'Labels', 'CheckDuplicate', 'Driver', 'Attachable', 'EnableIPv6', 'IPAM']));
   if (beyond !== undefined) return no(`network field "${beyond.slice(0, 40)}" is not allowed (IPAM, options and ingress could take addresses or bridges of the host)`);
   if (body['Driver'] !== undefined && body['Driver'] !== '' && body['Driver'] !== 'bridge') return no('only bridge networks');
   const name = body['Name'];

@@ -32,7 +32,8 @@ export interface RunnerContainerRequest extends Ownership {
   pidsLimit: number;
   cacheVolumes: readonly CacheVolumeRequest[];
   networkName: string;
-  dockerInJob: 'none' | 'sysbox';
+  /** none: no Docker; sysbox: an inner daemon (sysbox-runc); scoped: the job-scoped endpoint of the host's socket guard (docs/security.md). */
+  dockerInJob: 'none' | 'sysbox' | 'scoped';
   readOnlyRoot: boolean;
   /** The network is this runner's alone and goes with it. */
   ownNetwork?: boolean;
@@ -195,6 +196,25 @@ function limitsFor(request: RunnerContainerRequest, host: SpecHost): { limits: R
   return { limits, findings };
 }
 
+/** Where a scoped runner finds its job's Docker endpoint: a directory of its own volume, where the host's socket guard puts the socket. */
+export const JOB_DOCKER_DIR = '/opt/runnerhub/docker';
+/** The runner's work directory (the stock runner's `_work`): a volume of its own, so that the endpoint can hand its paths to the job's containers (`-v /home/runner/_work:/__w`). */
+export const RUNNER_WORK_DIR = '/home/runner/_work';
+/** The per-runner volumes of a scoped runner, by runner name; the socket guard removes them with the runner. */
+export function jobDockerVolumes(runnerName: string): { docker: string; work: string } {
+  return { docker: `${runnerName}-docker`, work: `${runnerName}-work` };
+}
+/** The docker CLI and the runner read DOCKER_HOST; the classic builder, since the endpoint serves no BuildKit session. */
+const JOB_DOCKER_ENV = [`DOCKER_HOST=unix://${JOB_DOCKER_DIR}/docker.sock`, 'DOCKER_BUILDKIT=0'];
+
+function jobDockerMounts(runnerName: string): Array<{ Type: 'volume'; Source: string; Target: string; ReadOnly: boolean }> {
+  const v = jobDockerVolumes(runnerName);
+  return [
+    { Type: 'volume', Source: v.docker, Target: JOB_DOCKER_DIR, ReadOnly: false },
+    { Type: 'volume', Source: v.work, Target: RUNNER_WORK_DIR, ReadOnly: false },
+  ];
+}
+
 /** The spec, for a host that can enforce every limit unless told otherwise. */
 export function runnerContainerSpec(request: RunnerContainerRequest, host: SpecHost = CAPABLE_HOST): ContainerCreateOptions {
   return planRunnerContainer(request, host).spec;
@@ -209,11 +229,12 @@ export function planRunnerContainer(request: RunnerContainerRequest, host: SpecH
   const memory = Math.floor(request.memoryBytes);
   const { limits, findings } = limitsFor(request, host);
   const sudo = request.sudo === true;
+  const scoped = request.dockerInJob === 'scoped';
   const spec: ContainerCreateOptions = {
     name: request.runnerName,
     Image: request.image,
     Cmd: wrapCommand(request.command),
-    Env: Object.entries(request.env).map(([k, v]) => `${k}=${v}`),
+    Env: [...Object.entries(request.env).map(([k, v]) => `${k}=${v}`), ...(scoped ? JOB_DOCKER_ENV : [])],
     Labels: {
       ...ownershipLabels(request),
       [LABEL.cpus]: String(request.cpus),
@@ -221,6 +242,7 @@ export function planRunnerContainer(request: RunnerContainerRequest, host: SpecH
       [LABEL.keepAfterExit]: String(request.keepAfterExit ?? false),
       [LABEL.ownNetwork]: request.ownNetwork ? request.networkName : '',
       [LABEL.maxLifetimeSeconds]: String(request.maxLifetimeSeconds ?? 0),
+      ...(scoped ? { [LABEL.dockerInJob]: 'scoped' } : {}),
     },
     // Anonymous volume for the JIT file: writable before start even on a read-only root, and
     // deleted with the container (remove with v=1).
@@ -242,7 +264,10 @@ export function planRunnerContainer(request: RunnerContainerRequest, host: SpecH
       AutoRemove: false,
       LogConfig: { Type: 'json-file', Config: LOG_OPTIONS },
       Binds: [],
-      Mounts: request.cacheVolumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.mountPath, ReadOnly: v.readOnly })),
+      Mounts: [
+        ...request.cacheVolumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.mountPath, ReadOnly: v.readOnly })),
+        ...(scoped ? jobDockerMounts(request.runnerName) : []),
+      ],
       ...(request.dockerInJob === 'sysbox' ? { Runtime: 'sysbox-runc' } : {}),
     },
   };

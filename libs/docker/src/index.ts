@@ -1,7 +1,7 @@
 export { createDockerClient, dockerStatus } from './client.js';
 export { LABEL, ownershipLabels, deploymentFilter, isOwnedBy } from './labels.js';
 export type { Ownership } from './labels.js';
-export { runnerContainerSpec, planRunnerContainer, ContainerSpecError, SUDO_CAPABILITIES, CAPABLE_HOST } from './container-spec.js';
+export { runnerContainerSpec, planRunnerContainer, ContainerSpecError, SUDO_CAPABILITIES, CAPABLE_HOST, JOB_DOCKER_DIR, RUNNER_WORK_DIR, jobDockerVolumes } from './container-spec.js';
 export type { RunnerContainerRequest, CacheVolumeRequest, RunnerContainerPlan, SpecFinding, SpecFindingCode, SpecHost } from './container-spec.js';
 export { hostCapabilitiesFrom, readHostCapabilities, freeDiskUnderDockerRoot, runnerArchitecture, daemonNoNewPrivileges } from './host-capabilities.js';
 export type { HostCapabilities, DockerInfo, DockerVersion, RunnerArchitecture, RunnerOs } from './host-capabilities.js';

@@ -18,6 +18,8 @@ export const LABEL = {
   // On a network the executor made ahead of need, before any runner took it.
   spareNetwork: 'io.runnerhub.spare-network',
   maxLifetimeSeconds: 'io.runnerhub.max-lifetime-seconds',
+  // `scoped` on a runner that gets a job-scoped Docker endpoint (services/socket-guard job-endpoints.ts).
+  dockerInJob: 'io.runnerhub.docker-in-job',
 } as const;
 
 export interface Ownership {
