@@ -175,7 +175,7 @@ function specFor(command: CreateRunnerCommand, runner: RunnerRef, network: { nam
       cacheVolumes: command.cacheVolumes.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly })),
       networkName: network.name,
       ownNetwork: network.own,
-      dockerInJob: command.dockerInJob === DockerInJobMode.SYSBOX ? 'sysbox' : 'none',
+      dockerInJob: command.dockerInJob === DockerInJobMode.SYSBOX ? 'sysbox' : command.dockerInJob === DockerInJobMode.SCOPED ? 'scoped' : 'none',
       readOnlyRoot: command.readOnlyRoot,
       keepAfterExit: command.keepAfterExit,
       maxLifetimeSeconds: command.maxLifetimeSeconds,

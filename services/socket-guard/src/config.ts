@@ -32,6 +32,11 @@ export const configSchema = Type.Object({
       default: [],
       description: 'Pools allowed the sudo spec (sudo: true in pools.yaml: SUDO_CAPABILITIES kept, no no-new-privileges); `*` for any. Other pools get no added capability.',
     }),
+    jobEndpoints: env.boolean('SOCKET_GUARD_JOB_ENDPOINTS', {
+      default: false,
+      description:
+        "Serve a job-scoped Docker endpoint to every runner of a dockerInJob: scoped pool of these deployments (a unix socket in the runner's own volume; docs/security.md#docker-in-jobs). The guard must then see Docker's volume directory at the path Docker reports (on the host, or /var/lib/docker/volumes mounted at the same path).",
+    }),
     bodyLimitBytes: env.integer('SOCKET_GUARD_BODY_LIMIT_BYTES', { default: 1024 * 1024, minimum: 1024, description: 'Largest create body the guard reads (a runner spec is a few KiB); larger ones get 413.' }),
   }),
 });

@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { configSchema } from './config.js';
 import { pingSocket } from './docker-ping.js';
 import { createGuardServer } from './guard-server.js';
+import { createJobEndpoints } from './job-endpoints.js';
 
 export type SocketGuardConfig = Readonly<Static<typeof configSchema>>;
 
@@ -21,6 +22,14 @@ export const start = defineService<SocketGuardConfig>('socket-guard', async (bas
   const api = createGuardServer({ policy, dockerSocket: guard.dockerSocket, bodyLimitBytes: guard.bodyLimitBytes, log, decisions });
   lifecycle.onStop('guarded docker api', () => api.close());
   const address = await api.listen(guard.host, guard.port);
+  if (guard.jobEndpoints) {
+    const refusals = telemetry.meter.createCounter('runnerhub_job_endpoint_refusals', { description: "Calls a job's scoped Docker endpoint refused, by route (what the call is)." });
+    for (const deploymentId of guard.deployments.filter((d) => d !== '*')) {
+      const jobs = createJobEndpoints({ deploymentId, dockerSocket: guard.dockerSocket, protectedImages: guard.images, log, onRefuse: (_runner, what) => refusals.add(1, { route: what }) });
+      lifecycle.onStop(`job endpoints of ${deploymentId}`, () => jobs.stop());
+      await jobs.start();
+    }
+  }
   log.info({ address, ...policy }, 'guarded Docker API listening');
   readiness.markStarted();
 });
