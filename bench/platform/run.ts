@@ -35,6 +35,7 @@ import {
   create,
   executorHeartbeatSubject,
   ExecutorHeartbeatSchema,
+  timestampMs,
   timestampNow,
   type CreateRunnerCommand,
   type DemandSnapshot,
@@ -61,6 +62,8 @@ const SINK = 'bench-sink';
 const ALL_IN_ONE = process.env.BENCH_ALL_IN_ONE === '1';
 // Memory: issue 10's goal for six processes; issue 27's for the six in one process.
 const GOALS = { decisionP99Ms: 100, warmP95Ms: 1000, coldOverFloorP95Ms: 1000, residentTotalMB: ALL_IN_ONE ? 150 : 450 };
+// Issue 28: our share of pick-up against the floor, and throughput against a bare loop, same run.
+const SHARE_GOALS = { coldShareOverCreateStartP95Ms: 300, warmShareP95Ms: 50, throughputRatio: 0.9 };
 // As the service images run them (compiled, `make build`), unless BENCH_FROM=source (as `make run`).
 const COMPILED = process.env.BENCH_FROM !== 'source';
 
@@ -143,6 +146,19 @@ const pid = (name: ServiceName): number | undefined => platform.services[name]?.
 /** The processes to measure: the six, or the one all-in-one process (under the first name). */
 const MEASURED: readonly ServiceName[] = ALL_IN_ONE ? SERVICES.slice(0, 1) : SERVICES;
 
+// The floor's `docker run`: a runner registered beforehand, its container created and started
+// through the same socket proxy, Docker's default bridge, none of our hardening.
+const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
+const floorRunner = (label: string): { name: string; config: string } => {
+  const name = `bench-${label}-${randomBytes(3).toString('hex')}`;
+  return { name, config: sim.createJitRunner({ repository: 'acme/app', name, labels: ['self-hosted', label] }).encodedJitConfig };
+};
+async function bareRun(config: string) {
+  const container = await docker.createContainer({ Image: IMAGE, Cmd: ['/home/runner/run.sh'], Env: [`ACTIONS_RUNNER_INPUT_JITCONFIG=${config}`], Labels: { 'runnerhub.bench': 'platform-floor' } });
+  await container.start();
+  return container;
+}
+
 // Timestamps of what the services publish, from plain subscriptions on the bench's connection.
 const ghAt = new Map<string, number>();
 const queuedAt = new Map<string, number>();
@@ -154,7 +170,13 @@ function follow(subject: string, handle: (subject: string, data: Uint8Array, at:
     for await (const m of sub) handle(m.subject, m.data, now());
   })();
 }
-follow('gh.workflow_job.queued', (s, d, at) => ghAt.set(String((contractsCodec.decode(s, d) as WorkflowJobEvent).jobId), at));
+// When the gateway received each job's webhook, as it recorded it (the delivery's received_at).
+const receivedAt = new Map<string, number>();
+follow('gh.workflow_job.queued', (s, d, at) => {
+  const event = contractsCodec.decode(s, d) as WorkflowJobEvent;
+  ghAt.set(String(event.jobId), at);
+  if (event.delivery?.receivedAt) receivedAt.set(String(event.jobId), timestampMs(event.delivery.receivedAt));
+});
 follow('job.queued', (s, d, at) => queuedAt.set(String((contractsCodec.decode(s, d) as JobQueued).job?.jobId), at));
 follow('pool.demand', (s, d, at) => {
   if ((contractsCodec.decode(s, d) as DemandSnapshot).pools.some((p) => (p.pending?.normal ?? 0) > 0)) demandAt.push(at);
@@ -170,10 +192,16 @@ follow('cmd.executor.*.create', (s, d, at) => {
   list.push(at);
   commandedAt.set(runner?.runnerName ?? '', at);
 });
-follow('runner.started', (s, d, at) => runnerStartedAt.set((contractsCodec.decode(s, d) as RunnerStarted).runner?.runnerName ?? '', at));
+// When the executor's start call for the runner's container returned, as it recorded it (started_at).
+const containerStartedAt = new Map<string, number>();
+follow('runner.started', (s, d, at) => {
+  const started = contractsCodec.decode(s, d) as RunnerStarted;
+  runnerStartedAt.set(started.runner?.runnerName ?? '', at);
+  if (started.startedAt) containerStartedAt.set(started.runner?.runnerName ?? '', timestampMs(started.startedAt));
+});
 
 // Memory: every service's RSS, PSS and USS once a second, tagged with the phase.
-type Phase = 'startup' | 'idle' | 'decision' | 'warm' | 'cold' | 'floor' | 'throughput';
+type Phase = 'startup' | 'idle' | 'decision' | 'warm' | 'cold' | 'floor' | 'throughput' | 'bare-throughput';
 let phase: Phase = 'startup';
 const memory: Array<{ phase: Phase; values: Record<ServiceName, Memory> }> = [];
 const sampleMemory = (): void => {
@@ -204,6 +232,8 @@ interface Result {
     loopP99: number;
     fromCreate: number[];
     fromGateway: number[];
+    /** Webhook received at the gateway (its received_at) → create command: issue 28's decision. */
+    fromReceived: number[];
     stages: Record<string, number[]>;
     /** Event loop delay of each service over the phase, ms. */
     serviceLoopDelays?: Record<string, { p99: number; max: number }>;
@@ -215,9 +245,14 @@ interface Result {
   /** Mean ms of each executor create step during the cold phase (runnerhub_executor_create_step_seconds). */
   coldExecutorSteps?: Record<string, number>;
   floorStarts?: number[];
+  /** Issue 28's split of pick-up into our share and the runner's own start (see shares()). */
+  share?: { warm: number[]; warmFromReceived: number[]; cold: number[]; coldBoot: number[]; floorBoot: number[] };
+  /** The bare loop beside phase 3: the same docker run of the runner image, the same concurrency and window. */
+  bareThroughput?: { completed: number; perMinute: number; seconds: number };
   throughput?: { completed: number; perMinute: number; seconds: number; latencies: number[]; decisions: number[] };
 }
 const result: Result = {};
+const share = (result.share = { warm: [] as number[], warmFromReceived: [] as number[], cold: [] as number[], coldBoot: [] as number[], floorBoot: [] as number[] });
 
 try {
   // -------------------------------------------------------------------------------------------
@@ -304,6 +339,7 @@ try {
     loopP99: loopDelay.percentile(99) / 1e6,
     fromCreate: paired.map((p) => p.created - p.t0),
     fromGateway: paired.flatMap((p) => (ghAt.has(String(p.id)) ? [p.created - ghAt.get(String(p.id))!] : [])),
+    fromReceived: paired.flatMap((p) => (receivedAt.has(String(p.id)) ? [p.created - receivedAt.get(String(p.id))!] : [])),
     stages,
   };
   result.decision.serviceLoopDelays = await serviceLoopDelays();
@@ -323,6 +359,11 @@ try {
     const wave = Array.from({ length: Math.min(WAVE, SAMPLES - result.warm.length) }, () => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'warm'], command: 'true' }).id);
     const jobs = await waitFor(() => { const js = wave.map((id) => sim.job(id)!); return js.every((j) => j.status === 'completed') && js; }, { timeoutMs: 180_000, what: `warm wave\n${platform.output()}` });
     result.warm.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
+    // A warm job goes from GitHub's queue to a runner that already polls: nothing of ours is on
+    // that path, so the whole pick-up bounds our share from above. From the webhook's arrival at
+    // the gateway it is often negative (the runner took the job before the gateway heard of it).
+    share.warm.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
+    for (const j of jobs) if (receivedAt.has(String(j.id))) share.warmFromReceived.push(Date.parse(j.startedAt!) - receivedAt.get(String(j.id))!);
   }
   say(`warm pick-up: p50 ${fmt(percentile(result.warm, 50))}, p95 ${fmt(percentile(result.warm, 95))} (${result.warm.length} jobs)`);
   await platform.api('pool-manager', '/api/pools/warm/drain', { method: 'POST' });
@@ -357,6 +398,14 @@ try {
       coldStages['queued → create command for the runner that took it'].push(commanded - Date.parse(j.createdAt));
       coldStages['create command → runner.started (executor)'].push(started - commanded);
       coldStages['runner.started → in_progress (runner boots, polls)'].push(Date.parse(j.startedAt!) - started);
+      // Issue 28's split, from the timestamps the services record: the gateway's received_at and
+      // the executor's started_at (the container's start call returned). The runner process is
+      // "polling" when its first poll took the job (in_progress at the simulator): jobs wait for it.
+      const received = receivedAt.get(String(j.id));
+      const containerStarted = containerStartedAt.get(j.runnerName ?? '');
+      if (received === undefined || containerStarted === undefined) continue;
+      share.cold.push(containerStarted - received);
+      share.coldBoot.push(Date.parse(j.startedAt!) - containerStarted);
     }
   }
   say(`cold pick-up: p50 ${fmt(percentile(result.cold, 50))}, p95 ${fmt(percentile(result.cold, 95))} (${result.cold.length} jobs)`);
@@ -374,24 +423,25 @@ try {
   // cold samples (queued → in_progress at the simulator), each wave's containers started the moment its
   // jobs are queued; labels no pool of ours serves.
   enter('floor');
-  const docker = createDockerClient(DOCKER_PROXY_URL.replace(/^http:/, 'tcp:'));
   result.floor = [];
   const floorStarts = (result.floorStarts = [] as number[]);
   while (result.floor.length < SAMPLES) {
     const n = Math.min(WAVE, SAMPLES - result.floor.length);
-    const configs = Array.from({ length: n }, () => sim.createJitRunner({ repository: 'acme/app', name: `bench-floor-${randomBytes(3).toString('hex')}`, labels: ['self-hosted', 'floor'] }).encodedJitConfig);
+    const configs = Array.from({ length: n }, () => floorRunner('floor'));
     const wave = configs.map(() => sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'floor'], command: 'true' }).id);
+    const floorStartedAt = new Map<string, number>();
     const containers = await Promise.all(
-      configs.map(async (config) => {
+      configs.map(async ({ name, config }) => {
         const t0 = now();
-        const container = await docker.createContainer({ Image: IMAGE, Cmd: ['/home/runner/run.sh'], Env: [`ACTIONS_RUNNER_INPUT_JITCONFIG=${config}`], Labels: { 'runnerhub.bench': 'platform-floor' } });
-        await container.start();
+        const container = await bareRun(config);
         floorStarts.push(now() - t0);
+        floorStartedAt.set(name, now());
         return container;
       }),
     );
     const jobs = await waitFor(() => { const js = wave.map((id) => sim.job(id)!); return js.every((j) => j.status === 'completed') && js; }, { timeoutMs: 180_000, what: 'floor wave' });
     result.floor.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
+    for (const j of jobs) if (floorStartedAt.has(j.runnerName ?? '')) share.floorBoot.push(Date.parse(j.startedAt!) - floorStartedAt.get(j.runnerName ?? '')!);
     await Promise.all(containers.map(async (c) => { await c.wait(); await c.remove({ force: true, v: true }); }));
   }
   say(`floor (bare docker run of the runner): p50 ${fmt(percentile(result.floor, 50))}, p95 ${fmt(percentile(result.floor, 95))}`);
@@ -440,6 +490,33 @@ try {
   say(`throughput: ${completed.length} jobs in ${THROUGHPUT_SECONDS} s = ${result.throughput.perMinute.toFixed(1)} jobs/min`);
   // Let the last jobs finish before stopping, so nothing is killed mid-job.
   await waitFor(() => [...inFlight.keys()].every((id) => sim.job(id)?.status === 'completed'), { timeoutMs: 120_000 }).catch(() => undefined);
+
+  // 3b. The peer of phase 3 (issue 28): a bare loop that does the same `docker run` of the same
+  // runner image, CONCURRENCY at once for the same window: each worker registers a runner, queues
+  // a job for it, creates and starts its container, and once the job completed starts the next
+  // (the finished container is waited for and removed behind, as our executor does).
+  enter('bare-throughput');
+  await waitFor(async () => (await platform.containers()).every((c) => c.pool !== 'load'), { timeoutMs: 120_000, intervalMs: 250, what: 'no load runner left' }).catch(() => undefined);
+  const bareDone: number[] = [];
+  const behind: Array<Promise<unknown>> = [];
+  const bareStart = now();
+  const bareEnd = bareStart + THROUGHPUT_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (now() < bareEnd) {
+        const { config } = floorRunner('bare');
+        const id = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'bare'], command: 'true' }).id;
+        const container = await bareRun(config);
+        const job = await waitFor(() => sim.job(id)?.status === 'completed' && sim.job(id), { timeoutMs: 120_000, intervalMs: 50, what: 'bare job' });
+        bareDone.push(Date.parse(job.completedAt!));
+        behind.push(container.wait().then(() => container.remove({ force: true, v: true })).catch(() => undefined));
+      }
+    }),
+  );
+  await Promise.all(behind);
+  const bareCompleted = bareDone.filter((at) => at <= bareEnd).length;
+  result.bareThroughput = { completed: bareCompleted, seconds: THROUGHPUT_SECONDS, perMinute: (bareCompleted * 60) / THROUGHPUT_SECONDS };
+  say(`bare loop: ${bareCompleted} jobs in ${THROUGHPUT_SECONDS} s = ${result.bareThroughput.perMinute.toFixed(1)} jobs/min`);
 } finally {
   // Every service's whole output, for a run whose figures need explaining (the log lines carry timings).
   if (process.env.BENCH_OUTPUT_FILE) writeFileSync(process.env.BENCH_OUTPUT_FILE, platform.output(Number.MAX_SAFE_INTEGER));
@@ -517,11 +594,14 @@ function report(): void {
   for (const [stage, values] of Object.entries(result.coldStages ?? {})) say(`    cold: ${stage.padEnd(52)} p50 ${fmt(percentile(values, 50)).padStart(7)}  p95 ${fmt(percentile(values, 95)).padStart(7)}`);
   const steps = Object.entries(result.coldExecutorSteps ?? {});
   if (steps.length) say(`      executor steps during the cold phase, mean: ${steps.map(([step, ms]) => `${step} ${fmt(ms)}`).join(' · ')}`);
+  printShares();
   const tp = result.throughput;
   if (tp) {
     say(`throughput: ${tp.perMinute.toFixed(1)} jobs/min (${tp.completed} in ${tp.seconds} s, ${CONCURRENCY} in flight); job created → completed p50 ${fmt(percentile(tp.latencies, 50))}, p95 ${fmt(percentile(tp.latencies, 95))}`);
     say(`  decision under this load (real executor, pool max ${CONCURRENCY + 2}, includes waiting for a slot): p50 ${fmt(percentile(tp.decisions, 50))}, p99 ${fmt(percentile(tp.decisions, 99))}`);
   }
+  const bare = result.bareThroughput;
+  if (bare) say(`bare loop, the same docker run of ${IMAGE} with ${CONCURRENCY} in flight: ${bare.perMinute.toFixed(1)} jobs/min (${bare.completed} in ${bare.seconds} s)${tp ? `; ours/bare ${(tp.perMinute / bare.perMinute).toFixed(2)}` : ''}`);
 
   // Memory and CPU per service.
   const idle = memory.filter((s) => s.phase === 'idle');
@@ -555,4 +635,39 @@ function report(): void {
   // Read by all-in-one.ts, which runs this bench in both modes.
   say(`memory-figures ${JSON.stringify({ mode: ALL_IN_ONE ? 'one' : 'six', idlePss: mean(idle.map(sum('pss'))), peakPss: peakTotal('pss'), peakRss: peakTotal('rss') })}`);
   say(`  (the sum of their RSS, which counts shared pages six times: ${peakTotal('rss').toFixed(0)} MB)`);
+
+  // Issue 28's goals: our share, apart from the runner's own start and Docker's create + start.
+  const sh = result.share;
+  const verdict = (ok: boolean, figure: number): string => (Number.isNaN(figure) ? 'n/a' : ok ? 'PASS' : 'MISS');
+  const line = (name: string, figure: string, goal: string, ok: string): void => say(`${name.padEnd(58)} ${figure.padStart(10)}  ${goal.padEnd(34)} ${ok}`);
+  say('\nissue 28 goal                                              figure  goal                               result');
+  const decisionP99 = percentile(result.decision?.fromReceived ?? [], 99);
+  line(`decision p99 (webhook received → create command, ${RATE}/s)`, fmt(decisionP99), `< ${GOALS.decisionP99Ms} ms`, verdict(decisionP99 < GOALS.decisionP99Ms, decisionP99));
+  const coldOver = percentile(sh?.cold ?? [], 95) - percentile(result.floorStarts ?? [], 95);
+  line('cold: our share p95 − bare docker create+start p95', fmt(coldOver), `≤ ${SHARE_GOALS.coldShareOverCreateStartP95Ms} ms`, verdict(coldOver <= SHARE_GOALS.coldShareOverCreateStartP95Ms, coldOver));
+  const warmP95 = percentile(sh?.warm ?? [], 95);
+  line('warm: our share p95 (bounded by the whole pick-up)', fmt(warmP95), `< ${SHARE_GOALS.warmShareP95Ms} ms`, verdict(warmP95 < SHARE_GOALS.warmShareP95Ms, warmP95));
+  const ratio = (result.throughput?.perMinute ?? Number.NaN) / (result.bareThroughput?.perMinute ?? Number.NaN);
+  line(`throughput, ${CONCURRENCY} in flight: ours / bare docker run loop`, Number.isNaN(ratio) ? '—' : `${ratio.toFixed(2)}x`, `≥ ${SHARE_GOALS.throughputRatio}x`, verdict(ratio >= SHARE_GOALS.throughputRatio, ratio));
+}
+
+/**
+ * Issue 28's split of pick-up. Ours: the gateway received the webhook → the executor's start call
+ * for the container returned (decision, JIT registration, network, create, start). The runner's:
+ * the container started → its first poll took the job. The floor of each: the bare `docker run`'s
+ * create + start, and the same runner's start in that bare container.
+ */
+function printShares(): void {
+  const sh = result.share;
+  if (!sh) return;
+  const p = (xs: number[], q: number): string => fmt(percentile(xs, q)).padStart(7);
+  const row = (name: string, xs: number[]): void => say(`  ${name.padEnd(66)} p50 ${p(xs, 50)}  p95 ${p(xs, 95)}  n=${xs.length}`);
+  say('our share of pick-up, apart from the runner\'s own start (timestamps: the gateway\'s received_at, the executor\'s started_at, the simulator\'s in_progress)');
+  if (result.decision) row(`decision at ${RATE}/s: webhook received → create command (p99 ${fmt(percentile(result.decision.fromReceived, 99))})`, result.decision.fromReceived);
+  row('warm, ours: queued → a waiting runner took it (nothing of ours on the path)', sh.warm);
+  row('warm: webhook received → a waiting runner took it (negative: before the webhook)', sh.warmFromReceived);
+  row('cold, ours: webhook received → container started', sh.cold);
+  row('cold floor: bare docker run create + start of the same image', result.floorStarts ?? []);
+  row('cold, the runner: container started → its first poll took the job', sh.coldBoot);
+  row('floor of that: the same in the bare docker run container', sh.floorBoot);
 }
