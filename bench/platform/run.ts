@@ -252,6 +252,9 @@ interface Result {
   throughput?: { completed: number; perMinute: number; seconds: number; latencies: number[]; decisions: number[] };
 }
 const result: Result = {};
+// Warm jobs and when a runner took them: their webhooks may reach the gateway after that, so the
+// figure from received_at is made at the end.
+const warmTaken: Array<{ id: string; startedAt: number }> = [];
 const share = (result.share = { warm: [] as number[], warmFromReceived: [] as number[], cold: [] as number[], coldBoot: [] as number[], floorBoot: [] as number[] });
 
 try {
@@ -363,7 +366,7 @@ try {
     // that path, so the whole pick-up bounds our share from above. From the webhook's arrival at
     // the gateway it is often negative (the runner took the job before the gateway heard of it).
     share.warm.push(...jobs.map((j) => Date.parse(j.startedAt!) - Date.parse(j.createdAt)));
-    for (const j of jobs) if (receivedAt.has(String(j.id))) share.warmFromReceived.push(Date.parse(j.startedAt!) - receivedAt.get(String(j.id))!);
+    warmTaken.push(...jobs.map((j) => ({ id: String(j.id), startedAt: Date.parse(j.startedAt!) })));
   }
   say(`warm pick-up: p50 ${fmt(percentile(result.warm, 50))}, p95 ${fmt(percentile(result.warm, 95))} (${result.warm.length} jobs)`);
   await platform.api('pool-manager', '/api/pools/warm/drain', { method: 'POST' });
@@ -660,6 +663,7 @@ function report(): void {
 function printShares(): void {
   const sh = result.share;
   if (!sh) return;
+  sh.warmFromReceived = warmTaken.flatMap((j) => (receivedAt.has(j.id) ? [j.startedAt - receivedAt.get(j.id)!] : []));
   const p = (xs: number[], q: number): string => fmt(percentile(xs, q)).padStart(7);
   const row = (name: string, xs: number[]): void => say(`  ${name.padEnd(66)} p50 ${p(xs, 50)}  p95 ${p(xs, 95)}  n=${xs.length}`);
   say('our share of pick-up, apart from the runner\'s own start (timestamps: the gateway\'s received_at, the executor\'s started_at, the simulator\'s in_progress)');
