@@ -75,11 +75,15 @@ ${pool('both-ss', '    max: 3\n    idleTimeoutSeconds: 5').replace('intake: scal
       { name: 'warm-ss', labels: ['warm-ss'], capacity: 3 },
     ]);
     await waitFor(async () => (await platform.containers()).some((c) => c.pool === 'warm-ss' && c.state === 'running'), { what: 'the warm runner', timeoutMs: 60_000 });
+    // The warm runner waits at GitHub: polling its scale set's jobs before any job is queued.
+    const waiting = await waitFor(() => sim.runners().filter((r) => r.name.startsWith('rh-warm-ss-') && r.status === 'online' && !r.busy).map((r) => r.name), { what: `the warm runner polling\n${platform.output()}`, timeoutMs: 60_000 });
     const warm = sim.createJob({ repository: 'acme/app', labels: ['warm-ss'], command: 'echo warm' });
     const cold = sim.createJob({ repository: 'acme/app', labels: ['cold-ss'], command: 'echo cold' });
     const unmatched = sim.createJob({ repository: 'acme/app', labels: ['self-hosted', 'gpu'] });
     await allCompleted([warm, cold], 'the warm and the cold job to complete');
     expect(sim.job(warm.id)).toMatchObject({ conclusion: 'success', runnerName: expect.stringMatching(/^rh-warm-ss-/) as unknown });
+    // A warm start: the runner that was already waiting took the job, not one made for it.
+    expect(waiting).toContain(sim.job(warm.id)?.runnerName);
     expect(sim.job(cold.id)).toMatchObject({ conclusion: 'success', runnerName: expect.stringMatching(/^rh-cold-ss-/) as unknown });
     // Scale-set runners: registered with the scale set, so GitHub gave them its jobs.
     const scaleSetIds = new Map(sim.scaleSets().map((s) => [s.name, s.id]));
@@ -110,6 +114,23 @@ ${pool('both-ss', '    max: 3\n    idleTimeoutSeconds: 5').replace('intake: scal
     expect((await platform.api<{ deliveries: unknown[] }>('webhook-gateway', '/api/deliveries')).body.deliveries).toEqual([]);
     expect(sim.violations()).toEqual([]);
   }, 180_000);
+
+  it('gives a trickle of jobs warm starts, as the demo counts them: the runner that took the first was asked for before it was queued', async () => {
+    const { sim } = platform;
+    type Requested = { name: string; state: string; requestedAt: string };
+    const requested = async () => (await platform.api<{ runners: Requested[] }>('pool-manager', '/api/runners?pool=warm-ss&limit=500')).body.runners;
+    // The demo's condition to start: a runner of the warm pool starting or idle.
+    await waitFor(async () => (await requested()).some((r) => r.state === 'starting' || r.state === 'idle'), { what: `a warm-ss runner starting or idle\n${platform.output()}`, timeoutMs: 60_000 });
+    const jobs: SimJob[] = [];
+    for (let i = 0; i < 3; i++) {
+      jobs.push(sim.createJob({ repository: 'acme/app', labels: ['warm-ss'], command: 'sleep 1' }));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await allCompleted(jobs, 'the trickle of warm-ss jobs');
+    const at = new Map((await requested()).map((r) => [r.name, Date.parse(r.requestedAt)]));
+    const warmStarts = jobs.map((j) => sim.job(j.id)!).filter((j) => j.runnerName && (at.get(j.runnerName) ?? Infinity) < Date.parse(j.createdAt));
+    expect(warmStarts.map((j) => j.id)).toContain(jobs[0]!.id);
+  }, 120_000);
 
   it('loses no job and runs none twice when the listener is killed with -9 mid-run; the successor waits out the ghost session', async () => {
     const { sim } = platform;

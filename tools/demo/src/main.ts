@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createDockerClient, LABEL, watchLeftovers } from '@runnerhub/docker';
-import { render, summarize, type DemoIntake, type DemoJob, type DemoRunner, type Evidence } from './summary.js';
+import { render, runnersOfRun, summarize, type DemoIntake, type DemoJob, type DemoRunner, type Evidence } from './summary.js';
 
 /**
  * The workload of `make demo`, against a platform that `scripts/run-platform.sh` started with the
@@ -55,11 +55,9 @@ async function containers(): Promise<string[]> {
   return list.map((c) => (c.Names[0] ?? '').replace(/^\//, ''));
 }
 
-/** This run's runners (an earlier demo's are in the same database). */
-async function runners(): Promise<DemoRunner[]> {
-  const all = (await admin<{ runners: DemoRunner[] }>('pool-manager', '/api/runners?limit=500')).runners;
-  const live = new Set(['requested', 'registered', 'starting', 'idle', 'busy']);
-  return all.filter((r) => live.has(r.state) || Date.parse(r.requestedAt) >= started - 60_000);
+/** This run's runners (an earlier demo's are in the same database), with every one that took a job of `jobs`. */
+async function runners(jobs: readonly SimJob[] = []): Promise<DemoRunner[]> {
+  return runnersOfRun((await admin<{ runners: DemoRunner[] }>('pool-manager', '/api/runners?limit=500')).runners, jobs, started);
 }
 
 async function main(): Promise<number> {
@@ -109,7 +107,7 @@ async function main(): Promise<number> {
   const settleBy = Date.now() + 60_000;
   let evidence: Evidence | undefined;
   for (;;) {
-    const rs = await runners();
+    const rs = await runners(jobs);
     const live = new Set(rs.filter((r) => ['requested', 'registered', 'starting', 'idle', 'busy'].includes(r.state)).map((r) => r.name));
     const inDocker = await containers();
     const atGitHub = (await sim<Array<{ name: string }>>('/_sim/runners')).map((r) => r.name);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, queueTimes, render, summarize, type DemoJob, type DemoRunner } from './summary.js';
+import { percentile, queueTimes, render, runnersOfRun, summarize, type DemoJob, type DemoRunner } from './summary.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 2, 10, 0, s)).toISOString();
 const job = (id: number, kind: DemoJob['kind'], patch: Partial<DemoJob> = {}): DemoJob => ({ id, kind, status: 'completed', conclusion: 'success', runnerName: `rh-${kind}-${id}`, createdAt: at(10), startedAt: at(11), ...patch });
@@ -18,6 +18,15 @@ describe('demo summary', () => {
     const { warm, cold } = queueTimes(jobs, [runner('rh-small-1', 0), runner('rh-large-2', 11)]);
     expect(warm).toEqual({ count: 1, p50Ms: 1000, p95Ms: 1000 });
     expect(cold).toEqual({ count: 1, p50Ms: 5000, p95Ms: 5000 });
+  });
+
+  it('keeps the warm runner that took a job though it was asked for long before the run began, so its job is a warm start', () => {
+    const started = Date.parse(at(0)) + 120_000; // the workload began two minutes after the warm runner was asked for
+    const jobs = [job(1, 'small', { createdAt: at(130), startedAt: at(130) }), job(2, 'small', { runnerName: 'rh-small-2', createdAt: at(131), startedAt: at(140) })];
+    const all = [runner('rh-small-1', 0), runner('rh-small-2', 132), runner('rh-small-0', 1), runner('rh-large-old', 2)];
+    const mine = runnersOfRun(all, jobs, started);
+    expect(mine.map((r) => r.name)).toEqual(['rh-small-1', 'rh-small-2']);
+    expect(queueTimes(jobs, mine).warm.count).toBe(1);
   });
 
   it('passes only when every job that should run succeeded and nothing was left behind', () => {

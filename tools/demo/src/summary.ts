@@ -70,6 +70,19 @@ export function queueTimes(jobs: readonly DemoJob[], runners: readonly DemoRunne
 
 const LIVE = new Set(['requested', 'registered', 'starting', 'idle', 'busy']);
 
+/**
+ * This run's runners out of the pool-manager's whole list (an earlier demo's are in the same
+ * database): the live ones, those asked for from a minute before the run began, and every runner
+ * that took one of the run's jobs, however long before it was asked for. The warm runner that
+ * takes the first job was made when the platform started, which can be more than a minute before
+ * the workload (a slow start, a scale-set listener waiting for its session): left out, its job
+ * counted as a cold start, and a run with only that warm start showed none.
+ */
+export function runnersOfRun(all: readonly DemoRunner[], jobs: readonly Pick<DemoJob, 'runnerName'>[], startedMs: number): DemoRunner[] {
+  const tookAJob = new Set(jobs.flatMap((j) => (j.runnerName ? [j.runnerName] : [])));
+  return all.filter((r) => LIVE.has(r.state) || Date.parse(r.requestedAt) >= startedMs - 60_000 || tookAJob.has(r.name));
+}
+
 export interface Evidence {
   intake: DemoIntake;
   jobs: DemoJob[];
