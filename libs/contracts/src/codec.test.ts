@@ -307,3 +307,17 @@ describe('compile-time registry', () => {
     expect([wrongField, wrongType, unknown, right]).toHaveLength(4);
   });
 });
+
+describe('decodeFrom', () => {
+  it('decodes a message received on a subject of the pattern, typed by the pattern', async () => {
+    const { decodeFrom, encodeMessage } = await import('./codec.js');
+    const { data } = encodeMessage('executor.heartbeat.h1', { host: 'h1' });
+    const beat = decodeFrom('executor.heartbeat.*', 'executor.heartbeat.h1', data);
+    expect(beat.host).toBe('h1');
+  });
+  it('refuses a subject outside the pattern instead of decoding it as the wrong type', async () => {
+    const { decodeFrom, encodeMessage, UndecodableMessageError } = await import('./codec.js');
+    const { data } = encodeMessage('pool.demand', {});
+    expect(() => decodeFrom('executor.heartbeat.*', 'pool.demand', data)).toThrow(UndecodableMessageError);
+  });
+});

@@ -2,7 +2,7 @@
 // codec and never imports generated code itself.
 import { create, fromBinary, isMessage, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, Message } from '@bufbuild/protobuf';
-import { registrationsFor } from './registry.js';
+import { registrationsFor, subjectMatches } from './registry.js';
 import type { Subject, SubjectInit, SubjectMessages } from './registry.js';
 
 export interface MessageCodec {
@@ -120,4 +120,14 @@ export function encodeMessage<S extends Subject>(
 /** Typed decode: the message type follows from the subject. */
 export function decodeMessage<S extends Subject>(subject: S, data: Uint8Array, schemaName?: string): SubjectMessages[S] {
   return decode(subject, data, schemaName) as SubjectMessages[S];
+}
+
+/**
+ * Typed decode of a message that arrived on a subscription to `pattern` (`'executor.heartbeat.*'`):
+ * the type follows from the pattern, and a subject outside it throws UndecodableMessageError, so the
+ * type is checked at run time rather than assumed by a cast.
+ */
+export function decodeFrom<P extends Subject>(pattern: P, subject: string, data: Uint8Array, schemaName?: string): SubjectMessages[P] {
+  if (!subjectMatches(pattern, subject)) throw new UndecodableMessageError(subject, `not a subject of ${pattern}`);
+  return decode(subject, data, schemaName) as SubjectMessages[P];
 }

@@ -26,12 +26,13 @@ export {
   schemaForSubject,
   encodeMessage,
   decodeMessage,
+  decodeFrom,
   UnknownSubjectError,
   UndecodableMessageError,
   UnencodableMessageError,
 } from './codec.js';
 export type { MessageCodec } from './codec.js';
-export { streamDefinitions, streamForSubject, headerNames } from './streams.js';
+export { streamDefinitions, streamForSubject, headerNames, leaseBuckets } from './streams.js';
 export type { StreamDefinition, StreamName } from './streams.js';
 
 // The protobuf-es helpers every publisher needs, so services depend on this package alone.

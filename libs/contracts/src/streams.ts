@@ -8,8 +8,7 @@
 // storage cannot be changed on an existing stream: NATS refuses, and the service will not start.
 import { subjectMatches } from './registry.js';
 
-// Same shape as libs/platform's StreamDefinition (which takes these), kept here so contracts needs
-// no platform import.
+// The one definition of a stream's shape; libs/platform's ensureStreams takes it as is.
 export interface StreamDefinition {
   name: string;
   subjects: string[];
@@ -21,6 +20,7 @@ export interface StreamDefinition {
   storage: 'file' | 'memory';
   discard: 'old' | 'new';
   maxMsgsPerSubject?: number;
+  description?: string;
 }
 
 export type StreamName = 'GITHUB' | 'JOBS' | 'RUNNERS' | 'EXECUTOR' | 'HOSTS' | 'DEAD';
@@ -104,9 +104,20 @@ export const streamDefinitions: Readonly<Record<StreamName, StreamDefinition>> =
 export const headerNames = {
   msgId: 'Nats-Msg-Id',
   traceparent: 'traceparent',
+  tracestate: 'tracestate',
   schema: 'rh-schema',
   /** On a replayed dead letter: the durable consumer that gave up on it, the only one to handle it again. */
   replayFor: 'rh-replay-for',
+} as const;
+
+/**
+ * KV buckets that hold leases (one replica runs a loop). The TTL is bucket-wide, so the name carries
+ * the lease length. Persisted: renaming one lets an old and a new replica both lead during an upgrade.
+ */
+export const leaseBuckets = {
+  ttl30s: { bucket: 'rh-leases-30s', ttlMs: 30_000 },
+  // For loops whose pause after a crashed leader is noticed (the pool-manager's reconcile pass).
+  ttl10s: { bucket: 'rh-leases-10s', ttlMs: 10_000 },
 } as const;
 
 /** The stream that captures `subject`, or undefined when none does (a publish would get no PubAck). */

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { contractsCodec, type JobStarted, type RunnerExited, type RunnerFailed, type RunnerStarted, type SubjectMessages } from '@runnerhub/contracts';
+import { contractsCodec, type SubjectMessages } from '@runnerhub/contracts';
 import { runnerExit } from '@runnerhub/github';
 import { createConsumer, type Consumer, type Logger } from '@runnerhub/platform';
 import type { RunnersStore } from './runners-store.js';
@@ -17,20 +17,30 @@ export async function consumeFacts(nc: NatsConnection, deps: { runners: RunnersS
     codec: contractsCodec,
     concurrency: 4,
     log: deps.log,
-    handler: async (fact, ctx) => {
-      const id = (fact as RunnerStarted).runner?.runnerId;
-      if (!id) return;
-      if (ctx.subject === 'runner.started') await deps.runners.started(id, (fact as RunnerStarted).containerId);
-      else if (ctx.subject === 'runner.exited') {
+    handlers: {
+      'runner.started': async (fact) => {
+        const id = fact.runner?.runnerId;
+        if (!id) return;
+        await deps.runners.started(id, fact.containerId);
+        deps.onChange();
+      },
+      'runner.exited': async (fact) => {
+        const id = fact.runner?.runnerId;
+        if (!id) return;
         // The runner's own exit codes and last lines (an outdated image, a reused JIT config, ...)
         // fail it with what to do; the pool backs off instead of making the same runner again.
-        const exit = runnerExit(fact as RunnerExited);
+        const exit = runnerExit(fact);
         if (exit.failure) await deps.runners.failed(id, exit.message);
         else await deps.runners.finished(id);
-        if (exit.kind !== 'finished') deps.log.warn({ runner: (fact as RunnerExited).runner?.runnerName, exit: exit.kind, exitCode: (fact as RunnerExited).exitCode }, exit.message);
-      } else if (ctx.subject === 'runner.failed') await deps.runners.failed(id, (fact as RunnerFailed).message);
-      else return;
-      deps.onChange();
+        if (exit.kind !== 'finished') deps.log.warn({ runner: fact.runner?.runnerName, exit: exit.kind, exitCode: fact.exitCode }, exit.message);
+        deps.onChange();
+      },
+      'runner.failed': async (fact) => {
+        const id = fact.runner?.runnerId;
+        if (!id) return;
+        await deps.runners.failed(id, fact.message);
+        deps.onChange();
+      },
     },
   });
   const jobStarts = await createConsumer<SubjectMessages, 'job.started'>(nc, {
@@ -40,8 +50,10 @@ export async function consumeFacts(nc: NatsConnection, deps: { runners: RunnersS
     filterSubject: 'job.started',
     codec: contractsCodec,
     log: deps.log,
-    handler: async (fact: JobStarted) => {
-      if (fact.runnerName && (await deps.runners.busyByName(fact.runnerName, fact.job?.jobId ?? 0n))) deps.onChange();
+    handlers: {
+      'job.started': async (fact) => {
+        if (fact.runnerName && (await deps.runners.busyByName(fact.runnerName, fact.job?.jobId ?? 0n))) deps.onChange();
+      },
     },
   });
   return [runnerFacts, jobStarts];

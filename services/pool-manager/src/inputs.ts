@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { contractsCodec, timestampMs, type DemandSnapshot, type ExecutorHeartbeat } from '@runnerhub/contracts';
+import { decodeFrom, timestampMs, type ExecutorHeartbeat } from '@runnerhub/contracts';
 import { hostCapabilitiesFromMessage } from '@runnerhub/docker';
 import type { Logger } from '@runnerhub/platform';
 import type { HostCapacity } from './placement.js';
@@ -52,7 +52,7 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
     })();
   };
   follow('pool.demand', (subject, data) => {
-    const snapshot = contractsCodec.decode(subject, data) as DemandSnapshot;
+    const snapshot = decodeFrom('pool.demand', subject, data);
     pending.clear();
     running.clear();
     demandReceivedAt = new Date();
@@ -64,7 +64,7 @@ export function watchLevels(nc: NatsConnection, log: Logger, onChange: () => voi
     onChange();
   });
   follow('executor.heartbeat.*', (subject, data) => {
-    const beat = contractsCodec.decode(subject, data) as ExecutorHeartbeat;
+    const beat = decodeFrom('executor.heartbeat.*', subject, data);
     const before = beats.get(beat.host)?.beat;
     beats.set(beat.host, { beat, at: Date.now() });
     // A new host, or one whose platform or runtimes changed (labels and placement follow them).

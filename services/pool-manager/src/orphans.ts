@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  contractsCodec,
   create,
+  decodeFrom,
   executorCommandSubject,
   InventoryRequestSchema,
   RemovalReason,
@@ -76,7 +76,7 @@ export function startDockerOrphanReaper(nc: NatsConnection, deps: OrphanDeps): {
   void (async () => {
     for await (const m of sub) {
       try {
-        const answer = contractsCodec.decode(m.subject, m.data) as InventoryResponse;
+        const answer = decodeFrom('executor.inventory.*', m.subject, m.data);
         const askedAt = pending.get(answer.requestId);
         if (askedAt === undefined) continue;
         pending.delete(answer.requestId);

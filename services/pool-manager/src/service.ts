@@ -18,10 +18,9 @@ import { openDrainedHosts } from './drained-hosts.js';
 import { consumeFacts } from './facts.js';
 import { registerPoolRoutes } from './http.js';
 import { watchLevels } from './inputs.js';
-import { reapGitHubOrphans, startDockerOrphanReaper } from './orphans.js';
 import { openPoolCatalog } from './pool-catalog.js';
 import { runnersStore } from './runners-store.js';
-import { live } from './sizing.js';
+import { startOrphanReapers, startReconcileLoop } from './reconcile-loop.js';
 import { startSnapshots } from './snapshot.js';
 import { createSupply } from './supply.js';
 import { poolManagerRetention } from './retention.js';
@@ -45,46 +44,23 @@ export const start = defineService<PoolManagerConfig>('pool-manager', async (bas
     log.info('no GitHub App configured and no pools: nothing to supply');
   }
   const gh = new GitHubClient({ baseUrl: config.github.apiUrl, appId: config.github.appId, clientId: config.github.clientId, privateKey: privateKey ?? '', redis: redis.client, jitPerMinute: config.github.jitPerMinute, log });
-  let wake: () => void = () => undefined;
-  const levels = watchLevels(nc, log, () => wake());
+  const levels = watchLevels(nc, log, () => reconcile.wake());
   lifecycle.onStop('levels', () => levels.stop());
   const publisher = createPublisher<SubjectMessages>(nc, contractsCodec);
   const supply = createSupply({ gh, runners, levels, publisher, pools: catalog.supplyPools, drainedHosts: drainedHosts.current, warmNow: catalog.warmNow, log });
 
-  // One pass at a time; a wake-up during a pass runs one more pass after it.
-  let running: Promise<void> | undefined;
-  let again = false;
-  const pass = (): void => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = catalog
-      .followHosts(levels.hosts())
-      .then(() => supply.reconcile())
-      .then(() => catalog.purgeDeleted(async (pool) => live(await runners.counts(pool))))
-      .catch((err: unknown) => log.warn({ err }, 'reconcile pass failed'))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          pass();
-        }
-      });
-  };
-  const timer = setInterval(pass, config.pools.reconcileSeconds * 1000);
+  const reconcile = startReconcileLoop({ nc, catalog, supply, levels, runners, intervalMs: config.pools.reconcileSeconds * 1000, log });
   lifecycle.onStop('reconcile', async () => {
-    clearInterval(timer);
-    await running;
+    await reconcile.stop();
     await supply.settle();
   });
-  runConsumersWhenReady(base, await consumeFacts(nc, { runners, log, onChange: pass }));
+  runConsumersWhenReady(base, await consumeFacts(nc, { runners, log, onChange: reconcile.wake }));
 
   // SIGHUP reloads POOLS_FILE, as the admin API's POST /api/pools/reload does.
   const reload = (): void => {
     catalog
       .reloadFile()
-      .then(pass)
+      .then(reconcile.wake)
       .catch((err: unknown) => log.error({ err: (err as Error).message }, 'POOLS_FILE not reloaded; the pools stay as they were'));
   };
   process.on('SIGHUP', reload);
@@ -95,22 +71,11 @@ export const start = defineService<PoolManagerConfig>('pool-manager', async (bas
 
   // Orphans: GitHub registrations and containers that no live runner owns (after a crash, say).
   const orphanDeps = { gh, runners, levels, publisher, pools: catalog.supplyPools, scopeOf: supply.scopeOf, log };
-  const dockerOrphans = startDockerOrphanReaper(nc, orphanDeps);
-  const reap = (): void => {
-    if (catalog.supplyPools().length === 0) return;
-    void reapGitHubOrphans(orphanDeps)
-      .then(() => dockerOrphans.sweep())
-      .catch((err: unknown) => log.warn({ err }, 'orphan reapers failed; next period retries'));
-  };
-  const reaperTimer = setInterval(reap, config.pools.reaperSeconds * 1000);
-  lifecycle.onStop('reapers', () => {
-    clearInterval(reaperTimer);
-    dockerOrphans.stop();
-  });
-  wake = pass;
+  const reapers = startOrphanReapers(nc, orphanDeps, config.pools.reaperSeconds * 1000);
+  lifecycle.onStop('reapers', () => reapers.stop());
 
   const http = await createHttpServer({ service: 'pool-manager', log, readiness, telemetry, adminTokens: parseAdminTokens(secrets.find('ADMIN_TOKENS')) });
-  registerPoolRoutes(http, { catalog, drainedHosts, runners, supply, levels, wake: pass });
+  registerPoolRoutes(http, { catalog, drainedHosts, runners, supply, levels, wake: reconcile.wake });
   await startHttp(base, http, config.http);
   readiness.markStarted();
 });

@@ -1,5 +1,5 @@
 import { create, PoolSnapshotSchema, RunnerState, timestampFromMs, timestampNow, type PoolDefinition, type SubjectMessages } from '@runnerhub/contracts';
-import type { Logger, Publisher } from '@runnerhub/platform';
+import { startLoop, type Logger, type Publisher } from '@runnerhub/platform';
 import type { Levels } from './inputs.js';
 import { noRunners, type RunnersStore } from './runners-store.js';
 import { sizePool } from './sizing.js';
@@ -21,8 +21,7 @@ export function startSnapshots(deps: {
   pools(): PoolDefinition[];
   drainedHosts(): ReadonlySet<string>;
   warmNow?(pool: PoolDefinition, now: Date): number;
-  runners: RunnersStore; supply: Supply; levels: Levels; seconds: number; log: Logger }): { stop(): void } {
-  let failing = false;
+  runners: RunnersStore; supply: Supply; levels: Levels; seconds: number; log: Logger }): { stop(): Promise<void> } {
   const publish = async (): Promise<void> => {
     const live = await deps.runners.countsByPool();
     const pools = deps.pools().map((pool) => {
@@ -58,13 +57,12 @@ export function startSnapshots(deps: {
     }));
     await deps.publisher.publish('pool.snapshot', create(PoolSnapshotSchema, { takenAt: timestampNow(), pools, hosts }), { msgId: `pool-snapshot:${Date.now()}` });
   };
-  const timer = setInterval(() => {
-    publish()
-      .then(() => (failing = false))
-      .catch((err: unknown) => {
-        if (!failing) deps.log.warn({ err: (err as Error).message }, 'pool snapshot not published; the next period tries again');
-        failing = true;
-      });
-  }, deps.seconds * 1000);
-  return { stop: () => clearInterval(timer) };
+  return startLoop({
+    name: 'pool-manager.snapshot',
+    intervalMs: deps.seconds * 1000,
+    runAtStart: false,
+    run: publish,
+    log: deps.log,
+    failureMessage: 'pool snapshot not published; the next period tries again',
+  });
 }

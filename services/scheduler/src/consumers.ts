@@ -26,14 +26,16 @@ export function consumeWorkflowJobs(nc: NatsConnection, deps: { db: pg.Pool; poo
     // Row locks serialise events of one job; different jobs proceed in parallel.
     concurrency: 4,
     log: deps.log,
-    handler: async (event, ctx) => {
-      // Asked before the job's transaction: it may take a GitHub call (a public repository's run).
-      const origin = await deps.origins.of(event);
-      const facts = await recordWorkflowJob(deps.db, event, () => decide(event, deps.pools, deps.rules, origin), ctx.headers.traceparent);
-      if (facts.length > 0) {
-        deps.relay.wake();
-        deps.demand.nudge();
-      }
+    handlers: {
+      'gh.workflow_job.*': async (event, ctx) => {
+        // Asked before the job's transaction: it may take a GitHub call (a public repository's run).
+        const origin = await deps.origins.of(event);
+        const facts = await recordWorkflowJob(deps.db, event, () => decide(event, deps.pools, deps.rules, origin), ctx.headers.traceparent);
+        if (facts.length > 0) {
+          deps.relay.wake();
+          deps.demand.nudge();
+        }
+      },
     },
   });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { timestampFromDate, type DemandSnapshot, type SubjectMessages } from '@runnerhub/contracts';
-import type { Logger, Publisher } from '@runnerhub/platform';
+import { startLoop, type Logger, type Publisher } from '@runnerhub/platform';
 import type pg from 'pg';
 import { activeMatchedJobs } from './jobs.js';
 import { demandLevels } from './levels.js';
@@ -50,46 +50,38 @@ export interface DemandPublisher {
 
 export function startDemandPublisher(deps: { db: pg.Pool; publisher: Publisher<SubjectMessages>; pools: PoolDirectory; caps: Caps; log: Logger }): DemandPublisher {
   let pending: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  let failing = false;
   let lastStartedAt = 0;
   // Unique per snapshot: two in the same millisecond (the timer and a nudge) are not duplicates.
   const instance = randomBytes(4).toString('hex');
   let sequence = 0;
-  const publishNow = () => {
-    lastStartedAt = Date.now();
-    inFlight = inFlight.then(async () => {
-      try {
-        const snapshot = await readDemand(deps.db, deps.pools.current().map((p) => p.name), deps.caps);
-        // A level, not part of any job: the nudge runs inside whichever job's consumer span caused it.
-        await deps.publisher.publish('pool.demand', snapshot, { msgId: `demand:${instance}:${++sequence}`, traceContext: ROOT_CONTEXT });
-        failing = false;
-      } catch (err) {
-        if (!failing) deps.log.warn({ err: (err as Error).message }, 'cannot publish the demand snapshot; the next interval tries again');
-        failing = true;
-      }
-    });
-  };
-  const timer = setInterval(publishNow, DEMAND_INTERVAL_MS);
-  timer.unref();
-  publishNow();
+  const loop = startLoop({
+    name: 'scheduler.demand',
+    intervalMs: DEMAND_INTERVAL_MS,
+    log: deps.log,
+    failureMessage: 'cannot publish the demand snapshot; the next interval tries again',
+    run: async () => {
+      lastStartedAt = Date.now();
+      const snapshot = await readDemand(deps.db, deps.pools.current().map((p) => p.name), deps.caps);
+      // A level, not part of any job: the nudge runs inside whichever job's consumer span caused it.
+      await deps.publisher.publish('pool.demand', snapshot, { msgId: `demand:${instance}:${++sequence}`, traceContext: ROOT_CONTEXT });
+    },
+  });
   return {
     nudge() {
       if (pending) return;
       const wait = lastStartedAt + COALESCE_MS - Date.now();
       if (wait <= 0) {
-        publishNow();
+        loop.wake();
         return;
       }
       pending = setTimeout(() => {
         pending = undefined;
-        publishNow();
+        loop.wake();
       }, wait);
     },
     async stop() {
-      clearInterval(timer);
       clearTimeout(pending);
-      await inFlight;
+      await loop.stop();
     },
   };
 }

@@ -12,6 +12,7 @@ import {
   type WorkflowJobEvent,
   RepositoryVisibility,
 } from '@runnerhub/contracts';
+import { withTransaction } from '@runnerhub/platform';
 import type pg from 'pg';
 import { applyJobEvent, type JobEvent, type JobState, type JobStatus } from './job-state.js';
 import { refusalDetail, type JobOrigin, type Match } from './matching.js';
@@ -94,7 +95,7 @@ export async function recordWorkflowJob(
 ): Promise<string[]> {
   const event = toJobEvent(m);
   if (!event) return [];
-  return inTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     // Serialises the events of one job across workers and replicas, also before its row exists
     // (a row lock cannot cover a row that two first events are about to insert).
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [m.jobId.toString()]);
@@ -182,22 +183,6 @@ export async function loadJobRef(client: pg.PoolClient | pg.Pool, jobId: string)
     headBranch: r.headBranch,
     htmlUrl: r.htmlUrl,
   };
-}
-
-/** Runs `work` in one transaction on one connection. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
 }
 
 /** job.unmatched: no pool can serve the job; the closest pools and the labels each lacks. */

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { contractsCodec, type SubjectMessages } from '@runnerhub/contracts';
-import type { Logger, Publisher } from '@runnerhub/platform';
+import { contractsCodec, decodeMessage, jobSubjects, type SubjectMessages } from '@runnerhub/contracts';
+import { startLoop, withTransaction, type Logger, type Publisher } from '@runnerhub/platform';
 import type pg from 'pg';
 
 /**
@@ -15,8 +15,8 @@ const POLL_MS = 1_000;
 const BATCH = 100;
 
 export interface OutboxRelay {
-  wake(): void;
-  stop(): Promise<void>;
+  readonly wake: () => void;
+  readonly stop: () => Promise<void>;
 }
 
 const propagator = new W3CTraceContextPropagator();
@@ -29,74 +29,37 @@ const carrierGetter = {
 /** The job facts this relay carries (job.queued, job.unmatched, ...). */
 export type JobFactSubject = Extract<keyof SubjectMessages, `job.${string}`>;
 
-export function startOutboxRelay(pool: pg.Pool, publisher: Publisher<SubjectMessages>, log: Logger): OutboxRelay {
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let failing = false;
+const JOB_FACT_SUBJECTS: ReadonlySet<string> = new Set(Object.values(jobSubjects));
+const isJobFactSubject = (subject: string): subject is JobFactSubject => JOB_FACT_SUBJECTS.has(subject);
 
-  const drainOnce = async (): Promise<number> => {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      if (!failing) log.warn({ err: (err as Error).message }, 'outbox relay cannot reach Postgres; facts stay in the outbox and are retried');
-      failing = true;
-      return 0;
-    }
-    try {
-      await client.query('BEGIN');
+export function startOutboxRelay(pool: pg.Pool, publisher: Publisher<SubjectMessages>, log: Logger): OutboxRelay {
+  /** One batch in one transaction: the rows stay locked (and in the outbox) until their PubAcks. */
+  const drainOnce = (): Promise<number> =>
+    withTransaction(pool, async (client) => {
       const { rows } = await client.query<{ id: string; subject: string; msg_id: string; payload: Buffer; traceparent: string | null }>(
         'SELECT id, subject, msg_id, payload, traceparent FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
         [BATCH],
       );
       for (const r of rows) {
-        const subject = r.subject as JobFactSubject;
-        const message = contractsCodec.decode(subject, r.payload) as SubjectMessages[JobFactSubject];
+        // Only enqueueFact writes rows, with a job fact's subject; anything else is a bug to stop at.
+        if (!isJobFactSubject(r.subject)) throw new Error(`outbox row ${r.id} has subject ${r.subject}, not a job fact`);
+        const message = decodeMessage(r.subject, r.payload);
         const traceContext = r.traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent: r.traceparent }, carrierGetter) : undefined;
-        await publisher.publish(subject, message, { msgId: r.msg_id, ...(traceContext ? { traceContext } : {}) });
+        await publisher.publish(r.subject, message, { msgId: r.msg_id, ...(traceContext ? { traceContext } : {}) });
       }
       if (rows.length > 0) await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      await client.query('COMMIT');
-      if (failing) log.info('outbox relay publishes again');
-      failing = false;
       return rows.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (!failing) log.warn({ err: (err as Error).message }, 'outbox relay cannot publish; facts stay in the outbox and are retried');
-      failing = true;
-      return 0;
-    } finally {
-      client.release();
-    }
-  };
-
-  const run = () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        while (!stopped && (await drainOnce()) === BATCH);
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
     });
-  };
 
-  const timer = setInterval(run, POLL_MS);
-  timer.unref();
-  run();
-  return {
-    wake: run,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return startLoop({
+    name: 'scheduler.outbox-relay',
+    intervalMs: POLL_MS,
+    log,
+    failureMessage: 'outbox relay cannot reach Postgres or cannot publish; facts stay in the outbox and are retried',
+    run: async (signal) => {
+      while (!signal.aborted && (await drainOnce()) === BATCH);
     },
-  };
+  });
 }
 
 /** Writes one fact into the outbox inside the caller's transaction. */

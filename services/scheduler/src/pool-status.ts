@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { contractsCodec, HostRefusalReason, RunnerState, timestampMs, type PoolSnapshot } from '@runnerhub/contracts';
+import { decodeFrom, HostRefusalReason, RunnerState, timestampMs, type PoolSnapshot } from '@runnerhub/contracts';
 import type { Logger } from '@runnerhub/platform';
 
 /**
@@ -68,7 +68,7 @@ export function watchPoolStatuses(nc: NatsConnection, log: Logger): PoolStatuses
   void (async () => {
     for await (const m of sub) {
       try {
-        latest = viewOf(contractsCodec.decode(m.subject, m.data) as PoolSnapshot);
+        latest = viewOf(decodeFrom('pool.snapshot', m.subject, m.data));
         receivedAt = Date.now();
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'undecodable pool snapshot ignored');

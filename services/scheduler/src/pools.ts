@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { contractsCodec, POOL_DEFINITIONS_BUCKET, PoolIntake, poolDefinitionKvSubject, type PoolDefinition } from '@runnerhub/contracts';
+import { decodeMessage, POOL_DEFINITIONS_BUCKET, PoolIntake, poolDefinitionKvSubject, type PoolDefinition } from '@runnerhub/contracts';
 import { ASSUMED_PLATFORM, runnerLabels } from '@runnerhub/github';
 import { watchKvView, type Logger } from '@runnerhub/platform';
 import type { PoolLabels } from './matching.js';
@@ -39,7 +39,7 @@ export interface PoolDirectory {
 }
 
 export async function watchPools(nc: NatsConnection, log: Logger): Promise<PoolDirectory> {
-  const view = await watchKvView(nc, POOL_DEFINITIONS_BUCKET, (key, value) => contractsCodec.decode(poolDefinitionKvSubject(key), value) as PoolDefinition, log);
+  const view = await watchKvView(nc, POOL_DEFINITIONS_BUCKET, (key, value) => decodeMessage(poolDefinitionKvSubject(key), value), log);
   return {
     current: () =>
       view.values().map((p) => ({ name: p.name, labels: routingLabels(p), priority: p.priority, drained: p.drained, allowPublicRepositories: p.allowPublicRepositories, allowForkPullRequests: p.allowForkPullRequests })),

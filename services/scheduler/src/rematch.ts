@@ -1,9 +1,10 @@
 import { timestampFromDate } from '@runnerhub/contracts';
-import type { Logger } from '@runnerhub/platform';
+import { withTransaction, type Logger } from '@runnerhub/platform';
 import type pg from 'pg';
 import type { DemandPublisher } from './demand.js';
-import { inTransaction, loadJobRef, PRIORITY_CLASS, refusedFact, unmatchedFact } from './jobs.js';
+import { loadJobRef, PRIORITY_CLASS, refusedFact, unmatchedFact } from './jobs.js';
 import { admits, canServe, choosePool, type JobOrigin } from './matching.js';
+
 import { enqueueFact, type OutboxRelay } from './outbox.js';
 import type { PoolDirectory } from './pools.js';
 import type { PriorityWord } from './rules.js';
@@ -31,7 +32,7 @@ export async function rematchWaitingJobs(deps: { db: pg.Pool; pools: PoolDirecto
     if (current && canServe(job.labels, current.labels) && admits(current, job)) continue;
     const match = choosePool(job.labels, live, job);
     if (match.kind === 'not_ours' || (match.kind !== 'matched' && match.kind === job.match)) continue;
-    const moved = await inTransaction(deps.db, async (client) => {
+    const moved = await withTransaction(deps.db, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [job.jobId]);
       // Only if the job still waits and nobody rematched it meanwhile.
       const { rowCount } = await client.query(

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { contractsCodec, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
+import { contractsCodec, leaseBuckets, streamDefinitions, type SubjectMessages } from '@runnerhub/contracts';
 import { GitHubClient } from '@runnerhub/github';
 import {
   defineService,
@@ -29,7 +29,7 @@ import { watchPools } from './pools.js';
 import { reconcileMissedJobs, type ReconcileSummary } from './reconciler.js';
 import { rematchWaitingJobs } from './rematch.js';
 import { NO_RULES, parseRules } from './rules.js';
-import { detectStuckJobs } from './stuck.js';
+import { startStuckJobCheck } from './stuck.js';
 import { schedulerRetention } from './retention.js';
 
 export type SchedulerConfig = Readonly<Static<typeof configSchema>>;
@@ -71,10 +71,8 @@ export const start = defineService<SchedulerConfig>('scheduler', async (base) =>
   pools.onChange(() => void rematchWaitingJobs({ db: db.pool, pools, relay, demand, log }).catch((err: unknown) => log.warn({ err }, 'matching waiting jobs again failed; the next pool change retries')));
   const diagnoseDeps = { db: db.pool, pools, statuses, rules, gh };
 
-  const stuckTimer = setInterval(() => {
-    detectStuckJobs({ ...diagnoseDeps, relay, log }).catch((err: unknown) => log.warn({ err }, 'stuck-job check failed; the next period retries'));
-  }, config.scheduling.stuckCheckSeconds * 1000);
-  lifecycle.onStop('stuck-jobs', () => clearInterval(stuckTimer));
+  const stuckJobs = startStuckJobCheck({ ...diagnoseDeps, relay, log }, config.scheduling.stuckCheckSeconds * 1000);
+  lifecycle.onStop('stuck-jobs', () => stuckJobs.stop());
 
   // The missed-job reconciler: one cycle at a time in this process, whether the timer or the admin API started it.
   let cycle: Promise<ReconcileSummary> | undefined;
@@ -90,7 +88,7 @@ export const start = defineService<SchedulerConfig>('scheduler', async (base) =>
   };
   if (gh) {
     // A leader killed without releasing it holds the lease at most 30 s; renewed every 10 s.
-    const lease = createLease({ nc, bucket: 'rh-leases-30s', key: 'scheduler-reconciler', ttlMs: 30_000, holderId: `${hostname()}:${process.pid}`, log });
+    const lease = createLease({ nc, ...leaseBuckets.ttl30s, key: 'scheduler-reconciler', holderId: `${hostname()}:${process.pid}`, log });
     const leader = runPeriodicallyWhileLeader(lease, config.scheduling.reconcileSeconds * 1000, runCycle, { log, what: 'missed-job reconciler cycle' });
     lifecycle.onStop('missed-job-reconciler', () => leader.stop());
   } else {

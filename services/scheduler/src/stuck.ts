@@ -1,7 +1,7 @@
 import { timestampFromDate } from '@runnerhub/contracts';
-import type { Logger } from '@runnerhub/platform';
+import { startLoop, withTransaction, type Logger, type Loop } from '@runnerhub/platform';
 import { currentLevels, diagnose, type DiagnoseDeps } from './diagnose.js';
-import { COLUMNS, inTransaction, loadJobRef, type JobRow } from './jobs.js';
+import { COLUMNS, loadJobRef, type JobRow } from './jobs.js';
 import { enqueueFact, type OutboxRelay } from './outbox.js';
 import { EXPECTED_WAITS, QUEUE_REASONS } from './why.js';
 
@@ -34,7 +34,7 @@ export async function detectStuckJobs(deps: DiagnoseDeps & { relay: OutboxRelay;
     const waitingForUs = why.reason in QUEUE_REASONS || why.reason === 'waiting_for_runner';
     if (!waitingForUs || EXPECTED_WAITS.has(why.reason)) continue;
     const expected = (job.pool && deps.pools.get(job.pool)?.expectedStartSeconds) || DEFAULT_EXPECTED_START_S;
-    const wrote = await inTransaction(deps.db, async (client) => {
+    const wrote = await withTransaction(deps.db, async (client) => {
       const { rowCount } = await client.query("INSERT INTO job_transitions (job_id, transition) VALUES ($1, 'stuck') ON CONFLICT DO NOTHING", [job.jobId]);
       if (rowCount === 0) return false;
       await enqueueFact(
@@ -68,4 +68,9 @@ export async function detectStuckJobs(deps: DiagnoseDeps & { relay: OutboxRelay;
   }
   if (reported > 0) deps.relay.wake();
   return reported;
+}
+
+/** The stuck-job check as a named loop, every `intervalMs` (not at start: a job is stuck only after a while). */
+export function startStuckJobCheck(deps: DiagnoseDeps & { relay: OutboxRelay; log: Logger }, intervalMs: number): Loop {
+  return startLoop({ name: 'scheduler.stuck-jobs', intervalMs, runAtStart: false, log: deps.log, failureMessage: 'stuck-job check failed; the next period retries', run: () => detectStuckJobs(deps) });
 }

@@ -293,21 +293,12 @@ export async function consumeFacts(nc: NatsConnection, handlers: FactHandlers, l
     // Rows are locked per report, so facts of different jobs may run in parallel.
     concurrency: 4,
     log,
-    handler: async (fact, ctx) => {
-      switch (ctx.subject) {
-        case 'job.queued':
-          return handlers.queued(fact as JobQueued);
-        case 'job.unmatched':
-          return handlers.unmatched(fact as JobUnmatched);
-        case 'job.stuck':
-          return handlers.stuck(fact as JobStuck);
-        case 'job.started':
-          return handlers.started(fact as JobStarted);
-        case 'job.completed':
-          return handlers.completed(fact as JobCompleted);
-        default:
-          return;
-      }
+    handlers: {
+      'job.queued': (fact) => handlers.queued(fact),
+      'job.unmatched': (fact) => handlers.unmatched(fact),
+      'job.stuck': (fact) => handlers.stuck(fact),
+      'job.started': (fact) => handlers.started(fact),
+      'job.completed': (fact) => handlers.completed(fact),
     },
   });
   const runnerFacts = await createConsumer<SubjectMessages, 'runner.*'>(nc, {
@@ -318,15 +309,14 @@ export async function consumeFacts(nc: NatsConnection, handlers: FactHandlers, l
     codec: contractsCodec,
     concurrency: 2,
     log,
-    handler: async (fact, ctx) => {
-      switch (ctx.subject) {
-        case 'runner.failed':
-          return handlers.runnerFailed(fact as RunnerFailed);
-        case 'runner.exited':
-          return handlers.runnerExited(fact as RunnerExited);
-        default:
-          return handlers.runnerSeen((fact as { runner?: RunnerRef }).runner);
-      }
+    handlers: {
+      'runner.failed': (fact) => handlers.runnerFailed(fact),
+      'runner.exited': (fact) => handlers.runnerExited(fact),
+      // Any other fact about a runner still names it: the runner is alive, whatever it did.
+      'runner.requested': (fact) => handlers.runnerSeen(fact.runner),
+      'runner.registered': (fact) => handlers.runnerSeen(fact.runner),
+      'runner.started': (fact) => handlers.runnerSeen(fact.runner),
+      'runner.removed': (fact) => handlers.runnerSeen(fact.runner),
     },
   });
   return [jobFacts, runnerFacts];

@@ -1,5 +1,5 @@
 import type { GitHubClient } from '@runnerhub/github';
-import type { Logger } from '@runnerhub/platform';
+import { startLoop, type Logger } from '@runnerhub/platform';
 import { checkRunFields, createCheckRun, findCheckRun, updateCheckRun } from './check-runs.js';
 import type { ReporterMetrics, SendOutcome } from './metrics.js';
 import { afterFailure, classify } from './report-state.js';
@@ -36,19 +36,17 @@ export interface SenderDeps {
 }
 
 export interface Sender {
-  wake(): void;
+  readonly wake: () => void;
   /** One pass now, resolved when it is done (tests, the retry route). */
-  runOnce(): Promise<void>;
-  stop(): Promise<void>;
+  readonly runOnce: () => Promise<void>;
+  readonly stop: () => Promise<void>;
 }
 
 export function startSender(deps: SenderDeps): Sender {
   const { store, log, metrics } = deps;
   const slog = log.child({ loop: 'send-reports' });
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
   let failing = false;
+  let stopped = false;
 
   const send = async (r: ReportRow): Promise<SendOutcome> => {
     const installationId = Number(r.installationId);
@@ -146,32 +144,22 @@ export function startSender(deps: SenderDeps): Sender {
     return rows.length;
   };
 
-  const run = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        while (!stopped && (await passOnce()) === BATCH);
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  const timer = setInterval(() => void run(), POLL_MS);
-  timer.unref();
-  void run();
+  // Failures are logged inside a pass (Postgres unreachable, a GitHub call failing), so a pass never throws.
+  const loop = startLoop({
+    name: 'status-reporter.send-reports',
+    intervalMs: POLL_MS,
+    log: slog,
+    run: async (signal) => {
+      while (!signal.aborted && (await passOnce()) === BATCH);
+    },
+  });
   return {
-    wake: () => void run(),
-    runOnce: run,
+    wake: loop.wake,
+    runOnce: loop.runNow,
     async stop() {
+      // Rows claimed but not yet sent are released at once rather than left to their claim's expiry.
       stopped = true;
-      clearInterval(timer);
-      await running;
+      await loop.stop();
     },
   };
 }

@@ -1,31 +1,27 @@
-/**
- * What this layer needs from the contracts: turn a message into bytes and back, keyed by subject.
- * `@runnerhub/contracts` implements it (`contractsCodec`); the platform does not depend on it.
- */
-export interface MessageCodec {
-  /** `schema` is the message's type name (e.g. `runnerhub.v1.JobQueued`), sent as `rh-schema`. */
-  encode(subject: string, message: unknown): { data: Uint8Array; schema: string };
-  /** Throws on bytes it cannot decode; the consumer dead-letters those at once. */
-  decode(subject: string, data: Uint8Array, schema?: string): unknown;
-}
+import { headerNames, type DeadLetterSchema, type MessageInitShape } from '@runnerhub/contracts';
 
-/** Header names every message carries. They are persisted with each message: never rename them. */
-export const HEADER_MSG_ID = 'Nats-Msg-Id';
-export const HEADER_TRACEPARENT = 'traceparent';
-export const HEADER_TRACESTATE = 'tracestate';
-export const HEADER_SCHEMA = 'rh-schema';
+/** Bytes and back, keyed by subject: `contractsCodec` from @runnerhub/contracts (tests use their own). */
+export type { MessageCodec } from '@runnerhub/contracts';
+/** `dead.<stream>.<durable>`: the DEAD stream captures `dead.>`. Defined (and persisted) in @runnerhub/contracts. */
+export { deadLetterSubject } from '@runnerhub/contracts';
+
+// Header names every message carries, persisted with it: @runnerhub/contracts defines them.
+export const HEADER_MSG_ID = headerNames.msgId;
+export const HEADER_TRACEPARENT = headerNames.traceparent;
+export const HEADER_TRACESTATE = headerNames.tracestate;
+export const HEADER_SCHEMA = headerNames.schema;
 /**
  * On a replayed dead letter: the durable consumer that gave up on it. Only that consumer handles it
  * again; the stream's other consumers handled the original already and skip it (a fact counted
  * twice, a command run twice is what a replay must not cause).
  */
-export const HEADER_REPLAY_FOR = 'rh-replay-for';
+export const HEADER_REPLAY_FOR = headerNames.replayFor;
 
 /**
  * A NATS subject filter turned into a template type: `*` matches one token's text, a trailing `>`
  * the rest. (`*` becomes `${string}`, which may span tokens: a sound over-approximation.)
  */
-type FilterPattern<F extends string> = F extends '>'
+export type FilterPattern<F extends string> = F extends '>'
   ? string
   : F extends `${infer P}.>`
     ? `${FilterPattern<P>}.${string}`
@@ -41,7 +37,7 @@ export type MessageFor<M, F extends string> = F extends keyof M
 /** F itself when it matches at least one subject of M; otherwise a type that names the mistake. */
 export type CheckedFilter<M, F extends string> = [MessageFor<M, F>] extends [never] ? `filter "${F}" matches no subject in the subject map` : F;
 
-/** What the consumer publishes to the DEAD stream. Field names are persisted: never rename them. */
+/** What the consumer publishes to the DEAD stream: the fields of runnerhub.v1.DeadLetter, whose names proto/ owns (checked below), as a plain shape any codec can carry. */
 export interface DeadLetter {
   stream: string;
   consumer: string;
@@ -55,7 +51,6 @@ export interface DeadLetter {
   failedAt: { seconds: bigint; nanos: number };
 }
 
-/** `dead.<stream>.<durable>`: the DEAD stream captures `dead.>`. Persisted: never change the shape. */
-export function deadLetterSubject(stream: string, durable: string): string {
-  return `dead.${stream}.${durable}`;
-}
+// Does not compile when the shape above drifts from the proto message the codec encodes it as.
+const _deadLetterFitsProto = (d: DeadLetter): MessageInitShape<typeof DeadLetterSchema> => d;
+void _deadLetterFitsProto;

@@ -15,7 +15,8 @@ import {
 } from '@nats-io/jetstream';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { deadLetterSubject, HEADER_MSG_ID, HEADER_REPLAY_FOR, HEADER_SCHEMA, type CheckedFilter, type DeadLetter, type MessageCodec, type MessageFor } from './codec.js';
+import { subjectMatches } from '@runnerhub/contracts';
+import { deadLetterSubject, HEADER_MSG_ID, HEADER_REPLAY_FOR, HEADER_SCHEMA, type CheckedFilter, type DeadLetter, type FilterPattern, type MessageCodec, type MessageFor } from './codec.js';
 import type { NatsLog } from './connection.js';
 import { publishEncoded } from './publish.js';
 import { messageSpanAttributes } from '../job-trace.js';
@@ -61,7 +62,19 @@ export interface ConsumeContext {
   signal: AbortSignal;
 }
 
-export interface ConsumerSettings<M, F extends string> {
+type Handler<T> = (message: T, ctx: ConsumeContext) => Promise<void> | void;
+
+/**
+ * One handler per subject the filter covers, keyed by the registry's subject pattern
+ * (`'runner.started'`, `'cmd.executor.*.create'`): each gets that subject's message type, so no
+ * handler casts or switches on `ctx.subject`. A covered subject left out is acked unhandled: a
+ * consumer reads the facts it cares about from a stream that carries more.
+ */
+export type SubjectHandlers<M, F extends string> = {
+  [K in keyof M as K extends FilterPattern<F> ? K : never]?: Handler<M[K]>;
+};
+
+interface ConsumerBase<M, F extends string> {
   /** For logs and metrics (e.g. `scheduler.workflow-jobs`). */
   name: string;
   stream: string;
@@ -69,8 +82,6 @@ export interface ConsumerSettings<M, F extends string> {
   durable: string;
   filterSubject: CheckedFilter<M, F>;
   codec: MessageCodec;
-  /** Resolve when the effect is committed: the message is acked only then. Throw to retry. */
-  handler(message: MessageFor<M, F>, ctx: ConsumeContext): Promise<void> | void;
   /** Messages handled at once; also the most this process holds unacknowledged. Default 1. */
   concurrency?: number;
   /** Default 30 s; a running handler extends it every ackWaitMs/3 with a progress ack. */
@@ -89,6 +100,16 @@ export interface ConsumerSettings<M, F extends string> {
   /** How long stop() waits for running handlers. Default 15 s. */
   stopTimeoutMs?: number;
   onOutcome?(outcome: ConsumeOutcome, subject: string): void;
+}
+
+export interface ConsumerSettings<M, F extends string> extends ConsumerBase<M, F> {
+  /** Resolve when the effect is committed: the message is acked only then. Throw to retry. */
+  handler(message: MessageFor<M, F>, ctx: ConsumeContext): Promise<void> | void;
+}
+
+/** A consumer declared by subject: each handler, like `handler`, resolves when its effect is committed. */
+export interface SubjectConsumerSettings<M, F extends string> extends ConsumerBase<M, F> {
+  handlers: SubjectHandlers<M, F>;
 }
 
 export type ConsumerState = 'paused' | 'running' | 'stopped';
@@ -116,7 +137,7 @@ export function defaultRetryDelayMs(deliveryCount: number): number {
  * Name both type parameters; the filter decides the handler's message type:
  * `createConsumer<SubjectMessages, 'gh.workflow_job.>'>(nc, { filterSubject: 'gh.workflow_job.>', ... })`.
  */
-export async function createConsumer<M, F extends string = never>(nc: NatsConnection, s: ConsumerSettings<M, F>): Promise<Consumer> {
+export async function createConsumer<M, F extends string = never>(nc: NatsConnection, s: ConsumerSettings<M, F> | SubjectConsumerSettings<M, F>): Promise<Consumer> {
   const concurrency = Math.max(1, Math.floor(s.concurrency ?? 1));
   const ackWaitMs = s.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   const maxDeliver = Math.max(1, s.maxDeliver ?? DEFAULT_MAX_DELIVER);
@@ -127,6 +148,7 @@ export async function createConsumer<M, F extends string = never>(nc: NatsConnec
   const log = s.log;
   const logBase = { consumer: s.name, stream: s.stream, durable: s.durable };
   const outcome = (o: ConsumeOutcome, subject: string) => safe(() => s.onOutcome?.(o, subject), undefined);
+  const dispatch = handlerFor(s);
 
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
@@ -284,7 +306,7 @@ export async function createConsumer<M, F extends string = never>(nc: NatsConnec
       progressTimers.delete(progress);
     };
     try {
-      await otelContext.with(trace.setSpan(traceContext, span), () => s.handler(message as MessageFor<M, F>, ctx));
+      await otelContext.with(trace.setSpan(traceContext, span), () => dispatch(message, ctx));
     } catch (err) {
       endProgress();
       span.setStatus({ code: SpanStatusCode.ERROR, message: describe(err) });
@@ -421,6 +443,18 @@ async function consumerInfo(jsm: JetStreamManager, stream: string, durable: stri
     if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
     throw err;
   }
+}
+
+/**
+ * The handler for a decoded message. The codec picked the schema from the subject, and a handlers
+ * key is a pattern of that same registry, so the message has the type its handler names: the one
+ * place that trusts the codec instead of the compiler.
+ */
+function handlerFor<M, F extends string>(s: ConsumerSettings<M, F> | SubjectConsumerSettings<M, F>): (message: unknown, ctx: ConsumeContext) => Promise<void> | void {
+  if ('handler' in s) return (message, ctx) => s.handler(message as MessageFor<M, F>, ctx);
+  const routes = Object.entries(s.handlers as Record<string, Handler<unknown> | undefined>).flatMap(([pattern, fn]) => (fn ? [{ pattern, fn }] : []));
+  if (routes.length === 0) throw new Error(`consumer ${s.name}: no handler given`);
+  return (message, ctx) => routes.find((r) => subjectMatches(r.pattern, ctx.subject))?.fn(message, ctx);
 }
 
 function headerRecord(m: JsMsg): Record<string, string> {

@@ -7,7 +7,7 @@ export type { StreamDefinition, StreamAction } from './streams.js';
 export { createPublisher, PublishUnavailableError, PublishRejectedError, PublishTooLargeError } from './publish.js';
 export type { Publisher, PublisherSettings, PublishOptions, PublishResult } from './publish.js';
 export { createConsumer, defaultRetryDelayMs } from './consume.js';
-export type { Consumer, ConsumerSettings, ConsumerState, ConsumeContext, ConsumeOutcome } from './consume.js';
+export type { Consumer, ConsumerSettings, ConsumerState, ConsumeContext, ConsumeOutcome, SubjectHandlers, SubjectConsumerSettings } from './consume.js';
 export { createLease, runPeriodicallyWhileLeader, runWhileLeader } from './lease.js';
 export { watchKvView } from './kv-view.js';
 export type { KvView } from './kv-view.js';

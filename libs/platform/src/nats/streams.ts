@@ -11,22 +11,9 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 
-/**
- * A stream as the code wants it. Stream names and subjects are persisted data: renaming one creates
- * a new, empty stream and strands the old one's messages.
- */
-export interface StreamDefinition {
-  name: string;
-  subjects: string[];
-  retention: 'limits' | 'workqueue' | 'interest';
-  maxAgeMs: number;
-  /** How long a `Nats-Msg-Id` is remembered to drop duplicates; must not exceed maxAgeMs. */
-  duplicateWindowMs: number;
-  storage: 'file' | 'memory';
-  discard: 'old' | 'new';
-  maxMsgsPerSubject?: number;
-  description?: string;
-}
+/** A stream as the code wants it; the shape (and every stream's persisted name) lives in @runnerhub/contracts. */
+export type { StreamDefinition } from '@runnerhub/contracts';
+import type { StreamDefinition } from '@runnerhub/contracts';
 
 export type StreamAction = 'created' | 'updated' | 'unchanged';
 
