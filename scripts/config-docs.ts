@@ -8,6 +8,8 @@ import { describeConfig } from '@runnerhub/platform';
 import type { TObject } from '@sinclair/typebox';
 
 const services = ['webhook-gateway', 'scheduler', 'pool-manager', 'container-executor', 'status-reporter', 'metrics'] as const;
+/** The six, and the socket guard in front of Docker (not part of the all-in-one). */
+const documented = [...services, 'socket-guard'] as const;
 const target = new URL('../docs/configuration.md', import.meta.url);
 
 interface ServiceConfigModule {
@@ -29,6 +31,8 @@ const OTHER_PROGRAMS: Record<string, string> = {
   GF_SECURITY_ADMIN_PASSWORD__FILE: 'Grafana',
   NX_NO_CLOUD: 'Nx',
   NX_DAEMON: 'Nx',
+  SUDO_CAPABILITIES: 'libs/docker (a constant the text names, not a variable)',
+  DOCKER_BUILDKIT: 'the docker CLI (a scoped job endpoint serves the classic builder)',
 };
 /** Linux capabilities (capabilities(7)), which the docs name in the same letters as variables. */
 const CAPABILITIES = new Set(
@@ -91,7 +95,7 @@ async function render(): Promise<string> {
     '| `VAULT_SECRET_PATH` | `runnerhub` | Path of the secret whose keys are the secret names (e.g. `ADMIN_TOKENS`). |',
     '',
   ];
-  for (const service of services) {
+  for (const service of documented) {
     const mod = (await import(`../services/${service}/src/config.ts`)) as ServiceConfigModule;
     out.push(`## ${service}`, '', '| Variable | Type | Default | Description |', '|---|---|---|---|');
     for (const row of describeConfig(mod.configSchema)) {
