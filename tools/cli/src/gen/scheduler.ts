@@ -151,7 +151,7 @@ export interface paths {
                     pool?: string;
                     /** @description owner/name */
                     repo?: string;
-                    match?: "matched" | "unmatched" | "not_ours";
+                    match?: "matched" | "unmatched" | "refused" | "not_ours";
                     priority?: "critical" | "high" | "normal" | "low";
                     limit: number;
                 };
@@ -176,7 +176,7 @@ export interface paths {
                                 labels: string[];
                                 status: string;
                                 conclusion: string | null;
-                                /** @description matched, unmatched (no pool can serve it) or not_ours (GitHub-hosted labels) */
+                                /** @description matched, unmatched (no pool can serve it), refused (a public repository or a fork's pull request no pool allows) or not_ours (GitHub-hosted labels) */
                                 match: string;
                                 pool: string | null;
                                 matchDetail: string | null;
@@ -235,7 +235,7 @@ export interface paths {
                             labels: string[];
                             status: string;
                             conclusion: string | null;
-                            /** @description matched, unmatched (no pool can serve it) or not_ours (GitHub-hosted labels) */
+                            /** @description matched, unmatched (no pool can serve it), refused (a public repository or a fork's pull request no pool allows) or not_ours (GitHub-hosted labels) */
                             match: string;
                             pool: string | null;
                             matchDetail: string | null;
