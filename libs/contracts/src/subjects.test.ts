@@ -146,7 +146,7 @@ describe('subject builders and the registry', () => {
       HOSTS: ['executor.>'],
       DEAD: ['dead.>'],
     });
-    expect(headerNames).toEqual({ msgId: 'Nats-Msg-Id', traceparent: 'traceparent', schema: 'rh-schema', replayFor: 'rh-replay-for' });
+    expect(headerNames).toEqual({ msgId: 'Nats-Msg-Id', traceparent: 'traceparent', tracestate: 'tracestate', schema: 'rh-schema', replayFor: 'rh-replay-for' });
     expect(streamForSubject('gh.push.created')?.name).toBe('GITHUB');
     expect(streamForSubject('$KV.rh-pools.linux')).toBeUndefined();
   });
